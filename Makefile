@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Convenience targets around the out-of-tree build. Object lists live in
+# Kbuild; kbuild reads this file too when it descends into M=, so everything
+# but the KERNELRELEASE branch is for humans.
+
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+REF_KDIR := $(shell $(CURDIR)/scripts/build-ref-kernel.sh --print-dir debug 2>/dev/null)
+KDIR ?= $(REF_KDIR)
+# W=1 and -Werror (Kbuild) are not optional: a warning is a build failure.
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
+
+.PHONY: all modules ref-kernel sparse check vm clean help
+
+all: modules
+
+modules: $(if $(filter $(KDIR),$(REF_KDIR)),ref-kernel)
+	$(KMAKE) modules
+
+# Builds (or reuses from the cache) the debug reference kernel.
+ref-kernel:
+	@$(CURDIR)/scripts/build-ref-kernel.sh debug
+
+# Rebuilds every object with sparse (C=2 checks files that are up to date).
+sparse: $(if $(filter $(KDIR),$(REF_KDIR)),ref-kernel)
+	$(KMAKE) C=2 modules
+
+check:
+	@$(CURDIR)/scripts/check.sh
+
+# make vm            a shell in the test VM with our modules installed
+# make vm CMD='...'  run one command there and return its exit status
+vm: modules
+	@$(CURDIR)/scripts/vm-run.sh $(if $(CMD),-- sh -c '$(CMD)',--shell)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(CURDIR)/build
+
+help:
+	@echo 'make [KDIR=...]   build our modules (default KDIR: the debug reference kernel)'
+	@echo 'make check        static checks + the VM test suite; ends with "N passed, N failed"'
+	@echo 'make vm [CMD=..]  shell (or one command) in the test VM'
+	@echo 'make sparse       sparse C=2 over every source'
+	@echo 'make ref-kernel   build the reference kernel into the cache'
+
+endif

@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the module tree the test VM sees as /lib/modules: the reference
+# kernel's modules plus ours under updates/, indexed by depmod so modprobe
+# resolves dependencies. Ours win over the upstream modules of the same
+# name (vdpa, vhost_vdpa, ...) because depmod searches updates/ first.
+# Prints the directory to bind-mount on /lib/modules.
+#
+#   scripts/stage-modules.sh [debug|bench]
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+flavour=${1:-debug}
+kdir=$("$repo/scripts/build-ref-kernel.sh" --print-dir "$flavour")
+kver=$(cat "$kdir/include/config/kernel.release")
+base=$repo/build/vm/$flavour
+dst=$base/lib/modules/$kver
+
+mkdir -p "$dst"
+rsync -a --delete --exclude=/updates --exclude=/build --exclude=/source \
+	--exclude='/modules.*' "$kdir/mod-root/lib/modules/$kver/" "$dst/"
+cp "$kdir/mod-root/lib/modules/$kver/modules.order" \
+	"$kdir/mod-root/lib/modules/$kver/modules.builtin"* "$dst/"
+
+rm -rf "$dst/updates"
+while IFS= read -r -d '' ko; do
+	rel=${ko#"$repo/"}
+	mkdir -p "$dst/updates/$(dirname "$rel")"
+	cp "$ko" "$dst/updates/$rel"
+done < <(find "$repo" -path "$repo/build" -prune -o -name '*.ko' -print0)
+
+conf=$base/depmod.conf
+echo "search updates built-in" >"$conf"
+depmod -C "$conf" -b "$base" "$kver"
+echo "$base/lib/modules"

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of the test VM (started by scripts/vm-run.sh). The root file system
+# is the host's, read-only over 9p; everything writable is tmpfs. The host
+# passes a results directory as the 9p share "out": the command to run is
+# in out/cmd, and we leave rc, dmesg and kmemleak there.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=${TERM:-linux}
+# A guest that stops halfway must not hang the host: the host has a timeout
+# too, but powering off here is faster.
+poweroff_now() {
+	sync
+	busybox poweroff -f
+	sleep 30
+}
+trap poweroff_now EXIT
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm /dev/hugepages
+mount -t devpts devpts /dev/pts
+mount -t tmpfs shm /dev/shm
+mount -t hugetlbfs hugetlbfs /dev/hugepages
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+for d in /run /tmp /var/tmp /var/log /root /mnt; do
+	mount -t tmpfs tmpfs "$d"
+done
+mkdir -p /run/out
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /run/out
+out=/run/out
+
+# Our modules and the reference kernel's, staged and depmod'ed by the host.
+modroot=$(sed -n 's/.*vdpatest_modroot=\([^ ]*\).*/\1/p' /proc/cmdline)
+[ -n "$modroot" ] && mount --bind "$modroot" /lib/modules
+repo=$(sed -n 's/.*vdpatest_repo=\([^ ]*\).*/\1/p' /proc/cmdline)
+export VDPA_REPO=$repo VDPA_OUT=$out
+
+hostname vdpa-vm
+ip link set lo up
+
+# Leaks that exist before the test are not the test's: mark them reported.
+kml=/sys/kernel/debug/kmemleak
+if [ -w $kml ]; then
+	echo scan >$kml
+	echo clear >$kml
+fi
+
+cd "${repo:-/}"
+if [ -e $out/shell ]; then
+	# Interactive: a job-control shell on the serial console.
+	setsid -c bash -l </dev/ttyS0 >/dev/ttyS0 2>&1
+	rc=$?
+else
+	bash $out/cmd >$out/log 2>&1 </dev/null
+	rc=$?
+fi
+
+# kmemleak only reports objects older than 5 s and needs two scans to be
+# sure an object is really unreferenced.
+if [ -w $kml ]; then
+	sleep 6
+	echo scan >$kml
+	sleep 1
+	echo scan >$kml
+	cat $kml >$out/kmemleak
+fi
+dmesg >$out/dmesg
+echo $rc >$out/rc

@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the reference kernel in QEMU (TCG) with the host's root file system
+# read-only over 9p, our modules installed, and run one command as the
+# guest's workload. Then judge the run:
+#   - the command's exit status,
+#   - the guest's dmesg: any KASAN, lockdep, UBSAN, WARNING, BUG, Oops,
+#     hung-task or sleeping-in-atomic report fails the run,
+#   - kmemleak (scanned before shutdown): any leak fails the run.
+#
+#   scripts/vm-run.sh [options] -- COMMAND [ARGS...]
+#   scripts/vm-run.sh [options] --shell
+#
+# Options:
+#   --flavour debug|bench  reference kernel to boot (default debug)
+#   --timeout SECONDS      hard limit for the whole VM (default 1200)
+#   --out DIR              results directory (default: a new one in /tmp)
+#   --smp N, --mem SIZE    guest CPUs (default 2) and memory (default 4G)
+#
+# Exit status: 0 when the run is clean, 1 when it is not (each reason on a
+# line starting "vm-run: FAIL"), 2 on usage errors. The results directory
+# keeps log (the command's output), console, dmesg, kmemleak and rc.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+flavour=debug
+timeout=1200
+out=
+shell=0
+smp=2
+mem=4G
+
+usage() { sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--flavour) flavour=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--shell) shell=1; shift ;;
+	--) shift; break ;;
+	*) usage ;;
+	esac
+done
+[ $shell -eq 1 ] || [ $# -gt 0 ] || usage
+
+kdir=$("$repo/scripts/build-ref-kernel.sh" --print-dir "$flavour")
+if [ ! -e "$kdir/.complete" ]; then
+	echo "vm-run: no $flavour reference kernel; run scripts/build-ref-kernel.sh $flavour" >&2
+	exit 2
+fi
+modroot=$("$repo/scripts/stage-modules.sh" "$flavour")
+
+if [ -z "$out" ]; then
+	out=$(mktemp -d /tmp/vdpa-vm.XXXXXX)
+else
+	mkdir -p "$out"
+	rm -rf "${out:?}"/*
+fi
+if [ $shell -eq 1 ]; then
+	touch "$out/shell"
+else
+	printf '%q ' "$@" >"$out/cmd"
+	echo >>"$out/cmd"
+fi
+
+append="console=ttyS0 panic=-1 root=vdparoot rootfstype=9p ro"
+append+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose"
+append+=" init=$repo/scripts/vm-init.sh vdpatest_repo=$repo vdpatest_modroot=$modroot"
+
+qemu=(qemu-system-x86_64 -machine q35,accel=tcg -cpu max,la57=off
+	-smp "$smp" -m "$mem" -no-reboot -nodefaults -display none
+	-kernel "$kdir/arch/x86/boot/bzImage" -append "$append"
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
+	-device virtio-9p-pci,fsdev=root,mount_tag=vdparoot
+	-fsdev "local,id=out,path=$out,security_model=none,multidevs=remap"
+	-device virtio-9p-pci,fsdev=out,mount_tag=out)
+
+if [ $shell -eq 1 ]; then
+	"${qemu[@]}" -serial mon:stdio
+	exit 0
+fi
+
+start=$(date +%s)
+status=0
+timeout -k 10 "$timeout" "${qemu[@]}" -serial "file:$out/console" -monitor none || status=$?
+elapsed=$(( $(date +%s) - start ))
+
+fail=0
+if [ $status -eq 124 ] || [ $status -eq 137 ]; then
+	echo "vm-run: FAIL timeout: the VM ran longer than ${timeout}s; console tail:"
+	tail -n 40 "$out/console" | sed 's/^/    /'
+	fail=1
+elif [ ! -s "$out/rc" ]; then
+	echo "vm-run: FAIL no result: the guest stopped before finishing; console tail:"
+	tail -n 40 "$out/console" | sed 's/^/    /'
+	fail=1
+elif [ "$(cat "$out/rc")" != 0 ]; then
+	echo "vm-run: FAIL command: exit status $(cat "$out/rc")"
+	fail=1
+fi
+
+# The kernel's own words for something that must never happen in a test.
+pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|kernel BUG'
+pattern+='|INFO: task .* blocked for more than|INFO: possible .*locking'
+pattern+='|INFO: trying to register non-static key|possible circular locking'
+pattern+='|inconsistent lock state|suspicious RCU usage|Kernel panic'
+dmesg_file=$out/dmesg
+[ -s "$dmesg_file" ] || dmesg_file=$out/console
+if grep -Eq "$pattern" "$dmesg_file"; then
+	echo "vm-run: FAIL dmesg: the kernel reported a problem:"
+	grep -En -A 30 "$pattern" "$dmesg_file" | head -n 120 | sed 's/^/    /'
+	fail=1
+fi
+if [ -s "$out/kmemleak" ]; then
+	echo "vm-run: FAIL kmemleak: $(grep -c '^unreferenced object' "$out/kmemleak") leak(s):"
+	head -n 60 "$out/kmemleak" | sed 's/^/    /'
+	fail=1
+fi
+
+echo "vm-run: $( [ $fail -eq 0 ] && echo clean || echo failed ) after ${elapsed}s, results in $out"
+exit $fail

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for tests/vm/t-*.sh, sourced. Each check prints one result line;
+# a script that exits non-zero is also counted as a failure by suite.sh.
+
+# t_check NAME CMD...: run CMD, record ok/not ok under T_NAME:NAME.
+t_check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok $T_NAME:$name" >>"$T_RESULTS"
+	else
+		echo "not ok $T_NAME:$name" >>"$T_RESULTS"
+		echo "FAILED: $T_NAME:$name: $*"
+	fi
+}
+
+# t_expect_eq NAME EXPECTED ACTUAL
+t_expect_eq() {
+	if [ "$2" = "$3" ]; then
+		echo "ok $T_NAME:$1" >>"$T_RESULTS"
+	else
+		echo "not ok $T_NAME:$1" >>"$T_RESULTS"
+		echo "FAILED: $T_NAME:$1: expected '$2', got '$3'"
+	fi
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The VM is what the other tests assume: our modules resolve through
+# modprobe from updates/ (ahead of upstream modules of the same name), the
+# reference kernel's modules still resolve, scratch space is writable, the
+# root is not, and the debug facilities the harness reads are there.
+. "$(dirname "$0")/lib.sh"
+kver=$(uname -r)
+mods=/lib/modules/$kver
+
+ours_resolve() {
+	local ko name path rc=0
+
+	while IFS= read -r ko; do
+		name=$(basename "$ko" .ko)
+		path=$(modinfo -n "$name" 2>/dev/null)
+		if [ "$path" != "$ko" ]; then
+			echo "$name resolves to '$path', not $ko"
+			rc=1
+		fi
+	done < <(find "$mods/updates" -name '*.ko')
+	[ -n "$(find "$mods/updates" -name '*.ko')" ] || rc=1
+	return $rc
+}
+t_check our-modules-resolve-from-updates ours_resolve
+
+upstream_dep() {
+	# vhost_vdpa needs vhost and vhost_iotlb: depmod must have recorded it.
+	modprobe --show-depends vhost_iotlb | grep -q "$mods/kernel/drivers/vhost/vhost_iotlb.ko"
+}
+t_check reference-modules-resolve upstream_dep
+
+t_check root-is-read-only sh -c '! touch /.vdpa-rw-probe 2>/dev/null'
+t_check tmp-is-writable sh -c 'echo x >/tmp/probe && rm /tmp/probe'
+t_check hugetlbfs-mounted grep -q ' /dev/hugepages hugetlbfs ' /proc/mounts
+t_check kmemleak-available test -w /sys/kernel/debug/kmemleak
+t_check kunit-debugfs-available test -d /sys/kernel/debug/kunit
+t_check failslab-available test -d /sys/kernel/debug/failslab
+t_check lockdep-enabled grep -q '^CONFIG_PROVE_LOCKING=y' <(zcat /proc/config.gz)
+t_check kasan-enabled grep -q '^CONFIG_KASAN=y' <(zcat /proc/config.gz)
