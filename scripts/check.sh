@@ -77,6 +77,15 @@ kerneldoc() {
 	[ -z "$msgs" ] || { echo "$msgs"; return 1; }
 }
 
+# build_clean [MAKE ARGS...]: build; gcc is -Werror already, modpost is not.
+build_clean() {
+	local msgs
+
+	msgs=$(make "$@" 2>&1) || { echo "$msgs"; return 1; }
+	echo "$msgs"
+	! grep -qiE '(^|: )warning:' <<<"$msgs"
+}
+
 # sparse_clean: C=2 over every object, no sparse warning or error.
 sparse_clean() {
 	local msgs
@@ -94,7 +103,7 @@ distro_build() {
 	mkdir -p "$work/distro"
 	sources | cat - <(git ls-files -co --exclude-standard -- Kbuild 'Kbuild' '*/Kbuild' Makefile) |
 		rsync -a --files-from=- . "$work/distro/"
-	make -C "$distro_kdir" M="$work/distro" W=1 modules
+	build_clean -C "$distro_kdir" M="$work/distro" W=1 modules
 }
 
 echo "== reference kernel"
@@ -104,7 +113,7 @@ if [ ! -e "$kdir/.complete" ]; then
 fi
 
 echo "== build and static checks"
-step "build: W=1 -Werror, reference kernel" "$work/build.log" make modules KDIR="$kdir"
+step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean modules KDIR="$kdir"
 step "build: W=1 -Werror, Debian linux-headers-6.12 (build only)" "$work/distro.log" distro_build
 step "sparse C=2: no findings" "$work/sparse.log" sparse_clean
 mapfile -t srcs < <(sources)
@@ -114,10 +123,12 @@ step "kernel-doc -Wall: no findings" "$work/kernel-doc.log" kerneldoc "${srcs[@]
 if [ $selftest -eq 1 ]; then
 	echo "== harness self-tests (each must be caught)"
 	# A checkpatch error must fail the checkpatch step.
-	if checkpatch tests/selftest/bad/checkpatch_error.c >"$work/self-checkpatch.log" 2>&1; then
-		report FAIL "self-test: checkpatch error is caught"
-	else
+	if ! checkpatch tests/selftest/bad/checkpatch_error.c >"$work/self-checkpatch.log" 2>&1 &&
+	   grep -q '^ERROR:' "$work/self-checkpatch.log"; then
 		report PASS "self-test: checkpatch error is caught"
+	else
+		report FAIL "self-test: checkpatch error is caught"
+		sed 's/^/    /' "$work/self-checkpatch.log"
 	fi
 
 	# A failing KUnit case must be counted as failed, a passing one as passed.

@@ -29,6 +29,7 @@ static struct kunit_suite harness_selftest_suite = {
 	.name = "harness_selftest",
 	.test_cases = harness_selftest_cases,
 };
+
 kunit_test_suite(harness_selftest_suite);
 
 MODULE_DESCRIPTION("Test harness self-test: a KUnit suite that fails");
