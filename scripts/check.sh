@@ -92,7 +92,13 @@ sparse_clean() {
 
 	msgs=$(make -s sparse KDIR="$kdir" 2>&1) || { echo "$msgs"; return 1; }
 	echo "$msgs"
-	! grep -qE ': (warning|error):' <<<"$msgs"
+	# sparse cannot follow the scoped guard() locks inside the kernel's own
+	# inline helpers (e.g. device_match_driver_override()) and reports a
+	# context imbalance at the header's line: not a finding in our code.
+	grep -E ': (warning|error):' <<<"$msgs" |
+		grep -vE "^$ksrc/include/[^:]+:[0-9]+:[0-9]+: warning: context imbalance in " |
+		grep -q . && return 1
+	return 0
 }
 
 # distro_build: build-only check against Debian's linux-headers-6.12, in a

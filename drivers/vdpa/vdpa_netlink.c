@@ -512,9 +512,17 @@ static void vdpa_nl_read_config(struct vdpa_device *vdev, void *buf, size_t len)
 	vdev->config->get_config(vdev, 0, buf, min(size, len));
 }
 
+/* Config space byte order: little endian unless legacy on a BE host. */
+static bool vdpa_nl_le(u64 features)
+{
+	return (features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
+	       virtio_legacy_is_little_endian();
+}
+
 static int vdpa_nl_net_config_fill(struct vdpa_device *vdev,
 				   struct sk_buff *msg, u64 features)
 {
+	bool le = vdpa_nl_le(features);
 	struct virtio_net_config cfg;
 
 	vdpa_nl_read_config(vdev, &cfg, sizeof(cfg));
@@ -523,14 +531,14 @@ static int vdpa_nl_net_config_fill(struct vdpa_device *vdev,
 		return -EMSGSIZE;
 	/* iproute2 reads the status as u16 although the field is 8 bits wide. */
 	if ((features & BIT_ULL(VIRTIO_NET_F_STATUS)) &&
-	    nla_put_u16(msg, VDPA_ATTR_DEV_NET_STATUS, le16_to_cpu(cfg.status)))
+	    nla_put_u16(msg, VDPA_ATTR_DEV_NET_STATUS, __virtio16_to_cpu(le, cfg.status)))
 		return -EMSGSIZE;
 	if ((features & BIT_ULL(VIRTIO_NET_F_MQ)) &&
 	    nla_put_u16(msg, VDPA_ATTR_DEV_NET_CFG_MAX_VQP,
-			le16_to_cpu(cfg.max_virtqueue_pairs)))
+			__virtio16_to_cpu(le, cfg.max_virtqueue_pairs)))
 		return -EMSGSIZE;
 	if ((features & BIT_ULL(VIRTIO_NET_F_MTU)) &&
-	    nla_put_u16(msg, VDPA_ATTR_DEV_NET_CFG_MTU, le16_to_cpu(cfg.mtu)))
+	    nla_put_u16(msg, VDPA_ATTR_DEV_NET_CFG_MTU, __virtio16_to_cpu(le, cfg.mtu)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -538,47 +546,48 @@ static int vdpa_nl_net_config_fill(struct vdpa_device *vdev,
 static int vdpa_nl_blk_config_fill(struct vdpa_device *vdev,
 				   struct sk_buff *msg, u64 features)
 {
+	bool le = vdpa_nl_le(features);
 	struct virtio_blk_config cfg;
 	bool fail;
 
 	vdpa_nl_read_config(vdev, &cfg, sizeof(cfg));
 	fail = nla_put_u64_64bit(msg, VDPA_ATTR_DEV_BLK_CFG_CAPACITY,
-				 le64_to_cpu(cfg.capacity), VDPA_ATTR_PAD);
+				 __virtio64_to_cpu(le, cfg.capacity), VDPA_ATTR_PAD);
 	if (features & BIT_ULL(VIRTIO_BLK_F_SIZE_MAX))
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_SIZE_MAX,
-				    le32_to_cpu(cfg.size_max));
+				    __virtio32_to_cpu(le, cfg.size_max));
 	if (features & BIT_ULL(VIRTIO_BLK_F_SEG_MAX))
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_SEG_MAX,
-				    le32_to_cpu(cfg.seg_max));
+				    __virtio32_to_cpu(le, cfg.seg_max));
 	if (features & BIT_ULL(VIRTIO_BLK_F_BLK_SIZE))
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_BLK_SIZE,
-				    le32_to_cpu(cfg.blk_size));
+				    __virtio32_to_cpu(le, cfg.blk_size));
 	if (features & BIT_ULL(VIRTIO_BLK_F_MQ))
 		fail |= nla_put_u16(msg, VDPA_ATTR_DEV_BLK_CFG_NUM_QUEUES,
-				    le16_to_cpu(cfg.num_queues));
+				    __virtio16_to_cpu(le, cfg.num_queues));
 	if (features & BIT_ULL(VIRTIO_BLK_F_TOPOLOGY)) {
 		fail |= nla_put_u8(msg, VDPA_ATTR_DEV_BLK_CFG_PHY_BLK_EXP,
 				   cfg.physical_block_exp);
 		fail |= nla_put_u8(msg, VDPA_ATTR_DEV_BLK_CFG_ALIGN_OFFSET,
 				   cfg.alignment_offset);
 		fail |= nla_put_u16(msg, VDPA_ATTR_DEV_BLK_CFG_MIN_IO_SIZE,
-				    le16_to_cpu(cfg.min_io_size));
+				    __virtio16_to_cpu(le, cfg.min_io_size));
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_OPT_IO_SIZE,
-				    le32_to_cpu(cfg.opt_io_size));
+				    __virtio32_to_cpu(le, cfg.opt_io_size));
 	}
 	if (features & BIT_ULL(VIRTIO_BLK_F_DISCARD)) {
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_MAX_DISCARD_SEC,
-				    le32_to_cpu(cfg.max_discard_sectors));
+				    __virtio32_to_cpu(le, cfg.max_discard_sectors));
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_MAX_DISCARD_SEG,
-				    le32_to_cpu(cfg.max_discard_seg));
+				    __virtio32_to_cpu(le, cfg.max_discard_seg));
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_DISCARD_SEC_ALIGN,
-				    le32_to_cpu(cfg.discard_sector_alignment));
+				    __virtio32_to_cpu(le, cfg.discard_sector_alignment));
 	}
 	if (features & BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES)) {
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_MAX_WRITE_ZEROES_SEC,
-				    le32_to_cpu(cfg.max_write_zeroes_sectors));
+				    __virtio32_to_cpu(le, cfg.max_write_zeroes_sectors));
 		fail |= nla_put_u32(msg, VDPA_ATTR_DEV_BLK_CFG_MAX_WRITE_ZEROES_SEG,
-				    le32_to_cpu(cfg.max_write_zeroes_seg));
+				    __virtio32_to_cpu(le, cfg.max_write_zeroes_seg));
 	}
 	fail |= nla_put_u8(msg, VDPA_ATTR_DEV_BLK_READ_ONLY,
 			   !!(features & BIT_ULL(VIRTIO_BLK_F_RO)));
@@ -719,7 +728,8 @@ static int vdpa_nl_vstats_fill(struct sk_buff *msg, void *obj, u32 portid,
 
 		if (features & BIT_ULL(VIRTIO_NET_F_MQ)) {
 			vdpa_nl_read_config(vdev, &cfg, sizeof(cfg));
-			vqp = le16_to_cpu(cfg.max_virtqueue_pairs);
+			vqp = __virtio16_to_cpu(vdpa_nl_le(features),
+						cfg.max_virtqueue_pairs);
 		}
 		if (nla_put_u16(msg, VDPA_ATTR_DEV_NET_CFG_MAX_VQP, vqp))
 			goto out_cancel;

@@ -337,19 +337,18 @@ struct vdpa_device *__vdpa_alloc_device(struct device *parent,
  * @use_va: the device translates user virtual addresses
  *
  * The device is initialised but not registered: from here on it is freed
- * with put_device(&vdev->dev), which calls @config->free.
+ * with put_device(&vdev->dev), which calls @config->free. Because @member
+ * is at offset 0, an ERR_PTR() converts to a @dev_struct pointer intact.
  *
  * Context: process context; may sleep.
  * Return: a pointer to @dev_struct, or an ERR_PTR().
  */
 #define vdpa_alloc_device(dev_struct, member, parent, config, ngroups, nas, \
 			  name, use_va)					     \
-	container_of(__vdpa_alloc_device(parent, config, ngroups, nas,	     \
-					 sizeof(dev_struct) +		     \
-					 BUILD_BUG_ON_ZERO(offsetof(dev_struct, \
-								    member)), \
-					 name, use_va),			     \
-		     dev_struct, member)
+	((typeof(dev_struct) *)__vdpa_alloc_device(parent, config, ngroups, nas, \
+			sizeof(dev_struct) +				     \
+			BUILD_BUG_ON_ZERO(offsetof(dev_struct, member)),     \
+			name, use_va))
 
 int vdpa_register_device(struct vdpa_device *vdev, u32 nvqs);
 void vdpa_unregister_device(struct vdpa_device *vdev);
