@@ -50,7 +50,7 @@ static struct vdpa_mgmt_dev *vdpa_nl_mgmtdev(struct genl_info *info)
 	struct vdpa_mgmt_dev *mdev;
 
 	if (!dev) {
-		NL_SET_ERR_MSG_MOD(info->extack, "management device name is required");
+		NL_SET_ERR_MSG(info->extack, "management device name is required");
 		return ERR_PTR(-EINVAL);
 	}
 	mdev = vdpa_mgmtdev_find(bus ? nla_data(bus) : NULL, nla_data(dev));
@@ -71,7 +71,7 @@ static struct vdpa_device *vdpa_nl_device(struct genl_info *info)
 	struct device *d;
 
 	if (!name) {
-		NL_SET_ERR_MSG_MOD(info->extack, "device name is required");
+		NL_SET_ERR_MSG(info->extack, "device name is required");
 		return ERR_PTR(-EINVAL);
 	}
 	d = bus_find_device_by_name(&vdpa_bus, NULL, nla_data(name));
@@ -244,6 +244,16 @@ static int vdpa_nl_parse_config(struct genl_info *info,
 			return -EINVAL;
 		}
 	}
+	/* Each queue pair is two virtqueues (a control queue may come on top). */
+	if (config->net.max_vq_pairs && mdev->max_supported_vqs &&
+	    2 * config->net.max_vq_pairs > mdev->max_supported_vqs) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
+					attrs[VDPA_ATTR_DEV_NET_CFG_MAX_VQP],
+					"max_vqp %u needs more than the %u virtqueues the management device supports",
+					config->net.max_vq_pairs,
+					mdev->max_supported_vqs);
+		return -EINVAL;
+	}
 	if (attrs[VDPA_ATTR_DEV_FEATURES]) {
 		u64 features = nla_get_u64(attrs[VDPA_ATTR_DEV_FEATURES]);
 
@@ -288,7 +298,7 @@ static int vdpa_nl_check_provisioned(struct genl_info *info,
 		    config->net.max_vq_pairs == 1)
 			continue;
 		if (!(config->device_features & BIT_ULL(needs[i].feature))) {
-			NL_SET_ERR_MSG_FMT_MOD(info->extack, "%s", needs[i].msg);
+			NL_SET_ERR_MSG_FMT(info->extack, "%s", needs[i].msg);
 			return -EINVAL;
 		}
 	}
@@ -305,7 +315,7 @@ static int vdpa_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	if (!name) {
-		NL_SET_ERR_MSG_MOD(info->extack, "device name is required");
+		NL_SET_ERR_MSG(info->extack, "device name is required");
 		return -EINVAL;
 	}
 	len = strnlen(nla_data(name), nla_len(name));
@@ -337,7 +347,7 @@ static int vdpa_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	err = mdev->ops->dev_add(mdev, nla_data(name), &config);
 	if (err)
-		NL_SET_ERR_MSG_WEAK_MOD(info->extack,
+		NL_SET_ERR_MSG_WEAK(info->extack,
 					"management device failed to add the device");
 out_unlock:
 	up_write(&vdpa_dev_lock);
@@ -356,7 +366,7 @@ static int vdpa_nl_dev_del_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_unlock;
 	}
 	if (!vdev->mdev) {
-		NL_SET_ERR_MSG_MOD(info->extack,
+		NL_SET_ERR_MSG(info->extack,
 				   "device was not created by a management device");
 		err = -EINVAL;
 	} else {
@@ -383,14 +393,14 @@ static int vdpa_nl_dev_attr_set_doit(struct sk_buff *skb, struct genl_info *info
 	}
 	mdev = vdev->mdev;
 	if (!mdev || !mdev->ops->dev_set_attr) {
-		NL_SET_ERR_MSG_MOD(info->extack, "device attributes cannot be changed");
+		NL_SET_ERR_MSG(info->extack, "device attributes cannot be changed");
 		err = -EOPNOTSUPP;
 		goto out_put;
 	}
 	if (info->attrs[VDPA_ATTR_DEV_NET_CFG_MTU] ||
 	    info->attrs[VDPA_ATTR_DEV_NET_CFG_MAX_VQP] ||
 	    info->attrs[VDPA_ATTR_DEV_FEATURES]) {
-		NL_SET_ERR_MSG_MOD(info->extack, "only the MAC address can be changed");
+		NL_SET_ERR_MSG(info->extack, "only the MAC address can be changed");
 		err = -EOPNOTSUPP;
 		goto out_put;
 	}
@@ -398,7 +408,7 @@ static int vdpa_nl_dev_attr_set_doit(struct sk_buff *skb, struct genl_info *info
 	if (err)
 		goto out_put;
 	if (!config.mask) {
-		NL_SET_ERR_MSG_MOD(info->extack, "no attribute to change");
+		NL_SET_ERR_MSG(info->extack, "no attribute to change");
 		err = -EINVAL;
 		goto out_put;
 	}
@@ -711,7 +721,7 @@ static int vdpa_nl_vstats_fill(struct sk_buff *msg, void *obj, u32 portid,
 
 	down_read(&vdev->cf_lock);
 	if (!vdpa_nl_negotiated(vdev, &features)) {
-		NL_SET_ERR_MSG_MOD(extack, "feature negotiation not complete");
+		NL_SET_ERR_MSG(extack, "feature negotiation not complete");
 		err = -EAGAIN;
 		goto out_cancel;
 	}
@@ -754,7 +764,7 @@ static int vdpa_nl_vstats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	if (!qattr) {
-		NL_SET_ERR_MSG_MOD(info->extack, "queue index is required");
+		NL_SET_ERR_MSG(info->extack, "queue index is required");
 		return -EINVAL;
 	}
 	req.index = nla_get_u32(qattr);
@@ -766,7 +776,7 @@ static int vdpa_nl_vstats_get_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_unlock;
 	}
 	if (!req.vdev->config->get_vendor_vq_stats) {
-		NL_SET_ERR_MSG_MOD(info->extack, "device has no vendor statistics");
+		NL_SET_ERR_MSG(info->extack, "device has no vendor statistics");
 		err = -EOPNOTSUPP;
 	} else if (req.index >= req.vdev->nvqs) {
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack, qattr,

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vdpa_sim: a software vDPA parent with on-chip-IOMMU semantics, shared by
+ * the net and blk simulators.
+ *
+ * Locking, outermost first:
+ *   vdpasim.lock (mutex): device status, features, virtqueue state, the
+ *     config space, group-to-ASID map and the suspended flag. Held by every
+ *     config op that changes them and by the datapath while it runs a batch.
+ *   vdpasim.iommu_lock (spinlock): the per-ASID IOTLBs and their
+ *     passthrough flags. Taken inside vdpasim.lock by the datapath, alone by
+ *     the map ops; never held across anything that sleeps.
+ */
+#ifndef _VDPA_SIM_H
+#define _VDPA_SIM_H
+
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/vdpa.h>
+#include <linux/vhost_iotlb.h>
+
+struct vdpasim;
+
+/**
+ * struct vdpasim_virtqueue - one simulated virtqueue
+ * @desc_addr: IOVA of the descriptor area
+ * @driver_addr: IOVA of the driver (available) area
+ * @device_addr: IOVA of the device (used) area
+ * @num: size
+ * @ready: enabled by the driver
+ * @cb: the driver's interrupt callback
+ * @state: where the device resumes (split: next avail index; packed:
+ *	indexes and wrap counters)
+ * @received_desc: descriptors taken from the ring (vendor statistic)
+ * @completed_desc: descriptors returned to the ring (vendor statistic)
+ */
+struct vdpasim_virtqueue {
+	u64 desc_addr;
+	u64 driver_addr;
+	u64 device_addr;
+	u32 num;
+	bool ready;
+	struct vdpa_callback cb;
+	struct vdpa_vq_state state;
+	u64 received_desc;
+	u64 completed_desc;
+};
+
+/**
+ * struct vdpasim_dev_attr - what a simulated device class provides
+ * @mgmt_dev: the management device creating it
+ * @name: device name
+ * @id: virtio device id
+ * @supported_features: features the device offers
+ * @config_size: size of the device-specific config space
+ * @nvqs: number of virtqueues
+ * @ngroups: number of virtqueue groups
+ * @nas: number of address spaces
+ * @alloc_size: size of the class's structure embedding &struct vdpasim
+ * @vq_group: group of a virtqueue (NULL: all in group 0)
+ * @get_config: fill the config space from the class's state; called with
+ *	vdpasim.lock held
+ * @set_config: the driver wrote the config space; called with
+ *	vdpasim.lock held (NULL: writes are ignored)
+ * @free: release the class's resources (may be NULL)
+ */
+struct vdpasim_dev_attr {
+	struct vdpa_mgmt_dev *mgmt_dev;
+	const char *name;
+	u32 id;
+	u64 supported_features;
+	size_t config_size;
+	u32 nvqs;
+	u32 ngroups;
+	u32 nas;
+	size_t alloc_size;
+	u32 (*vq_group)(struct vdpasim *vdpasim, u16 idx);
+	void (*get_config)(struct vdpasim *vdpasim, void *config);
+	void (*set_config)(struct vdpasim *vdpasim, const void *config);
+	void (*free)(struct vdpasim *vdpasim);
+};
+
+/**
+ * struct vdpasim - a simulated vDPA device
+ * @vdpa: the vDPA device, first as vdpa_alloc_device() wants
+ * @dev_attr: the class's description
+ * @lock: see the lock comment at the top of this file
+ * @iommu_lock: see the lock comment at the top of this file
+ * @vqs: @dev_attr.nvqs virtqueues
+ * @config: the config space, @dev_attr.config_size bytes
+ * @status: virtio device status
+ * @features: negotiated features
+ * @generation: config generation, bumped on every config change
+ * @suspended: suspend() was called and resume() was not
+ * @group_asid: address space of each group
+ * @iommu: one IOTLB per address space
+ * @passthrough: per address space, whether it is in the default identity
+ *	mapping (set by reset_map, cleared by the first map change)
+ * @config_cb: the driver's config change callback
+ */
+struct vdpasim {
+	struct vdpa_device vdpa;
+	struct vdpasim_dev_attr dev_attr;
+	struct mutex lock;		/* device state, see top of file */
+	spinlock_t iommu_lock;		/* IOTLBs, see top of file */
+	struct vdpasim_virtqueue *vqs;
+	void *config;
+	u8 status;
+	u64 features;
+	u32 generation;
+	bool suspended;
+	u32 *group_asid;
+	struct vhost_iotlb **iommu;
+	bool *passthrough;
+	struct vdpa_callback config_cb;
+};
+
+/**
+ * vdpa_to_sim - the simulator behind a vDPA device
+ * @vdpa: the vDPA device
+ *
+ * Return: the containing &struct vdpasim.
+ */
+static inline struct vdpasim *vdpa_to_sim(struct vdpa_device *vdpa)
+{
+	return container_of(vdpa, struct vdpasim, vdpa);
+}
+
+struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
+			       const struct vdpa_dev_set_config *config);
+
+#endif /* _VDPA_SIM_H */

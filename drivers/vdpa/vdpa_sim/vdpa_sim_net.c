@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vdpa_sim_net: the "vdpasim_net" management device, creating simulated
+ * virtio-net devices with MAC, MTU, status, a control virtqueue and
+ * several queue pairs.
+ *
+ * Virtqueues: 2 * max_vqp data queues (RX, TX, RX, TX, ...) in group 0,
+ * then the control queue in group 1, so the control queue can be given
+ * its own address space (ASID 1) as a real NIC allows.
+ */
+#include <linux/device.h>
+#include <linux/etherdevice.h>
+#include <linux/module.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include <linux/wait_bit.h>
+#include <uapi/linux/vdpa.h>
+
+#include "vdpa_sim.h"
+
+#define VDPASIM_NET_NAME "vdpasim_net"
+#define VDPASIM_NET_MAX_VQP 8
+#define VDPASIM_NET_DATA_GROUP 0
+#define VDPASIM_NET_CVQ_GROUP 1
+#define VDPASIM_NET_GROUPS 2
+#define VDPASIM_NET_AS 2
+#define VDPASIM_NET_DEFAULT_MTU ETH_DATA_LEN
+
+#define VDPASIM_NET_FEATURES (BIT_ULL(VIRTIO_F_VERSION_1) |		\
+			      BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |	\
+			      BIT_ULL(VIRTIO_F_ANY_LAYOUT) |		\
+			      BIT_ULL(VIRTIO_NET_F_MAC) |		\
+			      BIT_ULL(VIRTIO_NET_F_MTU) |		\
+			      BIT_ULL(VIRTIO_NET_F_STATUS) |		\
+			      BIT_ULL(VIRTIO_NET_F_CTRL_VQ) |		\
+			      BIT_ULL(VIRTIO_NET_F_CTRL_RX) |		\
+			      BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) |	\
+			      BIT_ULL(VIRTIO_NET_F_MQ))
+
+/**
+ * struct vdpasim_net - a simulated virtio-net device
+ * @sim: the simulator core, first
+ * @mac: MAC address (config space)
+ * @mtu: MTU (config space)
+ * @max_vqp: number of queue pairs
+ * @link_up: link status (config space); protected by sim.lock
+ */
+struct vdpasim_net {
+	struct vdpasim sim;
+	u8 mac[ETH_ALEN];
+	u16 mtu;
+	u16 max_vqp;
+	bool link_up;
+};
+
+/* Devices not yet released: the module waits for them at exit. */
+static atomic_t vdpasim_net_live = ATOMIC_INIT(0);
+
+static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
+{
+	return container_of(sim, struct vdpasim_net, sim);
+}
+
+static u32 vdpasim_net_vq_group(struct vdpasim *sim, u16 idx)
+{
+	return idx == 2 * sim_to_net(sim)->max_vqp ? VDPASIM_NET_CVQ_GROUP :
+						     VDPASIM_NET_DATA_GROUP;
+}
+
+static void vdpasim_net_get_config(struct vdpasim *sim, void *config)
+{
+	struct vdpasim_net *net = sim_to_net(sim);
+	struct virtio_net_config *cfg = config;
+	bool le = true;	/* VIRTIO_F_VERSION_1 is always offered */
+
+	ether_addr_copy(cfg->mac, net->mac);
+	cfg->status = __cpu_to_virtio16(le, net->link_up ? VIRTIO_NET_S_LINK_UP : 0);
+	cfg->max_virtqueue_pairs = __cpu_to_virtio16(le, net->max_vqp);
+	cfg->mtu = __cpu_to_virtio16(le, net->mtu);
+}
+
+/* The driver may change the MAC through the config space (legacy way). */
+static void vdpasim_net_set_config(struct vdpasim *sim, const void *config)
+{
+	const struct virtio_net_config *cfg = config;
+
+	ether_addr_copy(sim_to_net(sim)->mac, cfg->mac);
+}
+
+static void vdpasim_net_free(struct vdpasim *sim)
+{
+	if (atomic_dec_and_test(&vdpasim_net_live))
+		wake_up_var(&vdpasim_net_live);
+}
+
+static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
+			       const struct vdpa_dev_set_config *config)
+{
+	struct vdpasim_dev_attr attr = {
+		.mgmt_dev = mdev,
+		.name = name,
+		.id = VIRTIO_ID_NET,
+		.supported_features = VDPASIM_NET_FEATURES,
+		.config_size = sizeof(struct virtio_net_config),
+		.ngroups = VDPASIM_NET_GROUPS,
+		.nas = VDPASIM_NET_AS,
+		.alloc_size = sizeof(struct vdpasim_net),
+		.vq_group = vdpasim_net_vq_group,
+		.get_config = vdpasim_net_get_config,
+		.set_config = vdpasim_net_set_config,
+		.free = vdpasim_net_free,
+	};
+	u16 max_vqp = 1;
+	struct vdpasim_net *net;
+	struct vdpasim *sim;
+	int err;
+
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP)) {
+		max_vqp = config->net.max_vq_pairs;
+		if (max_vqp > VDPASIM_NET_MAX_VQP) {
+			dev_err(mdev->device, "max_vqp %u above %u\n", max_vqp,
+				VDPASIM_NET_MAX_VQP);
+			return -ERANGE;
+		}
+	}
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES))
+		attr.supported_features = config->device_features;
+	attr.nvqs = 2 * max_vqp + 1;
+
+	/* Counted before creation: a failed creation releases it too. */
+	atomic_inc(&vdpasim_net_live);
+	sim = vdpasim_create(&attr, config);
+	if (IS_ERR(sim)) {
+		vdpasim_net_free(NULL);
+		return PTR_ERR(sim);
+	}
+	net = sim_to_net(sim);
+	net->max_vqp = max_vqp;
+	net->link_up = true;
+	net->mtu = VDPASIM_NET_DEFAULT_MTU;
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU))
+		net->mtu = config->net.mtu;
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR))
+		ether_addr_copy(net->mac, config->net.mac);
+	else
+		eth_random_addr(net->mac);
+
+	err = _vdpa_register_device(&sim->vdpa, attr.nvqs);
+	if (err)
+		goto err_put;
+	return 0;
+
+err_put:
+	put_device(&sim->vdpa.dev);
+	return err;
+}
+
+static void vdpasim_net_dev_del(struct vdpa_mgmt_dev *mdev,
+				struct vdpa_device *vdpa)
+{
+	_vdpa_unregister_device(vdpa);
+}
+
+static int vdpasim_net_dev_set_attr(struct vdpa_mgmt_dev *mdev,
+				    struct vdpa_device *vdpa,
+				    const struct vdpa_dev_set_config *config)
+{
+	struct vdpasim *sim = vdpa_to_sim(vdpa);
+
+	if (!(config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR)))
+		return -EOPNOTSUPP;
+	mutex_lock(&sim->lock);
+	ether_addr_copy(sim_to_net(sim)->mac, config->net.mac);
+	sim->generation++;
+	mutex_unlock(&sim->lock);
+	return 0;
+}
+
+static const struct vdpa_mgmtdev_ops vdpasim_net_mgmtdev_ops = {
+	.dev_add = vdpasim_net_dev_add,
+	.dev_del = vdpasim_net_dev_del,
+	.dev_set_attr = vdpasim_net_dev_set_attr,
+};
+
+static struct virtio_device_id vdpasim_net_id_table[] = {
+	{ VIRTIO_ID_NET, VIRTIO_DEV_ANY_ID },
+	{ 0 },
+};
+
+static struct vdpa_mgmt_dev vdpasim_net_mgmtdev = {
+	.ops = &vdpasim_net_mgmtdev_ops,
+	.id_table = vdpasim_net_id_table,
+	.config_attr_mask = BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR) |
+			    BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU) |
+			    BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP) |
+			    BIT_ULL(VDPA_ATTR_DEV_FEATURES),
+	.supported_features = VDPASIM_NET_FEATURES,
+	.max_supported_vqs = 2 * VDPASIM_NET_MAX_VQP + 1,
+};
+
+static int __init vdpasim_net_init(void)
+{
+	struct device *root;
+	int err;
+
+	/* A root device gives the management device its name and a release. */
+	root = root_device_register(VDPASIM_NET_NAME);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	vdpasim_net_mgmtdev.device = root;
+	err = vdpa_mgmtdev_register(&vdpasim_net_mgmtdev);
+	if (err)
+		goto err_unregister_root;
+	return 0;
+
+err_unregister_root:
+	root_device_unregister(root);
+	return err;
+}
+
+static void __exit vdpasim_net_exit(void)
+{
+	vdpa_mgmtdev_unregister(&vdpasim_net_mgmtdev);
+	/* A bus driver may still hold a device; its release runs our code. */
+	wait_var_event(&vdpasim_net_live, !atomic_read(&vdpasim_net_live));
+	root_device_unregister(vdpasim_net_mgmtdev.device);
+}
+
+module_init(vdpasim_net_init);
+module_exit(vdpasim_net_exit);
+
+MODULE_DESCRIPTION("vDPA simulated virtio-net devices");
+MODULE_LICENSE("GPL");
