@@ -8,7 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 modprobe vdpa_sim_net || exit 1
-trap 'vdpa dev del vdpa0 2>/dev/null; modprobe -r vdpa_sim_net' EXIT
+modprobe vdpa_sim_blk || exit 1
+trap 'vdpa dev del vdpa0 2>/dev/null; modprobe -r vdpa_sim_net vdpa_sim_blk' EXIT
 
 devices() { ls /sys/bus/vdpa/devices | tr '\n' ' '; }
 
@@ -126,6 +127,23 @@ expect_error del-unknown "device not found" "No such device" vdpa dev del nosuch
 t_check dev-del vdpa dev del vdpa0
 t_expect_eq dev-del-gone "" "$(vdpa dev show)"
 
+# The blk management device takes no net attribute. iproute2 6.1 prints no
+# blk config, so the config space is read with our client.
+t_expect_eq blk-mgmtdev-show "vdpasim_blk: 
+  supported_classes block
+  max_supported_vqs 1
+  dev_features bit_1 bit_2 bit_6 bit_9 bit_13 bit_14 VERSION_1 ACCESS_PLATFORM" \
+	"$(vdpa mgmtdev show vdpasim_blk)"
+t_check blk-dev-add vdpa dev add name blk0 mgmtdev vdpasim_blk
+t_expect_eq blk-dev-show "blk0: type block mgmtdev vdpasim_blk vendor_id 0 max_vqs 1 max_vq_size 256" \
+	"$(vdpa dev show blk0)"
+t_expect_eq blk-config \
+	"blk_capacity=262144|blk_seg_max=32|blk_blk_size=512|blk_read_only=0|blk_flush=1" \
+	"$(nl dev_config_get dev_name=blk0 | tr '|' '\n' | grep -E '^blk_(capacity|seg_max|blk_size|read_only|flush)=' | paste -sd '|')"
+expect_error blk-unsupported-attribute "attribute not supported by the management device" \
+	"Operation not supported" vdpa dev add name blk1 mgmtdev vdpasim_blk mac 00:11:22:33:44:55
+t_check blk-dev-del vdpa dev del blk0
+
 # Adds, deletes and dumps racing each other end consistent (and lockdep-clean).
 race() {
 	local i
@@ -155,6 +173,6 @@ t_check mgmtdev-rmmod-add1 vdpa dev add name gone1 mgmtdev vdpasim_net
 t_check mgmtdev-rmmod-add2 vdpa dev add name gone2 mgmtdev vdpasim_net
 t_check mgmtdev-rmmod modprobe -r vdpa_sim_net
 t_expect_eq mgmtdev-rmmod-devices-gone "" "$(devices)"
-t_expect_eq mgmtdev-rmmod-mgmtdev-gone "" "$(vdpa mgmtdev show)"
+t_check mgmtdev-rmmod-mgmtdev-gone sh -c "! vdpa mgmtdev show vdpasim_net 2>/dev/null"
 t_check mgmtdev-reload modprobe vdpa_sim_net
 t_check mgmtdev-reload-add vdpa dev add name vdpa0 mgmtdev vdpasim_net

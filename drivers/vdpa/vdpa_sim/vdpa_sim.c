@@ -9,6 +9,7 @@
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/virtio_config.h>
+#include <linux/wait_bit.h>
 #include <uapi/linux/vdpa.h>
 
 #include "vdpa_sim.h"
@@ -438,9 +439,15 @@ static int vdpasim_compat_reset(struct vdpa_device *vdpa, u32 flags)
 	return 0;
 }
 
+static struct vdpasim_mgmt *mdev_to_mgmt(struct vdpa_mgmt_dev *mdev)
+{
+	return container_of(mdev, struct vdpasim_mgmt, mdev);
+}
+
 static void vdpasim_free(struct vdpa_device *vdpa)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
+	struct vdpasim_mgmt *mgmt = mdev_to_mgmt(sim->dev_attr.mgmt_dev);
 	u32 asid;
 
 	if (sim->dev_attr.free)
@@ -454,6 +461,8 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	kfree(sim->config);
 	kfree(sim->vqs);
 	mutex_destroy(&sim->lock);
+	if (atomic_dec_and_test(&mgmt->live))
+		wake_up_var(&mgmt->live);
 }
 
 #define VDPASIM_COMMON_OPS						\
@@ -537,6 +546,8 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 		return ERR_CAST(vdpa);
 	sim = vdpa_to_sim(vdpa);
 	sim->dev_attr = *attr;
+	/* From here on vdpasim_free() runs on release and uncounts it. */
+	atomic_inc(&mdev_to_mgmt(attr->mgmt_dev)->live);
 	mutex_init(&sim->lock);
 	spin_lock_init(&sim->iommu_lock);
 	vdpa->mdev = attr->mgmt_dev;
@@ -567,6 +578,53 @@ err_put:
 	return ERR_PTR(-ENOMEM);
 }
 EXPORT_SYMBOL_GPL(vdpasim_create);
+
+/**
+ * vdpasim_mgmt_register() - register a simulator class's management device
+ * @mgmt: the management device, filled but for its parent device
+ * @name: its name in netlink (the handle "vdpa dev add ... mgmtdev NAME")
+ *
+ * Context: process context.
+ * Return: 0 or -errno.
+ */
+int vdpasim_mgmt_register(struct vdpasim_mgmt *mgmt, const char *name)
+{
+	struct device *root;
+	int err;
+
+	/* A root device gives the management device its name and a release. */
+	root = root_device_register(name);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	atomic_set(&mgmt->live, 0);
+	mgmt->mdev.device = root;
+	err = vdpa_mgmtdev_register(&mgmt->mdev);
+	if (err)
+		goto err_unregister_root;
+	return 0;
+
+err_unregister_root:
+	root_device_unregister(root);
+	return err;
+}
+EXPORT_SYMBOL_GPL(vdpasim_mgmt_register);
+
+/**
+ * vdpasim_mgmt_unregister() - delete a class's devices and its management device
+ * @mgmt: the management device
+ *
+ * Returns once every device it created has been released: a bus driver may
+ * hold one a little longer than its deletion.
+ *
+ * Context: process context; may sleep for as long as a device is held.
+ */
+void vdpasim_mgmt_unregister(struct vdpasim_mgmt *mgmt)
+{
+	vdpa_mgmtdev_unregister(&mgmt->mdev);
+	wait_var_event(&mgmt->live, !atomic_read(&mgmt->live));
+	root_device_unregister(mgmt->mdev.device);
+}
+EXPORT_SYMBOL_GPL(vdpasim_mgmt_unregister);
 
 MODULE_DESCRIPTION("vDPA device simulator core");
 MODULE_LICENSE("GPL");

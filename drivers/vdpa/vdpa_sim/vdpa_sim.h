@@ -22,6 +22,18 @@
 struct vdpasim;
 
 /**
+ * struct vdpasim_mgmt - a simulator class's management device
+ * @mdev: the management device; the class fills ops, id_table, attribute
+ *	mask and features, vdpasim_mgmt_register() the device
+ * @live: devices created and not yet released; unregistering waits for
+ *	zero, because a release runs the class's code
+ */
+struct vdpasim_mgmt {
+	struct vdpa_mgmt_dev mdev;
+	atomic_t live;
+};
+
+/**
  * struct vdpasim_virtqueue - one simulated virtqueue
  * @desc_addr: IOVA of the descriptor area
  * @driver_addr: IOVA of the driver (available) area
@@ -48,7 +60,7 @@ struct vdpasim_virtqueue {
 
 /**
  * struct vdpasim_dev_attr - what a simulated device class provides
- * @mgmt_dev: the management device creating it
+ * @mgmt_dev: the management device creating it (in a &struct vdpasim_mgmt)
  * @name: device name
  * @id: virtio device id
  * @supported_features: features the device offers
@@ -126,6 +138,8 @@ static inline struct vdpasim *vdpa_to_sim(struct vdpa_device *vdpa)
 	return container_of(vdpa, struct vdpasim, vdpa);
 }
 
+int vdpasim_mgmt_register(struct vdpasim_mgmt *mgmt, const char *name);
+void vdpasim_mgmt_unregister(struct vdpasim_mgmt *mgmt);
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config);
 

@@ -14,7 +14,6 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
-#include <linux/wait_bit.h>
 #include <uapi/linux/vdpa.h>
 
 #include "vdpa_sim.h"
@@ -54,9 +53,6 @@ struct vdpasim_net {
 	bool link_up;
 };
 
-/* Devices not yet released: the module waits for them at exit. */
-static atomic_t vdpasim_net_live = ATOMIC_INIT(0);
-
 static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
 {
 	return container_of(sim, struct vdpasim_net, sim);
@@ -88,12 +84,6 @@ static void vdpasim_net_set_config(struct vdpasim *sim, const void *config)
 	ether_addr_copy(sim_to_net(sim)->mac, cfg->mac);
 }
 
-static void vdpasim_net_free(struct vdpasim *sim)
-{
-	if (atomic_dec_and_test(&vdpasim_net_live))
-		wake_up_var(&vdpasim_net_live);
-}
-
 static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			       const struct vdpa_dev_set_config *config)
 {
@@ -109,7 +99,6 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		.vq_group = vdpasim_net_vq_group,
 		.get_config = vdpasim_net_get_config,
 		.set_config = vdpasim_net_set_config,
-		.free = vdpasim_net_free,
 	};
 	u16 max_vqp = 1;
 	struct vdpasim_net *net;
@@ -128,13 +117,9 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		attr.supported_features = config->device_features;
 	attr.nvqs = 2 * max_vqp + 1;
 
-	/* Counted before creation: a failed creation releases it too. */
-	atomic_inc(&vdpasim_net_live);
 	sim = vdpasim_create(&attr, config);
-	if (IS_ERR(sim)) {
-		vdpasim_net_free(NULL);
+	if (IS_ERR(sim))
 		return PTR_ERR(sim);
-	}
 	net = sim_to_net(sim);
 	net->max_vqp = max_vqp;
 	net->link_up = true;
@@ -188,43 +173,27 @@ static struct virtio_device_id vdpasim_net_id_table[] = {
 	{ 0 },
 };
 
-static struct vdpa_mgmt_dev vdpasim_net_mgmtdev = {
-	.ops = &vdpasim_net_mgmtdev_ops,
-	.id_table = vdpasim_net_id_table,
-	.config_attr_mask = BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR) |
-			    BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU) |
-			    BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP) |
-			    BIT_ULL(VDPA_ATTR_DEV_FEATURES),
-	.supported_features = VDPASIM_NET_FEATURES,
-	.max_supported_vqs = 2 * VDPASIM_NET_MAX_VQP + 1,
+static struct vdpasim_mgmt vdpasim_net_mgmt = {
+	.mdev = {
+		.ops = &vdpasim_net_mgmtdev_ops,
+		.id_table = vdpasim_net_id_table,
+		.config_attr_mask = BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR) |
+				    BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU) |
+				    BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP) |
+				    BIT_ULL(VDPA_ATTR_DEV_FEATURES),
+		.supported_features = VDPASIM_NET_FEATURES,
+		.max_supported_vqs = 2 * VDPASIM_NET_MAX_VQP + 1,
+	},
 };
 
 static int __init vdpasim_net_init(void)
 {
-	struct device *root;
-	int err;
-
-	/* A root device gives the management device its name and a release. */
-	root = root_device_register(VDPASIM_NET_NAME);
-	if (IS_ERR(root))
-		return PTR_ERR(root);
-	vdpasim_net_mgmtdev.device = root;
-	err = vdpa_mgmtdev_register(&vdpasim_net_mgmtdev);
-	if (err)
-		goto err_unregister_root;
-	return 0;
-
-err_unregister_root:
-	root_device_unregister(root);
-	return err;
+	return vdpasim_mgmt_register(&vdpasim_net_mgmt, VDPASIM_NET_NAME);
 }
 
 static void __exit vdpasim_net_exit(void)
 {
-	vdpa_mgmtdev_unregister(&vdpasim_net_mgmtdev);
-	/* A bus driver may still hold a device; its release runs our code. */
-	wait_var_event(&vdpasim_net_live, !atomic_read(&vdpasim_net_live));
-	root_device_unregister(vdpasim_net_mgmtdev.device);
+	vdpasim_mgmt_unregister(&vdpasim_net_mgmt);
 }
 
 module_init(vdpasim_net_init);
