@@ -122,6 +122,8 @@ echo "== build and static checks"
 step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean modules KDIR="$kdir"
 step "build: W=1 -Werror, Debian linux-headers-6.12 (build only)" "$work/distro.log" distro_build
 step "sparse C=2: no findings" "$work/sparse.log" sparse_clean
+step "compat: unmodified 6.12 ifcvf and vdpa_user build against our vdpa.h" \
+	"$work/compat.log" scripts/compat-build.sh
 mapfile -t srcs < <(sources)
 step "checkpatch --strict: no findings (${#srcs[@]} files)" "$work/checkpatch.log" checkpatch "${srcs[@]}"
 step "kernel-doc -Wall: no findings" "$work/kernel-doc.log" kerneldoc "${srcs[@]}"
