@@ -6,6 +6,7 @@
  * Lock order and what each lock protects: vdpa_internal.h.
  */
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -15,13 +16,24 @@
 #include "vdpa_internal.h"
 
 DECLARE_RWSEM(vdpa_dev_lock);
+/* Starts at 1: netlink takes a dump sequence of 0 as "not set". */
+unsigned int vdpa_dev_gen = 1;
 static LIST_HEAD(vdpa_mgmtdev_list);	/* under vdpa_dev_lock */
 static DEFINE_IDA(vdpa_index_ida);
 
 static int vdpa_dev_probe(struct device *d)
 {
 	struct vdpa_driver *drv = drv_to_vdpa(d->driver);
+	int err;
 
+	/*
+	 * Parents that DMA through the vDPA device itself (dma_dev ==
+	 * &vdev->dev: software parents, on-chip IOMMUs) need a mask.
+	 */
+	d->dma_mask = &d->coherent_dma_mask;
+	err = dma_set_mask_and_coherent(d, DMA_BIT_MASK(64));
+	if (err)
+		return err;
 	return drv->probe ? drv->probe(dev_to_vdpa(d)) : 0;
 }
 
@@ -42,8 +54,9 @@ static int vdpa_dev_match(struct device *dev, const struct device_driver *drv)
 }
 
 /*
- * "vdpa:dXXXXXXXXvXXXXXXXX" (virtio device id, vendor id): bus drivers
- * declare MODULE_ALIAS("vdpa:d*v*") and are loaded by udev for a new device.
+ * "vdpa:dXXXXXXXXvXXXXXXXX" (virtio device id, vendor id), so that a bus
+ * driver declaring a matching MODULE_ALIAS() is loaded by udev for a new
+ * device (modpost has no vdpa device table to generate one).
  */
 static int vdpa_dev_uevent(const struct device *d, struct kobj_uevent_env *env)
 {
@@ -142,7 +155,8 @@ static int vdpa_check_ops(struct device *parent,
 
 /**
  * __vdpa_alloc_device() - allocate and initialise a vDPA device
- * @parent: the parent device
+ * @parent: the parent device, or NULL (the parent then sets
+ *	&vdpa_device.dma_dev itself)
  * @config: the parent's ops, checked here
  * @ngroups: number of virtqueue groups (at least 1)
  * @nas: number of address spaces (at least 1)
@@ -167,7 +181,7 @@ struct vdpa_device *__vdpa_alloc_device(struct device *parent,
 	struct vdpa_device *vdev;
 	int index, err;
 
-	if (!parent || !config || size < sizeof(*vdev))
+	if (!config || size < sizeof(*vdev))
 		return ERR_PTR(-EINVAL);
 	err = vdpa_check_ops(parent, config, ngroups, nas, use_va);
 	if (err)
@@ -212,6 +226,7 @@ static int vdpa_add_device(struct vdpa_device *vdev, u32 nvqs)
 	u16 max = ops->get_vq_num_max(vdev);
 	u16 min = ops->get_vq_num_min ? ops->get_vq_num_min(vdev) : 1;
 	struct device *dup;
+	int err;
 
 	lockdep_assert_held_write(&vdpa_dev_lock);
 
@@ -231,7 +246,10 @@ static int vdpa_add_device(struct vdpa_device *vdev, u32 nvqs)
 		return -EEXIST;
 	}
 	vdev->nvqs = nvqs;
-	return device_add(&vdev->dev);
+	err = device_add(&vdev->dev);
+	if (!err)
+		vdpa_dev_gen++;
+	return err;
 }
 
 /**
@@ -288,6 +306,7 @@ void _vdpa_unregister_device(struct vdpa_device *vdev)
 {
 	lockdep_assert_held_write(&vdpa_dev_lock);
 	WARN_ON(!vdev->mdev);
+	vdpa_dev_gen++;
 	device_unregister(&vdev->dev);
 }
 EXPORT_SYMBOL_GPL(_vdpa_unregister_device);
@@ -301,6 +320,7 @@ EXPORT_SYMBOL_GPL(_vdpa_unregister_device);
 void vdpa_unregister_device(struct vdpa_device *vdev)
 {
 	down_write(&vdpa_dev_lock);
+	vdpa_dev_gen++;
 	device_unregister(&vdev->dev);
 	up_write(&vdpa_dev_lock);
 }
@@ -340,7 +360,8 @@ EXPORT_SYMBOL_GPL(vdpa_unregister_driver);
  *	dev_del, and @mdev->id_table must be set
  *
  * Context: process context; takes vdpa_dev_lock.
- * Return: 0 or -EINVAL for an incomplete @mdev.
+ * Return: 0, -EINVAL for an incomplete @mdev, -EEXIST when a management
+ * device with the same handle is registered.
  */
 int vdpa_mgmtdev_register(struct vdpa_mgmt_dev *mdev)
 {
@@ -349,7 +370,14 @@ int vdpa_mgmtdev_register(struct vdpa_mgmt_dev *mdev)
 		return -EINVAL;
 
 	down_write(&vdpa_dev_lock);
+	if (vdpa_mgmtdev_find(mdev->device->bus ? mdev->device->bus->name : NULL,
+			      dev_name(mdev->device))) {
+		up_write(&vdpa_dev_lock);
+		dev_err(mdev->device, "vdpa: management device already registered\n");
+		return -EEXIST;
+	}
 	list_add_tail(&mdev->list, &vdpa_mgmtdev_list);
+	vdpa_dev_gen++;
 	up_write(&vdpa_dev_lock);
 	return 0;
 }
@@ -377,6 +405,7 @@ void vdpa_mgmtdev_unregister(struct vdpa_mgmt_dev *mdev)
 {
 	down_write(&vdpa_dev_lock);
 	list_del(&mdev->list);
+	vdpa_dev_gen++;
 	/* bus_for_each_dev() holds a klist reference: deleting is safe. */
 	bus_for_each_dev(&vdpa_bus, NULL, mdev, vdpa_del_if_child);
 	up_write(&vdpa_dev_lock);
@@ -390,7 +419,10 @@ static bool vdpa_mgmtdev_matches(struct vdpa_mgmt_dev *mdev,
 
 	if (strcmp(dev_name(d), name))
 		return false;
-	return !bus_name || (d->bus && !strcmp(d->bus->name, bus_name));
+	/* "name" is a device on no bus; "bus/name" one on that bus. */
+	if (!bus_name)
+		return !d->bus;
+	return d->bus && !strcmp(d->bus->name, bus_name);
 }
 
 struct vdpa_mgmt_dev *vdpa_mgmtdev_find(const char *bus_name,
@@ -480,8 +512,8 @@ int vdpa_set_features(struct vdpa_device *vdev, u64 features)
 EXPORT_SYMBOL_GPL(vdpa_set_features);
 
 /*
- * Whether [offset, offset + len) lies in the config space; the part of a
- * read outside it reads as zeroes rather than reaching the parent.
+ * Whether [offset, offset + len) lies in the config space. A read that
+ * does not fit reads as zeroes, all of it, without reaching the parent.
  */
 static bool vdpa_config_range_ok(struct vdpa_device *vdev, unsigned int offset,
 				 unsigned int len)

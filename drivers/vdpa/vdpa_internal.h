@@ -15,7 +15,10 @@
  *     Held by the driver core around a bus driver's probe and remove,
  *     which run inside device_add()/device_del() and therefore inside
  *     vdpa_dev_lock. A bus driver's probe or remove must never take
- *     vdpa_dev_lock, and its remove must not wait for userspace.
+ *     vdpa_dev_lock. Our bus drivers' remove never waits for userspace
+ *     (vhost-vdpa revokes open files instead): a remove that waits, as
+ *     6.12's vhost_vdpa does, stalls every vdpa management request while
+ *     it waits.
  *   vdev->cf_lock (rw_semaphore, per device)
  *     Serialises config space reads (shared) with feature negotiation,
  *     config writes, status changes and reset (exclusive).
@@ -27,6 +30,8 @@
 #include <linux/vdpa.h>
 
 extern struct rw_semaphore vdpa_dev_lock;
+/* Bumped on every device or management device change; under vdpa_dev_lock. */
+extern unsigned int vdpa_dev_gen;
 extern const struct bus_type vdpa_bus;
 
 /**

@@ -9,6 +9,7 @@
  * it creates, deletes or changes a device, for read otherwise, so a device
  * found by name stays registered until the reply is built.
  */
+#include <linux/ctype.h>
 #include <linux/etherdevice.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -147,28 +148,48 @@ static int vdpa_nl_mgmtdev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-/* Dump position: cb->args[0] is the number of entries already sent. */
+/*
+ * Dump position: cb->args[0] is the number of entries already sent. The
+ * lock is dropped between rounds; cb->seq holds vdpa_dev_gen so a round
+ * that sees a different set of devices marks its messages NLM_F_DUMP_INTR.
+ */
 struct vdpa_nl_dump {
 	struct sk_buff *msg;
 	struct netlink_callback *cb;
 	long idx;
 };
 
-static int vdpa_nl_mgmtdev_dump_one(struct vdpa_mgmt_dev *mdev, void *data)
+/* Put one dump entry with @fill, flagging it if the set changed. */
+static int vdpa_nl_dump_entry(struct vdpa_nl_dump *d, void *obj,
+			      int (*fill)(struct sk_buff *msg, void *obj,
+					  u32 portid, u32 seq, int flags,
+					  struct netlink_ext_ack *extack))
 {
-	struct vdpa_nl_dump *d = data;
+	unsigned int start = d->msg->len;
 	int err;
 
 	if (d->idx < d->cb->args[0]) {
 		d->idx++;
 		return 0;
 	}
-	err = vdpa_nl_mgmtdev_fill(d->msg, mdev, NETLINK_CB(d->cb->skb).portid,
-				   d->cb->nlh->nlmsg_seq, NLM_F_MULTI, NULL);
+	err = fill(d->msg, obj, NETLINK_CB(d->cb->skb).portid,
+		   d->cb->nlh->nlmsg_seq, NLM_F_MULTI, NULL);
 	if (err)
 		return err;
+	nl_dump_check_consistent(d->cb, (struct nlmsghdr *)(d->msg->data + start));
 	d->idx++;
 	return 0;
+}
+
+static void vdpa_nl_dump_start(struct vdpa_nl_dump *d)
+{
+	lockdep_assert_held(&vdpa_dev_lock);
+	d->cb->seq = vdpa_dev_gen;
+}
+
+static int vdpa_nl_mgmtdev_dump_one(struct vdpa_mgmt_dev *mdev, void *data)
+{
+	return vdpa_nl_dump_entry(data, mdev, vdpa_nl_mgmtdev_fill);
 }
 
 static int vdpa_nl_mgmtdev_get_dumpit(struct sk_buff *msg,
@@ -177,6 +198,7 @@ static int vdpa_nl_mgmtdev_get_dumpit(struct sk_buff *msg,
 	struct vdpa_nl_dump d = { .msg = msg, .cb = cb };
 
 	down_read(&vdpa_dev_lock);
+	vdpa_nl_dump_start(&d);
 	vdpa_mgmtdev_for_each(vdpa_nl_mgmtdev_dump_one, &d);
 	up_read(&vdpa_dev_lock);
 	cb->args[0] = d.idx;
@@ -184,6 +206,32 @@ static int vdpa_nl_mgmtdev_get_dumpit(struct sk_buff *msg,
 }
 
 /* ---- device creation, deletion, attributes ---- */
+
+static bool vdpa_nl_mgmtdev_has(struct vdpa_mgmt_dev *mdev, u32 id)
+{
+	int i;
+
+	for (i = 0; mdev->id_table[i].device; i++)
+		if (mdev->id_table[i].device == id)
+			return true;
+	return false;
+}
+
+/*
+ * A device name becomes a sysfs directory: refuse what sysfs would mangle
+ * ('/') or collide with ('.', '..', hidden names) and control characters.
+ */
+static bool vdpa_nl_name_ok(const char *name)
+{
+	const char *c;
+
+	if (name[0] == '.')
+		return false;
+	for (c = name; *c; c++)
+		if (*c == '/' || iscntrl(*c))
+			return false;
+	return true;
+}
 
 /*
  * Collect the optional DEV_NEW / DEV_ATTR_SET attributes into @config,
@@ -273,7 +321,8 @@ static int vdpa_nl_parse_config(struct genl_info *info,
  * feature is absent would be invisible to the driver: refuse it.
  */
 static int vdpa_nl_check_provisioned(struct genl_info *info,
-				     const struct vdpa_dev_set_config *config)
+				     const struct vdpa_dev_set_config *config,
+				     bool mdev_is_net)
 {
 	static const struct {
 		int attr;
@@ -289,8 +338,25 @@ static int vdpa_nl_check_provisioned(struct genl_info *info,
 	};
 	int i;
 
+	static const u64 need_cvq = BIT_ULL(VIRTIO_NET_F_MQ) |
+				    BIT_ULL(VIRTIO_NET_F_CTRL_RX) |
+				    BIT_ULL(VIRTIO_NET_F_CTRL_VLAN) |
+				    BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+				    BIT_ULL(VIRTIO_NET_F_GUEST_ANNOUNCE);
+	u64 f = config->device_features;
+
 	if (!(config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES)))
 		return 0;
+	if (!(f & BIT_ULL(VIRTIO_F_VERSION_1))) {
+		NL_SET_ERR_MSG(info->extack,
+			       "provisioned features must include VIRTIO_F_VERSION_1");
+		return -EINVAL;
+	}
+	if (mdev_is_net && (f & need_cvq) && !(f & BIT_ULL(VIRTIO_NET_F_CTRL_VQ))) {
+		NL_SET_ERR_MSG(info->extack,
+			       "control features provisioned without VIRTIO_NET_F_CTRL_VQ");
+		return -EINVAL;
+	}
 	for (i = 0; i < ARRAY_SIZE(needs); i++) {
 		if (!(config->mask & BIT_ULL(needs[i].attr)))
 			continue;
@@ -325,6 +391,11 @@ static int vdpa_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
 					VDPA_DEV_NAME_MAX);
 		return -EINVAL;
 	}
+	if (!vdpa_nl_name_ok(nla_data(name))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "device name must not start with '.' nor contain '/' or control characters");
+		return -EINVAL;
+	}
 
 	down_write(&vdpa_dev_lock);
 	mdev = vdpa_nl_mgmtdev(info);
@@ -335,7 +406,7 @@ static int vdpa_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
 	err = vdpa_nl_parse_config(info, mdev, &config);
 	if (err)
 		goto out_unlock;
-	err = vdpa_nl_check_provisioned(info, &config);
+	err = vdpa_nl_check_provisioned(info, &config, vdpa_nl_mgmtdev_has(mdev, VIRTIO_ID_NET));
 	if (err)
 		goto out_unlock;
 	dup = bus_find_device_by_name(&vdpa_bus, NULL, nla_data(name));
@@ -348,7 +419,7 @@ static int vdpa_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
 	err = mdev->ops->dev_add(mdev, nla_data(name), &config);
 	if (err)
 		NL_SET_ERR_MSG_WEAK(info->extack,
-					"management device failed to add the device");
+				    "management device failed to add the device");
 out_unlock:
 	up_write(&vdpa_dev_lock);
 	return err;
@@ -367,7 +438,7 @@ static int vdpa_nl_dev_del_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (!vdev->mdev) {
 		NL_SET_ERR_MSG(info->extack,
-				   "device was not created by a management device");
+			       "device was not created by a management device");
 		err = -EINVAL;
 	} else {
 		vdev->mdev->ops->dev_del(vdev->mdev, vdev);
@@ -412,7 +483,17 @@ static int vdpa_nl_dev_attr_set_doit(struct sk_buff *skb, struct genl_info *info
 		err = -EINVAL;
 		goto out_put;
 	}
+	if ((config.mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR)) &&
+	    !(vdev->config->get_device_features(vdev) & BIT_ULL(VIRTIO_NET_F_MAC))) {
+		NL_SET_ERR_MSG(info->extack,
+			       "device has no VIRTIO_NET_F_MAC: a MAC would be invisible to its driver");
+		err = -EOPNOTSUPP;
+		goto out_put;
+	}
+	/* Parents change config space here: exclude readers of it. */
+	down_write(&vdev->cf_lock);
 	err = mdev->ops->dev_set_attr(mdev, vdev, &config);
+	up_write(&vdev->cf_lock);
 out_put:
 	put_device(&vdev->dev);
 out_unlock:
@@ -474,19 +555,8 @@ struct vdpa_nl_dev_dump {
 static int vdpa_nl_dev_dump_one(struct device *dev, void *data)
 {
 	struct vdpa_nl_dev_dump *dd = data;
-	struct vdpa_nl_dump *d = &dd->d;
-	int err;
 
-	if (d->idx < d->cb->args[0]) {
-		d->idx++;
-		return 0;
-	}
-	err = dd->fill(d->msg, dev_to_vdpa(dev), NETLINK_CB(d->cb->skb).portid,
-		       d->cb->nlh->nlmsg_seq, NLM_F_MULTI, NULL);
-	if (err)
-		return err;
-	d->idx++;
-	return 0;
+	return vdpa_nl_dump_entry(&dd->d, dev_to_vdpa(dev), dd->fill);
 }
 
 static int vdpa_nl_dev_dump(struct sk_buff *msg, struct netlink_callback *cb,
@@ -497,6 +567,7 @@ static int vdpa_nl_dev_dump(struct sk_buff *msg, struct netlink_callback *cb,
 	struct vdpa_nl_dev_dump dd = { .d = { .msg = msg, .cb = cb }, .fill = fill };
 
 	down_read(&vdpa_dev_lock);
+	vdpa_nl_dump_start(&dd.d);
 	bus_for_each_dev(&vdpa_bus, NULL, &dd, vdpa_nl_dev_dump_one);
 	up_read(&vdpa_dev_lock);
 	cb->args[0] = dd.d.idx;
@@ -851,10 +922,13 @@ static struct genl_family vdpa_nl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = vdpa_nl_ops,
 	.n_ops = ARRAY_SIZE(vdpa_nl_ops),
-	/* Commands up to ATTR_SET predate strict validation: iproute2 6.1
-	 * relies on the lenient parsing (no strict length checks).
+	/* Commands before this one skip the genl header's reserved-field check. */
+	.resv_start_op = VDPA_CMD_DEV_VSTATS_GET + 1,
+	/*
+	 * vdpa_dev_lock serialises what needs it: genl_mutex would only make a
+	 * slow dev_del stall every other generic netlink family too.
 	 */
-	.resv_start_op = VDPA_CMD_DEV_ATTR_SET + 1,
+	.parallel_ops = true,
 };
 
 int __init vdpa_netlink_init(void)

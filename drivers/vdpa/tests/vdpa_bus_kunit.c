@@ -259,13 +259,23 @@ static struct fake_vdpa *fake_alloc(struct kunit *test, const char *name)
 	f->calls = &t->calls;
 	f->num_max = 256;
 	f->num_min = 1;
+	/* Keep real bus drivers (vhost_vdpa, virtio_vdpa) off the fake. */
+	if (device_set_driver_override(&f->vdpa.dev, "vdpa_kunit_none")) {
+		put_device(&f->vdpa.dev);
+		KUNIT_FAIL_AND_ABORT(test, "cannot set driver_override");
+	}
 	return f;
 }
 
 /* Register @f; the test unregisters it at its end. */
 static void fake_register(struct kunit *test, struct fake_vdpa *f, u32 nvqs)
 {
-	KUNIT_ASSERT_EQ(test, vdpa_register_device(&f->vdpa, nvqs), 0);
+	int err = vdpa_register_device(&f->vdpa, nvqs);
+
+	if (err) {
+		put_device(&f->vdpa.dev);
+		KUNIT_FAIL_AND_ABORT(test, "vdpa_register_device: %d", err);
+	}
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_unregister, &f->vdpa), 0);
 }
 
@@ -520,15 +530,29 @@ static void register_fake_driver(struct kunit *test, struct vdpa_driver *drv)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_drv_unregister, drv), 0);
 }
 
+static int count_driver(struct device_driver *drv, void *count)
+{
+	(*(int *)count)++;
+	return 0;
+}
+
 /* With two bus drivers loaded a device binds to exactly one of them. */
 static void vdpa_bus_binds_one_driver(struct kunit *test)
 {
 	struct bus_test *t = test->priv;
 	struct fake_vdpa *f;
+	int drivers = 0;
 
 	register_fake_driver(test, &fake_drv);
 	register_fake_driver(test, &fake_drv2);
-	f = fake_new(test, "kunit-vdpa-bind");
+	f = fake_alloc(test, "kunit-vdpa-bind");
+	bus_for_each_drv(f->vdpa.dev.bus, NULL, &drivers, count_driver);
+	if (drivers != 2) {
+		put_device(&f->vdpa.dev);
+		kunit_skip(test, "other vdpa bus drivers are loaded");
+	}
+	KUNIT_ASSERT_EQ(test, device_set_driver_override(&f->vdpa.dev, ""), 0);
+	fake_register(test, f, 2);
 	KUNIT_EXPECT_EQ(test, t->calls.probe + t->calls.probe2, 1);
 	KUNIT_EXPECT_NOT_NULL(test, f->vdpa.dev.driver);
 }
@@ -691,22 +715,63 @@ static struct virtio_device_id fake_id_table[] = {
 	{ 0 },
 };
 
-/* An incomplete management device is refused. */
+static void mgmtdev_unregister_action(void *mdev)
+{
+	vdpa_mgmtdev_unregister(mdev);
+}
+
+/*
+ * The management device lives in test memory: it must be off the bus's
+ * list before the test ends, even when an assertion aborts the test.
+ */
+static void mgmtdev_register(struct kunit *test, struct vdpa_mgmt_dev *mdev)
+{
+	KUNIT_ASSERT_EQ(test, vdpa_mgmtdev_register(mdev), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mgmtdev_unregister_action,
+							mdev), 0);
+}
+
+static void mgmtdev_unregister(struct kunit *test, struct vdpa_mgmt_dev *mdev)
+{
+	kunit_release_action(test, mgmtdev_unregister_action, mdev);
+}
+
+/* Registration must fail; if it does not, take the device back off the list. */
+static void expect_mgmtdev_refused(struct kunit *test, struct vdpa_mgmt_dev *mdev, int err)
+{
+	int ret = vdpa_mgmtdev_register(mdev);
+
+	if (!ret)
+		vdpa_mgmtdev_unregister(mdev);
+	KUNIT_EXPECT_EQ(test, ret, err);
+}
+
+/* An incomplete or duplicate management device is refused. */
 static void vdpa_bus_mgmtdev_rejects(struct kunit *test)
 {
 	struct bus_test *t = test->priv;
-	struct vdpa_mgmtdev_ops no_del = { .dev_add = fake_dev_add };
-	struct vdpa_mgmt_dev mdev = {
-		.device = t->parent,
-		.ops = &fake_mgmt_ops,
-	};
+	static const struct vdpa_mgmtdev_ops no_del = { .dev_add = fake_dev_add };
+	struct vdpa_mgmt_dev *mdev, *dup;
 
-	KUNIT_EXPECT_EQ(test, vdpa_mgmtdev_register(&mdev), -EINVAL);
-	mdev.id_table = fake_id_table;
-	mdev.ops = &no_del;
-	KUNIT_EXPECT_EQ(test, vdpa_mgmtdev_register(&mdev), -EINVAL);
-	mdev.ops = NULL;
-	KUNIT_EXPECT_EQ(test, vdpa_mgmtdev_register(&mdev), -EINVAL);
+	mdev = kunit_kzalloc(test, sizeof(*mdev), GFP_KERNEL);
+	dup = kunit_kzalloc(test, sizeof(*dup), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mdev);
+	KUNIT_ASSERT_NOT_NULL(test, dup);
+	mdev->device = t->parent;
+	mdev->ops = &fake_mgmt_ops;
+	/* No id table. */
+	expect_mgmtdev_refused(test, mdev, -EINVAL);
+	mdev->id_table = fake_id_table;
+	mdev->ops = &no_del;
+	expect_mgmtdev_refused(test, mdev, -EINVAL);
+	mdev->ops = NULL;
+	expect_mgmtdev_refused(test, mdev, -EINVAL);
+
+	/* A second management device for the same parent is a duplicate. */
+	mdev->ops = &fake_mgmt_ops;
+	*dup = *mdev;
+	mgmtdev_register(test, mdev);
+	expect_mgmtdev_refused(test, dup, -EEXIST);
 }
 
 /* Unregistering a management device deletes every device it created, and only those. */
@@ -723,17 +788,17 @@ static void vdpa_bus_mgmtdev_unregister_deletes(struct kunit *test)
 	mdev->id_table = fake_id_table;
 	mgmt_calls = &t->calls;
 	mgmt_parent = t->parent;
-	KUNIT_ASSERT_EQ(test, vdpa_mgmtdev_register(mdev), 0);
+	mgmtdev_register(test, mdev);
 
 	fake_new(test, "kunit-vdpa-bystander");
-	vdpa_mgmtdev_unregister(mdev);
+	mgmtdev_unregister(test, mdev);
 	KUNIT_EXPECT_EQ(test, t->calls.dev_del, 0);
 
-	KUNIT_ASSERT_EQ(test, vdpa_mgmtdev_register(mdev), 0);
+	mgmtdev_register(test, mdev);
 	KUNIT_ASSERT_EQ(test, vdpa_kunit_dev_add(mdev, "kunit-mgmt-a", &config), 0);
 	KUNIT_ASSERT_EQ(test, vdpa_kunit_dev_add(mdev, "kunit-mgmt-b", &config), 0);
 	KUNIT_EXPECT_EQ(test, t->calls.dev_add, 2);
-	vdpa_mgmtdev_unregister(mdev);
+	mgmtdev_unregister(test, mdev);
 	KUNIT_EXPECT_EQ(test, t->calls.dev_del, 2);
 	/* Both managed devices were released; the bystander is still registered. */
 	KUNIT_EXPECT_EQ(test, t->calls.free, 2);

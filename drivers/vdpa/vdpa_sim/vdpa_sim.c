@@ -41,6 +41,11 @@ static void vdpasim_set_vq_num(struct vdpa_device *vdpa, u16 idx, u32 num)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 
+	/* Bus drivers check sizes; a parent does not trust them to. */
+	if (!num || num > VDPASIM_VQ_NUM_MAX) {
+		dev_err_ratelimited(&vdpa->dev, "vq %u: size %u out of range\n", idx, num);
+		return;
+	}
 	mutex_lock(&sim->lock);
 	sim->vqs[idx].num = num;
 	mutex_unlock(&sim->lock);
@@ -512,6 +517,9 @@ static const struct vdpa_config_ops vdpasim_dma_map_ops = {
 	.dma_unmap = vdpasim_dma_unmap,
 };
 
+/* Chosen once, at load, from map_mode. */
+static const struct vdpa_config_ops *vdpasim_ops = &vdpasim_set_map_ops;
+
 /**
  * vdpasim_create() - allocate a simulated device of a class
  * @attr: the class's description; copied
@@ -528,22 +536,17 @@ static const struct vdpa_config_ops vdpasim_dma_map_ops = {
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config)
 {
-	const struct vdpa_config_ops *ops;
+	const struct vdpa_config_ops *ops = vdpasim_ops;
 	struct vdpa_device *vdpa;
 	struct vdpasim *sim;
 	u32 asid;
-
-	if (!strcmp(map_mode, "dma_map"))
-		ops = &vdpasim_dma_map_ops;
-	else if (!strcmp(map_mode, "set_map"))
-		ops = &vdpasim_set_map_ops;
-	else
-		return ERR_PTR(-EINVAL);
 
 	vdpa = __vdpa_alloc_device(attr->mgmt_dev->device, ops, attr->ngroups,
 				   attr->nas, attr->alloc_size, attr->name, false);
 	if (IS_ERR(vdpa))
 		return ERR_CAST(vdpa);
+	/* No bus device does the DMA: the simulator reads memory itself. */
+	vdpa->dma_dev = &vdpa->dev;
 	sim = vdpa_to_sim(vdpa);
 	sim->dev_attr = *attr;
 	/* From here on vdpasim_free() runs on release and uncounts it. */
@@ -625,6 +628,24 @@ void vdpasim_mgmt_unregister(struct vdpasim_mgmt *mgmt)
 	root_device_unregister(mgmt->mdev.device);
 }
 EXPORT_SYMBOL_GPL(vdpasim_mgmt_unregister);
+
+static int __init vdpasim_init(void)
+{
+	if (!strcmp(map_mode, "dma_map")) {
+		vdpasim_ops = &vdpasim_dma_map_ops;
+	} else if (strcmp(map_mode, "set_map")) {
+		pr_err("vdpa_sim: map_mode must be \"set_map\" or \"dma_map\", not \"%s\"\n",
+		       map_mode);
+		return -EINVAL;
+	}
+	return 0;
+}
+module_init(vdpasim_init);
+
+static void __exit vdpasim_exit(void)
+{
+}
+module_exit(vdpasim_exit);
 
 MODULE_DESCRIPTION("vDPA device simulator core");
 MODULE_LICENSE("GPL");
