@@ -56,6 +56,10 @@ t_expect_eq config-show-gated "vdpa1: mac 00:00:00:00:00:00 link up link_announc
 t_expect_eq config-dev-features \
 	"dev_name=vdpa1|dev_id=1|dev_features=$((0x300010020))" \
 	"$(nl dev_config_get dev_name=vdpa1 | tr '|' '\n' | grep -E '^(dev_name|dev_id|dev_features)=' | paste -sd '|')"
+t_expect_eq attr-set-without-f-mac \
+	"error EOPNOTSUPP: device has no VIRTIO_NET_F_MAC: a MAC would be invisible to its driver" \
+	"$(nl dev_new dev_name=nomac mgmtdev_dev_name=vdpasim_net dev_features=0x100000000 >/dev/null;
+	   nl dev_attr_set dev_name=nomac mac=00:11:22:33:44:66; vdpa dev del nomac)"
 t_check dev-del-features vdpa dev del vdpa1
 t_expect_eq attr-set-mac ok "$(nl dev_attr_set dev_name=vdpa0 mac=00:11:22:33:44:66)"
 t_expect_eq attr-set-mac-shown \
@@ -100,6 +104,16 @@ t_expect_eq unsupported-feature \
 	"$(nl dev_new dev_name=vdpa1 mgmtdev_dev_name=vdpasim_net dev_features=0x1000100000000)"
 t_expect_eq unprovisioned-mtu "error EINVAL: MTU given but VIRTIO_NET_F_MTU not provisioned" \
 	"$(nl dev_new dev_name=vdpa1 mgmtdev_dev_name=vdpasim_net mtu=1500 dev_features=0x100000000)"
+expect_error name-with-slash \
+	"device name must not start with '.' nor contain '/' or control characters" \
+	"Invalid argument" vdpa dev add name a/b mgmtdev vdpasim_net
+expect_error name-dot \
+	"device name must not start with '.' nor contain '/' or control characters" \
+	"Invalid argument" vdpa dev add name .. mgmtdev vdpasim_net
+t_expect_eq no-version-1 "error EINVAL: provisioned features must include VIRTIO_F_VERSION_1" \
+	"$(nl dev_new dev_name=vdpa1 mgmtdev_dev_name=vdpasim_net dev_features=0x20)"
+t_expect_eq mq-without-cvq "error EINVAL: control features provisioned without VIRTIO_NET_F_CTRL_VQ" \
+	"$(nl dev_new dev_name=vdpa1 mgmtdev_dev_name=vdpasim_net dev_features=$((0x100000000 | 1 << 22)))"
 t_check name-64-is-fine vdpa dev add name "$(printf 'n%.0s' $(seq 64))" mgmtdev vdpasim_net
 t_check name-64-del vdpa dev del "$(printf 'n%.0s' $(seq 64))"
 # iproute2 itself refuses these before sending anything.
