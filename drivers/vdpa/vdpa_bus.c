@@ -76,6 +76,22 @@ const struct bus_type vdpa_bus = {
 	.remove = vdpa_dev_remove,
 };
 
+/**
+ * __vdpa_register_driver() - register a vDPA bus driver
+ * @drv: the driver
+ * @owner: its module
+ *
+ * Context: process context.
+ * Return: 0 or an error from driver_register().
+ */
+int __vdpa_register_driver(struct vdpa_driver *drv, struct module *owner)
+{
+	drv->driver.bus = &vdpa_bus;
+	drv->driver.owner = owner;
+	return driver_register(&drv->driver);
+}
+EXPORT_SYMBOL_GPL(__vdpa_register_driver);
+
 static void vdpa_release_dev(struct device *d)
 {
 	struct vdpa_device *vdev = dev_to_vdpa(d);
@@ -252,6 +268,44 @@ static int vdpa_add_device(struct vdpa_device *vdev, u32 nvqs)
 	return err;
 }
 
+/* Unbind the driver, take the device off the bus, drop its reference. */
+static void vdpa_del_device(struct vdpa_device *vdev)
+{
+	lockdep_assert_held_write(&vdpa_dev_lock);
+	vdpa_dev_gen++;
+	device_unregister(&vdev->dev);
+}
+
+/**
+ * vdpa_register_device() - register a device outside of a management device
+ * @vdev: the device, from vdpa_alloc_device()
+ * @nvqs: number of virtqueues
+ *
+ * After a failure the caller still owns its reference: put_device().
+ *
+ * Context: process context; takes vdpa_dev_lock.
+ * Return: as _vdpa_register_device().
+ */
+int vdpa_register_device(struct vdpa_device *vdev, u32 nvqs)
+{
+	guard(rwsem_write)(&vdpa_dev_lock);
+	return vdpa_add_device(vdev, nvqs);
+}
+EXPORT_SYMBOL_GPL(vdpa_register_device);
+
+/**
+ * vdpa_unregister_device() - unregister a device
+ * @vdev: the device
+ *
+ * Context: process context; takes vdpa_dev_lock.
+ */
+void vdpa_unregister_device(struct vdpa_device *vdev)
+{
+	guard(rwsem_write)(&vdpa_dev_lock);
+	vdpa_del_device(vdev);
+}
+EXPORT_SYMBOL_GPL(vdpa_unregister_device);
+
 /**
  * _vdpa_register_device() - register a device from a management dev_add()
  * @vdev: the device, from vdpa_alloc_device(), with @vdev->mdev set
@@ -273,27 +327,6 @@ int _vdpa_register_device(struct vdpa_device *vdev, u32 nvqs)
 EXPORT_SYMBOL_GPL(_vdpa_register_device);
 
 /**
- * vdpa_register_device() - register a device outside of a management device
- * @vdev: the device, from vdpa_alloc_device()
- * @nvqs: number of virtqueues
- *
- * After a failure the caller still owns its reference: put_device().
- *
- * Context: process context; takes vdpa_dev_lock.
- * Return: as _vdpa_register_device().
- */
-int vdpa_register_device(struct vdpa_device *vdev, u32 nvqs)
-{
-	int err;
-
-	down_write(&vdpa_dev_lock);
-	err = vdpa_add_device(vdev, nvqs);
-	up_write(&vdpa_dev_lock);
-	return err;
-}
-EXPORT_SYMBOL_GPL(vdpa_register_device);
-
-/**
  * _vdpa_unregister_device() - unregister a device from a management dev_del()
  * @vdev: the device
  *
@@ -304,55 +337,10 @@ EXPORT_SYMBOL_GPL(vdpa_register_device);
  */
 void _vdpa_unregister_device(struct vdpa_device *vdev)
 {
-	lockdep_assert_held_write(&vdpa_dev_lock);
 	WARN_ON(!vdev->mdev);
-	vdpa_dev_gen++;
-	device_unregister(&vdev->dev);
+	vdpa_del_device(vdev);
 }
 EXPORT_SYMBOL_GPL(_vdpa_unregister_device);
-
-/**
- * vdpa_unregister_device() - unregister a device
- * @vdev: the device
- *
- * Context: process context; takes vdpa_dev_lock.
- */
-void vdpa_unregister_device(struct vdpa_device *vdev)
-{
-	down_write(&vdpa_dev_lock);
-	vdpa_dev_gen++;
-	device_unregister(&vdev->dev);
-	up_write(&vdpa_dev_lock);
-}
-EXPORT_SYMBOL_GPL(vdpa_unregister_device);
-
-/**
- * __vdpa_register_driver() - register a vDPA bus driver
- * @drv: the driver
- * @owner: its module
- *
- * Context: process context.
- * Return: 0 or an error from driver_register().
- */
-int __vdpa_register_driver(struct vdpa_driver *drv, struct module *owner)
-{
-	drv->driver.bus = &vdpa_bus;
-	drv->driver.owner = owner;
-	return driver_register(&drv->driver);
-}
-EXPORT_SYMBOL_GPL(__vdpa_register_driver);
-
-/**
- * vdpa_unregister_driver() - unregister a vDPA bus driver
- * @drv: the driver; unbound from every device first
- *
- * Context: process context.
- */
-void vdpa_unregister_driver(struct vdpa_driver *drv)
-{
-	driver_unregister(&drv->driver);
-}
-EXPORT_SYMBOL_GPL(vdpa_unregister_driver);
 
 /**
  * vdpa_mgmtdev_register() - make a management device visible to netlink
@@ -451,6 +439,18 @@ int vdpa_mgmtdev_for_each(int (*fn)(struct vdpa_mgmt_dev *mdev, void *data),
 	}
 	return 0;
 }
+
+/**
+ * vdpa_unregister_driver() - unregister a vDPA bus driver
+ * @drv: the driver; unbound from every device first
+ *
+ * Context: process context.
+ */
+void vdpa_unregister_driver(struct vdpa_driver *drv)
+{
+	driver_unregister(&drv->driver);
+}
+EXPORT_SYMBOL_GPL(vdpa_unregister_driver);
 
 /**
  * vdpa_reset() - reset a device

@@ -875,42 +875,22 @@ static const struct nla_policy vdpa_nl_policy[VDPA_ATTR_MAX] = {
 	[VDPA_ATTR_DEV_FEATURES] = { .type = NLA_U64 },
 };
 
-static const struct genl_ops vdpa_nl_ops[] = {
-	{
-		.cmd = VDPA_CMD_MGMTDEV_GET,
-		.doit = vdpa_nl_mgmtdev_get_doit,
-		.dumpit = vdpa_nl_mgmtdev_get_dumpit,
-	},
-	{
-		.cmd = VDPA_CMD_DEV_NEW,
-		.doit = vdpa_nl_dev_new_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = VDPA_CMD_DEV_DEL,
-		.doit = vdpa_nl_dev_del_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = VDPA_CMD_DEV_GET,
-		.doit = vdpa_nl_dev_get_doit,
-		.dumpit = vdpa_nl_dev_get_dumpit,
-	},
-	{
-		.cmd = VDPA_CMD_DEV_CONFIG_GET,
-		.doit = vdpa_nl_config_get_doit,
-		.dumpit = vdpa_nl_config_get_dumpit,
-	},
-	{
-		.cmd = VDPA_CMD_DEV_VSTATS_GET,
-		.doit = vdpa_nl_vstats_get_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
-	{
-		.cmd = VDPA_CMD_DEV_ATTR_SET,
-		.doit = vdpa_nl_dev_attr_set_doit,
-		.flags = GENL_ADMIN_PERM,
-	},
+/* Reading is open to all; what creates, deletes or exposes counters is admin. */
+static const struct genl_small_ops vdpa_nl_ops[] = {
+	{ .cmd = VDPA_CMD_MGMTDEV_GET, .doit = vdpa_nl_mgmtdev_get_doit,
+	  .dumpit = vdpa_nl_mgmtdev_get_dumpit },
+	{ .cmd = VDPA_CMD_DEV_GET, .doit = vdpa_nl_dev_get_doit,
+	  .dumpit = vdpa_nl_dev_get_dumpit },
+	{ .cmd = VDPA_CMD_DEV_CONFIG_GET, .doit = vdpa_nl_config_get_doit,
+	  .dumpit = vdpa_nl_config_get_dumpit },
+	{ .cmd = VDPA_CMD_DEV_NEW, .flags = GENL_ADMIN_PERM,
+	  .doit = vdpa_nl_dev_new_doit },
+	{ .cmd = VDPA_CMD_DEV_DEL, .flags = GENL_ADMIN_PERM,
+	  .doit = vdpa_nl_dev_del_doit },
+	{ .cmd = VDPA_CMD_DEV_ATTR_SET, .flags = GENL_ADMIN_PERM,
+	  .doit = vdpa_nl_dev_attr_set_doit },
+	{ .cmd = VDPA_CMD_DEV_VSTATS_GET, .flags = GENL_ADMIN_PERM,
+	  .doit = vdpa_nl_vstats_get_doit },
 };
 
 static struct genl_family vdpa_nl_family __ro_after_init = {
@@ -918,10 +898,9 @@ static struct genl_family vdpa_nl_family __ro_after_init = {
 	.version = VDPA_GENL_VERSION,
 	.maxattr = VDPA_ATTR_MAX - 1,
 	.policy = vdpa_nl_policy,
-	.netnsok = false,
 	.module = THIS_MODULE,
-	.ops = vdpa_nl_ops,
-	.n_ops = ARRAY_SIZE(vdpa_nl_ops),
+	.small_ops = vdpa_nl_ops,
+	.n_small_ops = ARRAY_SIZE(vdpa_nl_ops),
 	/* Commands before this one skip the genl header's reserved-field check. */
 	.resv_start_op = VDPA_CMD_DEV_VSTATS_GET + 1,
 	/*

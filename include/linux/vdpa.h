@@ -27,30 +27,6 @@ struct cpumask;
 struct eventfd_ctx;
 
 /**
- * struct vdpa_callback - an interrupt callback installed by the bus driver
- * @callback: called by the parent when the virtqueue (or config space)
- *	needs the driver's attention
- * @private: argument for @callback
- * @trigger: optional eventfd; when set, signalling it is equivalent to
- *	calling @callback, so a parent may signal it directly
- */
-struct vdpa_callback {
-	irqreturn_t (*callback)(void *data);
-	void *private;
-	struct eventfd_ctx *trigger;
-};
-
-/**
- * struct vdpa_notification_area - a doorbell that may be mapped to userspace
- * @addr: physical address of the doorbell page
- * @size: its size; zero when the virtqueue has no mappable doorbell
- */
-struct vdpa_notification_area {
-	resource_size_t addr;
-	resource_size_t size;
-};
-
-/**
  * struct vdpa_vq_state_split - where a split virtqueue stopped
  * @avail_index: the next available ring index the device will read
  */
@@ -84,38 +60,63 @@ struct vdpa_vq_state {
 	};
 };
 
+/**
+ * struct vdpa_callback - an interrupt callback installed by the bus driver
+ * @callback: called by the parent when the virtqueue (or config space)
+ *	needs the driver's attention
+ * @private: argument for @callback
+ * @trigger: optional eventfd; when set, signalling it is equivalent to
+ *	calling @callback, so a parent may signal it directly
+ */
+struct vdpa_callback {
+	struct eventfd_ctx *trigger;
+	irqreturn_t (*callback)(void *data);
+	void *private;
+};
+
+/**
+ * struct vdpa_notification_area - a doorbell that may be mapped to userspace
+ * @addr: physical address of the doorbell page
+ * @size: its size; zero when the virtqueue has no mappable doorbell
+ */
+struct vdpa_notification_area {
+	resource_size_t addr;
+	resource_size_t size;
+};
+
 struct vdpa_mgmt_dev;
 
 /**
  * struct vdpa_device - a vDPA device on the vdpa bus
  * @dev: the device model's object; its release frees the whole device
- * @dma_dev: the device that performs DMA (the parent's, by default)
  * @config: the parent's operations
+ * @mdev: the management device that created this device, if any; set by
+ *	the parent's dev_add() before _vdpa_register_device()
+ * @dma_dev: the device that performs DMA (the parent's, by default)
+ * @index: bus-wide index, also the "vdpaN" default name
+ * @nvqs: number of virtqueues, fixed at registration
+ * @ngroups: number of virtqueue groups
+ * @nas: number of address spaces
+ * @use_va: the device translates user virtual addresses (bind_mm) rather
+ *	than physical ones
  * @cf_lock: serialises configuration space access against feature
  *	negotiation and reset: readers of the config space take it shared,
  *	set_features and reset exclusive
- * @index: bus-wide index, also the "vdpaN" default name
  * @features_valid: the driver has set features since the last reset
- * @use_va: the device translates user virtual addresses (bind_mm) rather
- *	than physical ones
- * @nvqs: number of virtqueues, fixed at registration
- * @mdev: the management device that created this device, if any; set by
- *	the parent's dev_add() before _vdpa_register_device()
- * @ngroups: number of virtqueue groups
- * @nas: number of address spaces
  */
 struct vdpa_device {
 	struct device dev;
-	struct device *dma_dev;
 	const struct vdpa_config_ops *config;
-	struct rw_semaphore cf_lock;
-	unsigned int index;
-	bool features_valid;
-	bool use_va;
-	u32 nvqs;
 	struct vdpa_mgmt_dev *mdev;
+	struct device *dma_dev;
+	unsigned int index;
+	u32 nvqs;
 	unsigned int ngroups;
 	unsigned int nas;
+	bool use_va;
+
+	struct rw_semaphore cf_lock;
+	bool features_valid;		/* under cf_lock */
 };
 
 /**
@@ -126,26 +127,6 @@ struct vdpa_device {
 struct vdpa_iova_range {
 	u64 first;
 	u64 last;
-};
-
-/**
- * struct vdpa_dev_set_config - attributes given to "vdpa dev add" or
- *	"vdpa dev set"
- * @device_features: virtio features to provision
- * @net: virtio-net attributes
- * @net.mac: MAC address
- * @net.mtu: MTU
- * @net.max_vq_pairs: number of queue pairs
- * @mask: which attributes are present, as BIT_ULL(VDPA_ATTR_*)
- */
-struct vdpa_dev_set_config {
-	u64 device_features;
-	struct {
-		u8 mac[ETH_ALEN];
-		u16 mtu;
-		u16 max_vq_pairs;
-	} net;
-	u64 mask;
 };
 
 /**
@@ -165,46 +146,14 @@ struct vdpa_map_file {
  * below &vdpa_device.nvqs; the bus drivers check them before calling.
  * Ops are called in process context unless stated otherwise.
  *
- * @set_vq_address: set the guest addresses of the descriptor, driver
- *	and device areas of virtqueue @idx. Returns 0 or -errno.
- * @set_vq_num: set the size of virtqueue @idx.
- * @kick_vq: the driver made buffers available on virtqueue @idx. May be
- *	called in atomic context.
- * @kick_vq_with_data: optional, for VIRTIO_F_NOTIFICATION_DATA: @data
- *	carries the virtqueue index in bits 0..15 and the next available
- *	index (split) or offset and wrap counter (packed) above.
- * @set_vq_cb: install the interrupt callback of virtqueue @idx.
- * @set_vq_ready: enable (true) or disable virtqueue @idx.
- * @get_vq_ready: whether virtqueue @idx is enabled.
- * @set_vq_state: set where virtqueue @idx resumes. Returns 0 or -errno.
- * @get_vq_state: report where virtqueue @idx stopped; valid once the
- *	device is suspended or DRIVER_OK is clear. Returns 0 or -errno.
- * @get_vendor_vq_stats: optional; put vendor statistics of virtqueue @idx
- *	into @msg as VDPA_ATTR_DEV_VENDOR_ATTR_NAME/VALUE pairs; report
- *	problems through @extack. Returns 0 or -errno.
- * @get_vq_notification: optional; the doorbell of virtqueue @idx, for
- *	mapping to userspace.
- * @get_vq_irq: optional; the interrupt of virtqueue @idx, for interrupt
- *	bypass. Returns the irq or -errno.
- * @get_vq_size: optional; the size of virtqueue @idx when sizes differ
- *	between virtqueues.
- * @get_vq_align: the ring alignment the device needs.
- * @get_vq_group: optional; the group virtqueue @idx belongs to (0 when
- *	absent).
- * @get_vq_desc_group: optional; the group of the descriptor table of
- *	virtqueue @idx when it may be placed in another address space than
- *	the rest of the virtqueue (VHOST_BACKEND_F_DESC_ASID).
+ * @get_device_id: the virtio device id.
+ * @get_vendor_id: the vendor id.
  * @get_device_features: virtio features the device offers.
  * @get_backend_features: optional; VHOST_BACKEND_F_* bits the parent
  *	supports beyond what its ops imply.
  * @set_driver_features: the features the driver accepted. Returns 0 or
  *	-errno.
  * @get_driver_features: the features in effect.
- * @set_config_cb: install the configuration change callback.
- * @get_vq_num_max: the largest virtqueue size.
- * @get_vq_num_min: optional; the smallest virtqueue size.
- * @get_device_id: the virtio device id.
- * @get_vendor_id: the vendor id.
  * @get_status: the virtio device status.
  * @set_status: set the virtio device status; zero is never passed here
  *	(see @reset).
@@ -219,11 +168,43 @@ struct vdpa_map_file {
  * @get_config: read @len bytes at @offset of the configuration space.
  * @set_config: write @len bytes at @offset of the configuration space.
  * @get_generation: optional; configuration generation counter.
- * @get_iova_range: optional; the IOVA window the device translates
- *	(everything when absent).
+ * @set_config_cb: install the configuration change callback.
+ * @get_vq_num_max: the largest virtqueue size.
+ * @get_vq_num_min: optional; the smallest virtqueue size.
+ * @get_vq_size: optional; the size of virtqueue @idx when sizes differ
+ *	between virtqueues.
+ * @get_vq_align: the ring alignment the device needs.
+ * @get_vq_group: optional; the group virtqueue @idx belongs to (0 when
+ *	absent).
+ * @get_vq_desc_group: optional; the group of the descriptor table of
+ *	virtqueue @idx when it may be placed in another address space than
+ *	the rest of the virtqueue (VHOST_BACKEND_F_DESC_ASID).
+ * @set_vq_address: set the guest addresses of the descriptor, driver
+ *	and device areas of virtqueue @idx. Returns 0 or -errno.
+ * @set_vq_num: set the size of virtqueue @idx.
+ * @set_vq_cb: install the interrupt callback of virtqueue @idx.
+ * @set_vq_ready: enable (true) or disable virtqueue @idx.
+ * @get_vq_ready: whether virtqueue @idx is enabled.
+ * @set_vq_state: set where virtqueue @idx resumes. Returns 0 or -errno.
+ * @get_vq_state: report where virtqueue @idx stopped; valid once the
+ *	device is suspended or DRIVER_OK is clear. Returns 0 or -errno.
  * @set_vq_affinity: optional; set the CPU affinity of virtqueue @idx.
  *	Returns 0 or -errno.
  * @get_vq_affinity: optional; the CPU affinity of virtqueue @idx.
+ * @kick_vq: the driver made buffers available on virtqueue @idx. May be
+ *	called in atomic context.
+ * @kick_vq_with_data: optional, for VIRTIO_F_NOTIFICATION_DATA: @data
+ *	carries the virtqueue index in bits 0..15 and the next available
+ *	index (split) or offset and wrap counter (packed) above.
+ * @get_vq_notification: optional; the doorbell of virtqueue @idx, for
+ *	mapping to userspace.
+ * @get_vq_irq: optional; the interrupt of virtqueue @idx, for interrupt
+ *	bypass. Returns the irq or -errno.
+ * @get_vendor_vq_stats: optional; put vendor statistics of virtqueue @idx
+ *	into @msg as VDPA_ATTR_DEV_VENDOR_ATTR_NAME/VALUE pairs; report
+ *	problems through @extack. Returns 0 or -errno.
+ * @get_iova_range: optional; the IOVA window the device translates
+ *	(everything when absent).
  * @set_map: optional (on-chip IOMMU); replace the whole translation of
  *	address space @asid by @iotlb. Returns 0 or -errno.
  * @dma_map: optional (on-chip IOMMU, incremental); map @size bytes at
@@ -246,12 +227,45 @@ struct vdpa_map_file {
  *	device's release.
  */
 struct vdpa_config_ops {
-	/* virtqueue ops */
+	/* identity and features */
+	u32 (*get_device_id)(struct vdpa_device *vdev);
+	u32 (*get_vendor_id)(struct vdpa_device *vdev);
+	u64 (*get_device_features)(struct vdpa_device *vdev);
+	u64 (*get_backend_features)(const struct vdpa_device *vdev);
+	int (*set_driver_features)(struct vdpa_device *vdev, u64 features);
+	u64 (*get_driver_features)(struct vdpa_device *vdev);
+
+	/* status and life cycle */
+	u8 (*get_status)(struct vdpa_device *vdev);
+	void (*set_status)(struct vdpa_device *vdev, u8 status);
+	int (*reset)(struct vdpa_device *vdev);
+	int (*compat_reset)(struct vdpa_device *vdev, u32 flags);
+#define VDPA_RESET_F_CLEAN_MAP 1
+	int (*suspend)(struct vdpa_device *vdev);
+	int (*resume)(struct vdpa_device *vdev);
+
+	/* configuration space */
+	size_t (*get_config_size)(struct vdpa_device *vdev);
+	void (*get_config)(struct vdpa_device *vdev, unsigned int offset,
+			   void *buf, unsigned int len);
+	void (*set_config)(struct vdpa_device *vdev, unsigned int offset,
+			   const void *buf, unsigned int len);
+	u32 (*get_generation)(struct vdpa_device *vdev);
+	void (*set_config_cb)(struct vdpa_device *vdev,
+			      struct vdpa_callback *cb);
+
+	/* virtqueue geometry */
+	u16 (*get_vq_num_max)(struct vdpa_device *vdev);
+	u16 (*get_vq_num_min)(struct vdpa_device *vdev);
+	u16 (*get_vq_size)(struct vdpa_device *vdev, u16 idx);
+	u32 (*get_vq_align)(struct vdpa_device *vdev);
+	u32 (*get_vq_group)(struct vdpa_device *vdev, u16 idx);
+	u32 (*get_vq_desc_group)(struct vdpa_device *vdev, u16 idx);
+
+	/* virtqueue setup */
 	int (*set_vq_address)(struct vdpa_device *vdev, u16 idx, u64 desc_area,
 			      u64 driver_area, u64 device_area);
 	void (*set_vq_num)(struct vdpa_device *vdev, u16 idx, u32 num);
-	void (*kick_vq)(struct vdpa_device *vdev, u16 idx);
-	void (*kick_vq_with_data)(struct vdpa_device *vdev, u32 data);
 	void (*set_vq_cb)(struct vdpa_device *vdev, u16 idx,
 			  struct vdpa_callback *cb);
 	void (*set_vq_ready)(struct vdpa_device *vdev, u16 idx, bool ready);
@@ -260,70 +274,39 @@ struct vdpa_config_ops {
 			    const struct vdpa_vq_state *state);
 	int (*get_vq_state)(struct vdpa_device *vdev, u16 idx,
 			    struct vdpa_vq_state *state);
-	int (*get_vendor_vq_stats)(struct vdpa_device *vdev, u16 idx,
-				   struct sk_buff *msg,
-				   struct netlink_ext_ack *extack);
-	struct vdpa_notification_area
-	(*get_vq_notification)(struct vdpa_device *vdev, u16 idx);
-	int (*get_vq_irq)(struct vdpa_device *vdev, u16 idx);
-	u16 (*get_vq_size)(struct vdpa_device *vdev, u16 idx);
-
-	/* device ops */
-	u32 (*get_vq_align)(struct vdpa_device *vdev);
-	u32 (*get_vq_group)(struct vdpa_device *vdev, u16 idx);
-	u32 (*get_vq_desc_group)(struct vdpa_device *vdev, u16 idx);
-	u64 (*get_device_features)(struct vdpa_device *vdev);
-	u64 (*get_backend_features)(const struct vdpa_device *vdev);
-	int (*set_driver_features)(struct vdpa_device *vdev, u64 features);
-	u64 (*get_driver_features)(struct vdpa_device *vdev);
-	void (*set_config_cb)(struct vdpa_device *vdev,
-			      struct vdpa_callback *cb);
-	u16 (*get_vq_num_max)(struct vdpa_device *vdev);
-	u16 (*get_vq_num_min)(struct vdpa_device *vdev);
-	u32 (*get_device_id)(struct vdpa_device *vdev);
-	u32 (*get_vendor_id)(struct vdpa_device *vdev);
-	u8 (*get_status)(struct vdpa_device *vdev);
-	void (*set_status)(struct vdpa_device *vdev, u8 status);
-	int (*reset)(struct vdpa_device *vdev);
-	int (*compat_reset)(struct vdpa_device *vdev, u32 flags);
-#define VDPA_RESET_F_CLEAN_MAP 1
-	int (*suspend)(struct vdpa_device *vdev);
-	int (*resume)(struct vdpa_device *vdev);
-	size_t (*get_config_size)(struct vdpa_device *vdev);
-	void (*get_config)(struct vdpa_device *vdev, unsigned int offset,
-			   void *buf, unsigned int len);
-	void (*set_config)(struct vdpa_device *vdev, unsigned int offset,
-			   const void *buf, unsigned int len);
-	u32 (*get_generation)(struct vdpa_device *vdev);
-	struct vdpa_iova_range (*get_iova_range)(struct vdpa_device *vdev);
 	int (*set_vq_affinity)(struct vdpa_device *vdev, u16 idx,
 			       const struct cpumask *cpu_mask);
 	const struct cpumask *(*get_vq_affinity)(struct vdpa_device *vdev,
 						 u16 idx);
 
-	/* DMA translation */
-	int (*set_map)(struct vdpa_device *vdev, unsigned int asid,
-		       struct vhost_iotlb *iotlb);
-	int (*dma_map)(struct vdpa_device *vdev, unsigned int asid,
-		       u64 iova, u64 size, u64 pa, u32 perm, void *opaque);
-	int (*dma_unmap)(struct vdpa_device *vdev, unsigned int asid,
-			 u64 iova, u64 size);
-	int (*reset_map)(struct vdpa_device *vdev, unsigned int asid);
+	/* virtqueue runtime */
+	void (*kick_vq)(struct vdpa_device *vdev, u16 idx);
+	void (*kick_vq_with_data)(struct vdpa_device *vdev, u32 data);
+	struct vdpa_notification_area
+	(*get_vq_notification)(struct vdpa_device *vdev, u16 idx);
+	int (*get_vq_irq)(struct vdpa_device *vdev, u16 idx);
+	int (*get_vendor_vq_stats)(struct vdpa_device *vdev, u16 idx,
+				   struct sk_buff *msg,
+				   struct netlink_ext_ack *extack);
+
+	/* DMA translation: where DMA goes, then how it is translated */
+	struct device *(*get_vq_dma_dev)(struct vdpa_device *vdev, u16 idx);
 	int (*set_group_asid)(struct vdpa_device *vdev, unsigned int group,
 			      unsigned int asid);
-	struct device *(*get_vq_dma_dev)(struct vdpa_device *vdev, u16 idx);
-	int (*bind_mm)(struct vdpa_device *vdev, struct mm_struct *mm);
+	struct vdpa_iova_range (*get_iova_range)(struct vdpa_device *vdev);
+	int (*reset_map)(struct vdpa_device *vdev, unsigned int asid);
+	int (*set_map)(struct vdpa_device *vdev, unsigned int asid,
+		       struct vhost_iotlb *iotlb);
+	int (*dma_unmap)(struct vdpa_device *vdev, unsigned int asid,
+			 u64 iova, u64 size);
+	int (*dma_map)(struct vdpa_device *vdev, unsigned int asid,
+		       u64 iova, u64 size, u64 pa, u32 perm, void *opaque);
 	void (*unbind_mm)(struct vdpa_device *vdev);
+	int (*bind_mm)(struct vdpa_device *vdev, struct mm_struct *mm);
 
 	/* teardown */
 	void (*free)(struct vdpa_device *vdev);
 };
-
-struct vdpa_device *__vdpa_alloc_device(struct device *parent,
-					const struct vdpa_config_ops *config,
-					unsigned int ngroups, unsigned int nas,
-					size_t size, const char *name,
-					bool use_va);
 
 /**
  * vdpa_alloc_device - allocate a parent structure that embeds a vDPA device
@@ -349,6 +332,12 @@ struct vdpa_device *__vdpa_alloc_device(struct device *parent,
 			sizeof(dev_struct) +				     \
 			BUILD_BUG_ON_ZERO(offsetof(dev_struct, member)),     \
 			name, use_va))
+
+struct vdpa_device *__vdpa_alloc_device(struct device *parent,
+					const struct vdpa_config_ops *config,
+					unsigned int ngroups, unsigned int nas,
+					size_t size, const char *name,
+					bool use_va);
 
 int vdpa_register_device(struct vdpa_device *vdev, u32 nvqs);
 void vdpa_unregister_device(struct vdpa_device *vdev);
@@ -387,6 +376,38 @@ void vdpa_unregister_driver(struct vdpa_driver *drv);
 	module_driver(__vdpa_driver, vdpa_register_driver, vdpa_unregister_driver)
 
 /**
+ * vdpa_set_drvdata - store the bus driver's private data
+ * @vdev: the device
+ * @data: the data
+ */
+static inline void vdpa_set_drvdata(struct vdpa_device *vdev, void *data)
+{
+	dev_set_drvdata(&vdev->dev, data);
+}
+
+/**
+ * vdpa_get_drvdata - the bus driver's private data
+ * @vdev: the device
+ *
+ * Return: what vdpa_set_drvdata() stored.
+ */
+static inline void *vdpa_get_drvdata(const struct vdpa_device *vdev)
+{
+	return dev_get_drvdata(&vdev->dev);
+}
+
+/**
+ * vdpa_get_dma_dev - the device that performs DMA for @vdev
+ * @vdev: the device
+ *
+ * Return: &vdpa_device.dma_dev.
+ */
+static inline struct device *vdpa_get_dma_dev(struct vdpa_device *vdev)
+{
+	return vdev->dma_dev;
+}
+
+/**
  * drv_to_vdpa - the vDPA driver of a device model driver
  * @driver: &vdpa_driver.driver
  *
@@ -408,38 +429,6 @@ static inline struct vdpa_device *dev_to_vdpa(struct device *_dev)
 	return container_of(_dev, struct vdpa_device, dev);
 }
 
-/**
- * vdpa_get_drvdata - the bus driver's private data
- * @vdev: the device
- *
- * Return: what vdpa_set_drvdata() stored.
- */
-static inline void *vdpa_get_drvdata(const struct vdpa_device *vdev)
-{
-	return dev_get_drvdata(&vdev->dev);
-}
-
-/**
- * vdpa_set_drvdata - store the bus driver's private data
- * @vdev: the device
- * @data: the data
- */
-static inline void vdpa_set_drvdata(struct vdpa_device *vdev, void *data)
-{
-	dev_set_drvdata(&vdev->dev, data);
-}
-
-/**
- * vdpa_get_dma_dev - the device that performs DMA for @vdev
- * @vdev: the device
- *
- * Return: &vdpa_device.dma_dev.
- */
-static inline struct device *vdpa_get_dma_dev(struct vdpa_device *vdev)
-{
-	return vdev->dma_dev;
-}
-
 int vdpa_reset(struct vdpa_device *vdev, u32 flags);
 int vdpa_set_features_unlocked(struct vdpa_device *vdev, u64 features);
 int vdpa_set_features(struct vdpa_device *vdev, u64 features);
@@ -450,45 +439,67 @@ void vdpa_set_config(struct vdpa_device *dev, unsigned int offset,
 void vdpa_set_status(struct vdpa_device *vdev, u8 status);
 
 /**
+ * struct vdpa_dev_set_config - attributes given to "vdpa dev add" or
+ *	"vdpa dev set"
+ * @device_features: virtio features to provision
+ * @net: virtio-net attributes
+ * @net.mac: MAC address
+ * @net.mtu: MTU
+ * @net.max_vq_pairs: number of queue pairs
+ * @mask: which attributes are present, as BIT_ULL(VDPA_ATTR_*)
+ */
+struct vdpa_dev_set_config {
+	u64 device_features;
+	struct {
+		u8 mac[ETH_ALEN];
+		u16 mtu;
+		u16 max_vq_pairs;
+	} net;
+	u64 mask;
+};
+
+/**
  * struct vdpa_mgmtdev_ops - what a management device does for netlink
+ * @dev_set_attr: optional; change attributes of the existing device @dev
+ *	as given in @config, with its config space lock held for write.
+ *	Returns 0 or -errno.
  * @dev_add: create and register (with _vdpa_register_device()) a device
  *	named @name with the attributes in @config whose bits are set in
  *	&vdpa_dev_set_config.mask. Called with the management lock held.
  *	Returns 0 or -errno.
  * @dev_del: unregister (with _vdpa_unregister_device()) device @dev.
  *	Called with the management lock held.
- * @dev_set_attr: optional; change attributes of the existing device @dev
- *	as given in @config. Returns 0 or -errno.
  */
 struct vdpa_mgmtdev_ops {
+	int (*dev_set_attr)(struct vdpa_mgmt_dev *mdev, struct vdpa_device *dev,
+			    const struct vdpa_dev_set_config *config);
 	int (*dev_add)(struct vdpa_mgmt_dev *mdev, const char *name,
 		       const struct vdpa_dev_set_config *config);
 	void (*dev_del)(struct vdpa_mgmt_dev *mdev, struct vdpa_device *dev);
-	int (*dev_set_attr)(struct vdpa_mgmt_dev *mdev, struct vdpa_device *dev,
-			    const struct vdpa_dev_set_config *config);
 };
 
 /**
  * struct vdpa_mgmt_dev - a management device: creates vDPA devices on request
+ * @list: entry in the bus's list of management devices
  * @device: the parent device it manages (names it in netlink)
  * @ops: its operations
  * @id_table: the virtio device ids it can create, zero-terminated
- * @config_attr_mask: BIT_ULL(VDPA_ATTR_*) of the attributes dev_add accepts
- * @list: entry in the bus's list of management devices
  * @supported_features: virtio features its devices can offer
  * @max_supported_vqs: the most virtqueues one of its devices can have
+ * @config_attr_mask: BIT_ULL(VDPA_ATTR_*) of the attributes dev_add accepts
  */
 struct vdpa_mgmt_dev {
+	struct list_head list;
 	struct device *device;
 	const struct vdpa_mgmtdev_ops *ops;
+	/* what it creates */
 	struct virtio_device_id *id_table;
-	u64 config_attr_mask;
-	struct list_head list;
 	u64 supported_features;
 	u32 max_supported_vqs;
+	u64 config_attr_mask;
 };
 
-int vdpa_mgmtdev_register(struct vdpa_mgmt_dev *mdev);
 void vdpa_mgmtdev_unregister(struct vdpa_mgmt_dev *mdev);
+int vdpa_mgmtdev_register(struct vdpa_mgmt_dev *mdev);
 
 #endif /* _LINUX_VDPA_H */
