@@ -27,6 +27,25 @@ struct cpumask;
 struct eventfd_ctx;
 
 /**
+ * struct vdpa_vq_state_packed - where a packed virtqueue stopped
+ *
+ * Each index and its wrap counter together form the 16-bit value of the
+ * virtio specification's packed-ring notation: index in bits 0..14,
+ * wrap counter in bit 15.
+ *
+ * @last_avail_idx: index of the next descriptor to read
+ * @last_avail_counter: wrap counter of the next descriptor to read
+ * @last_used_idx: index of the next descriptor to mark used
+ * @last_used_counter: wrap counter of the next descriptor to mark used
+ */
+struct vdpa_vq_state_packed {
+	u16 last_avail_idx:15;
+	u16 last_avail_counter:1;
+	u16 last_used_idx:15;
+	u16 last_used_counter:1;
+};
+
+/**
  * struct vdpa_vq_state_split - where a split virtqueue stopped
  * @avail_index: the next available ring index the device will read
  */
@@ -35,28 +54,15 @@ struct vdpa_vq_state_split {
 };
 
 /**
- * struct vdpa_vq_state_packed - where a packed virtqueue stopped
- * @last_avail_counter: wrap counter of the next descriptor to read
- * @last_avail_idx: index of the next descriptor to read
- * @last_used_counter: wrap counter of the next descriptor to mark used
- * @last_used_idx: index of the next descriptor to mark used
- */
-struct vdpa_vq_state_packed {
-	u16 last_avail_counter:1;
-	u16 last_avail_idx:15;
-	u16 last_used_counter:1;
-	u16 last_used_idx:15;
-};
-
-/**
- * struct vdpa_vq_state - virtqueue state, split or packed by the features
- * @split: state of a split virtqueue
+ * struct vdpa_vq_state - virtqueue state; which member is valid follows
+ *	VIRTIO_F_RING_PACKED
  * @packed: state of a packed virtqueue
+ * @split: state of a split virtqueue
  */
 struct vdpa_vq_state {
 	union {
-		struct vdpa_vq_state_split split;
 		struct vdpa_vq_state_packed packed;
+		struct vdpa_vq_state_split split;
 	};
 };
 
@@ -154,21 +160,21 @@ struct vdpa_map_file {
  * @set_driver_features: the features the driver accepted. Returns 0 or
  *	-errno.
  * @get_driver_features: the features in effect.
- * @get_status: the virtio device status.
- * @set_status: set the virtio device status; zero is never passed here
- *	(see @reset).
+ * @suspend: optional; stop processing virtqueues and DMA, keeping state,
+ *	so that @get_vq_state is final. Returns 0 or -errno.
+ * @resume: optional; undo @suspend. Returns 0 or -errno.
  * @reset: reset the device to its initial state. Returns 0 or -errno.
  * @compat_reset: optional; @reset with compatibility quirks in @flags
  *	(VDPA_RESET_F_CLEAN_MAP: also restore the default DMA mapping, for
  *	bus drivers that predate @reset_map). Returns 0 or -errno.
- * @suspend: optional; stop processing virtqueues and DMA, keeping state,
- *	so that @get_vq_state is final. Returns 0 or -errno.
- * @resume: optional; undo @suspend. Returns 0 or -errno.
- * @get_config_size: size of the device-specific configuration space.
- * @get_config: read @len bytes at @offset of the configuration space.
- * @set_config: write @len bytes at @offset of the configuration space.
- * @get_generation: optional; configuration generation counter.
+ * @set_status: set the virtio device status; zero is never passed here
+ *	(see @reset).
+ * @get_status: the virtio device status.
  * @set_config_cb: install the configuration change callback.
+ * @get_generation: optional; configuration generation counter.
+ * @get_config_size: size of the device-specific configuration space.
+ * @set_config: write @len bytes at @offset of the configuration space.
+ * @get_config: read @len bytes at @offset of the configuration space.
  * @get_vq_num_max: the largest virtqueue size.
  * @get_vq_num_min: optional; the smallest virtqueue size.
  * @get_vq_size: optional; the size of virtqueue @idx when sizes differ
@@ -235,24 +241,24 @@ struct vdpa_config_ops {
 	int (*set_driver_features)(struct vdpa_device *vdev, u64 features);
 	u64 (*get_driver_features)(struct vdpa_device *vdev);
 
-	/* status and life cycle */
-	u8 (*get_status)(struct vdpa_device *vdev);
-	void (*set_status)(struct vdpa_device *vdev, u8 status);
+	/* life cycle: pause, start over, and the status that drives it */
+	int (*suspend)(struct vdpa_device *vdev);
+	int (*resume)(struct vdpa_device *vdev);
 	int (*reset)(struct vdpa_device *vdev);
 	int (*compat_reset)(struct vdpa_device *vdev, u32 flags);
 #define VDPA_RESET_F_CLEAN_MAP 1
-	int (*suspend)(struct vdpa_device *vdev);
-	int (*resume)(struct vdpa_device *vdev);
+	void (*set_status)(struct vdpa_device *vdev, u8 status);
+	u8 (*get_status)(struct vdpa_device *vdev);
 
 	/* configuration space */
-	size_t (*get_config_size)(struct vdpa_device *vdev);
-	void (*get_config)(struct vdpa_device *vdev, unsigned int offset,
-			   void *buf, unsigned int len);
-	void (*set_config)(struct vdpa_device *vdev, unsigned int offset,
-			   const void *buf, unsigned int len);
-	u32 (*get_generation)(struct vdpa_device *vdev);
 	void (*set_config_cb)(struct vdpa_device *vdev,
 			      struct vdpa_callback *cb);
+	u32 (*get_generation)(struct vdpa_device *vdev);
+	size_t (*get_config_size)(struct vdpa_device *vdev);
+	void (*set_config)(struct vdpa_device *vdev, unsigned int offset,
+			   const void *buf, unsigned int len);
+	void (*get_config)(struct vdpa_device *vdev, unsigned int offset,
+			   void *buf, unsigned int len);
 
 	/* virtqueue geometry */
 	u16 (*get_vq_num_max)(struct vdpa_device *vdev);
@@ -262,18 +268,18 @@ struct vdpa_config_ops {
 	u32 (*get_vq_group)(struct vdpa_device *vdev, u16 idx);
 	u32 (*get_vq_desc_group)(struct vdpa_device *vdev, u16 idx);
 
-	/* virtqueue setup */
+	/* virtqueue setup, in the order a driver does it */
+	void (*set_vq_num)(struct vdpa_device *vdev, u16 idx, u32 num);
 	int (*set_vq_address)(struct vdpa_device *vdev, u16 idx, u64 desc_area,
 			      u64 driver_area, u64 device_area);
-	void (*set_vq_num)(struct vdpa_device *vdev, u16 idx, u32 num);
-	void (*set_vq_cb)(struct vdpa_device *vdev, u16 idx,
-			  struct vdpa_callback *cb);
-	void (*set_vq_ready)(struct vdpa_device *vdev, u16 idx, bool ready);
-	bool (*get_vq_ready)(struct vdpa_device *vdev, u16 idx);
 	int (*set_vq_state)(struct vdpa_device *vdev, u16 idx,
 			    const struct vdpa_vq_state *state);
 	int (*get_vq_state)(struct vdpa_device *vdev, u16 idx,
 			    struct vdpa_vq_state *state);
+	void (*set_vq_cb)(struct vdpa_device *vdev, u16 idx,
+			  struct vdpa_callback *cb);
+	void (*set_vq_ready)(struct vdpa_device *vdev, u16 idx, bool ready);
+	bool (*get_vq_ready)(struct vdpa_device *vdev, u16 idx);
 	int (*set_vq_affinity)(struct vdpa_device *vdev, u16 idx,
 			       const struct cpumask *cpu_mask);
 	const struct cpumask *(*get_vq_affinity)(struct vdpa_device *vdev,
@@ -339,26 +345,27 @@ struct vdpa_device *__vdpa_alloc_device(struct device *parent,
 					size_t size, const char *name,
 					bool use_va);
 
+/* Registration: the _ variants from a management device's dev_add/dev_del. */
 int vdpa_register_device(struct vdpa_device *vdev, u32 nvqs);
-void vdpa_unregister_device(struct vdpa_device *vdev);
 int _vdpa_register_device(struct vdpa_device *vdev, u32 nvqs);
+void vdpa_unregister_device(struct vdpa_device *vdev);
 void _vdpa_unregister_device(struct vdpa_device *vdev);
 
 /**
  * struct vdpa_driver - a bus driver for vDPA devices
- * @driver: the device model's driver
  * @probe: bind to a device; returns 0 or -errno
  * @remove: unbind from a device; after it returns the driver must not
  *	touch the device
+ * @driver: the device model's driver
  */
 struct vdpa_driver {
-	struct device_driver driver;
 	int (*probe)(struct vdpa_device *vdev);
 	void (*remove)(struct vdpa_device *vdev);
+	struct device_driver driver;
 };
 
-int __vdpa_register_driver(struct vdpa_driver *drv, struct module *owner);
 void vdpa_unregister_driver(struct vdpa_driver *drv);
+int __vdpa_register_driver(struct vdpa_driver *drv, struct module *owner);
 
 /**
  * vdpa_register_driver - register a vDPA bus driver of this module
@@ -449,13 +456,13 @@ void vdpa_set_status(struct vdpa_device *vdev, u8 status);
  * @mask: which attributes are present, as BIT_ULL(VDPA_ATTR_*)
  */
 struct vdpa_dev_set_config {
+	u64 mask;
 	u64 device_features;
 	struct {
-		u8 mac[ETH_ALEN];
-		u16 mtu;
 		u16 max_vq_pairs;
+		u16 mtu;
+		u8 mac[ETH_ALEN];
 	} net;
-	u64 mask;
 };
 
 /**
