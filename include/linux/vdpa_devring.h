@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vdpa_devring: the device side of a virtqueue, for software devices (the
+ * simulator, the emulated ConnectX device). It walks split and packed
+ * rings, chained and indirect descriptors, honours event-index
+ * notification suppression and writes used entries. Every guest address,
+ * the rings' own included, goes through the owner's translate callback,
+ * so a wrong mapping shows up as a fault, never as a stray access.
+ *
+ * A ring is not locked: its owner serialises every call on one ring.
+ */
+#ifndef _LINUX_VDPA_DEVRING_H
+#define _LINUX_VDPA_DEVRING_H
+
+#include <linux/types.h>
+#include <linux/uio.h>
+
+struct vdpa_vq_state;
+
+/* Most segments one request may have after translation. */
+#define VDPA_DEVRING_MAX_SEGS 64
+
+/**
+ * struct vdpa_devring_ops - how a ring reaches guest memory
+ * @translate: map [@iova, @iova + @len) for an access that writes when
+ *	@write is true; store a kernel address of the first byte in @va and
+ *	return how many bytes from there are contiguous (1 to @len), or
+ *	-EFAULT when @iova is unmapped, -EACCES when the mapping forbids the
+ *	access. May be called with the owner's locks held; must not sleep.
+ */
+struct vdpa_devring_ops {
+	long (*translate)(void *ctx, u64 iova, u64 len, bool write, void **va);
+};
+
+/**
+ * struct vdpa_devring_req - one buffer (descriptor chain) taken from a ring
+ * @id: what goes back in the used entry: the head index (split) or the
+ *	buffer id (packed)
+ * @ndesc: ring slots the chain occupies (packed rings skip them when used)
+ * @nout: segments the device reads, in @out
+ * @nin: segments the device writes, in @in
+ * @out_len: bytes in @out
+ * @in_len: bytes in @in
+ * @out: device-readable segments, translated
+ * @in: device-writable segments, translated
+ */
+struct vdpa_devring_req {
+	u16 id;
+	u16 ndesc;
+	unsigned int nout;
+	unsigned int nin;
+	size_t out_len;
+	size_t in_len;
+	struct kvec out[VDPA_DEVRING_MAX_SEGS];
+	struct kvec in[VDPA_DEVRING_MAX_SEGS];
+};
+
+/**
+ * struct vdpa_devring - the device's view of one virtqueue
+ * @ops: translation
+ * @ctx: argument of @ops
+ * @desc: IOVA of the descriptor area
+ * @driver: IOVA of the driver area (split: available ring; packed: driver
+ *	event suppression)
+ * @device: IOVA of the device area (split: used ring; packed: device event
+ *	suppression)
+ * @num: ring size
+ * @packed: VIRTIO_F_RING_PACKED
+ * @event_idx: VIRTIO_RING_F_EVENT_IDX
+ * @indirect: VIRTIO_RING_F_INDIRECT_DESC
+ * @avail_idx: split: next available ring entry to read (free running);
+ *	packed: next descriptor slot to read
+ * @avail_wrap: packed: wrap counter of @avail_idx
+ * @used_idx: split: next used ring entry to write (free running); packed:
+ *	next descriptor slot to write
+ * @used_wrap: packed: wrap counter of @used_idx
+ * @unsignalled: used entries (split) or slots (packed) written since the
+ *	driver was last considered for notification
+ */
+struct vdpa_devring {
+	const struct vdpa_devring_ops *ops;
+	void *ctx;
+	u64 desc;
+	u64 driver;
+	u64 device;
+	u16 num;
+	bool packed;
+	bool event_idx;
+	bool indirect;
+	u16 avail_idx;
+	bool avail_wrap;
+	u16 used_idx;
+	bool used_wrap;
+	u16 unsignalled;
+};
+
+int vdpa_devring_init(struct vdpa_devring *r, const struct vdpa_devring_ops *ops,
+		      void *ctx, u64 desc, u64 driver, u64 device, u32 num,
+		      u64 features);
+void vdpa_devring_set_state(struct vdpa_devring *r,
+			    const struct vdpa_vq_state *state);
+void vdpa_devring_get_state(const struct vdpa_devring *r,
+			    struct vdpa_vq_state *state);
+int vdpa_devring_pop(struct vdpa_devring *r, struct vdpa_devring_req *req);
+int vdpa_devring_push(struct vdpa_devring *r, const struct vdpa_devring_req *req,
+		      u32 written);
+int vdpa_devring_need_notify(struct vdpa_devring *r);
+int vdpa_devring_kick_enable(struct vdpa_devring *r);
+size_t vdpa_devring_read(const struct vdpa_devring_req *req, size_t offset,
+			 void *buf, size_t len);
+size_t vdpa_devring_write(const struct vdpa_devring_req *req, size_t offset,
+			  const void *buf, size_t len);
+
+#endif /* _LINUX_VDPA_DEVRING_H */
