@@ -23,6 +23,188 @@ module_param(map_mode, charp, 0444);
 MODULE_PARM_DESC(map_mode,
 		 "how devices take IOTLB changes: \"set_map\" (whole table) or \"dma_map\" (incremental)");
 
+/* Guest address to kernel address, through the virtqueue's address space. */
+static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **va)
+{
+	struct vdpasim_virtqueue *vq = ctx;
+	struct vdpasim *sim = vq->sim;
+	u32 group = sim->dev_attr.vq_group ? sim->dev_attr.vq_group(sim, vq->idx) : 0;
+	u32 asid = sim->group_asid[group];
+	struct vhost_iotlb_map *map;
+	u64 pa, limit = len;
+
+	lockdep_assert_held(&sim->lock);
+	spin_lock(&sim->iommu_lock);
+	if (sim->passthrough[asid]) {
+		pa = iova;
+	} else {
+		map = vhost_iotlb_itree_first(sim->iommu[asid], iova, iova);
+		if (!map) {
+			spin_unlock(&sim->iommu_lock);
+			return -EFAULT;
+		}
+		if (!(map->perm & (write ? VHOST_MAP_WO : VHOST_MAP_RO))) {
+			spin_unlock(&sim->iommu_lock);
+			return -EACCES;
+		}
+		pa = map->addr + (iova - map->start);
+		limit = min(len, map->last - iova + 1);
+	}
+	spin_unlock(&sim->iommu_lock);
+
+	/* Only RAM is reachable, a page at a time (it may not be contiguous). */
+	if (!pfn_valid(PHYS_PFN(pa)))
+		return -EFAULT;
+	*va = page_address(pfn_to_page(PHYS_PFN(pa))) + offset_in_page(pa);
+	return min_t(u64, limit, PAGE_SIZE - offset_in_page(pa));
+}
+
+static const struct vdpa_devring_ops vdpasim_ring_ops = {
+	.translate = vdpasim_translate,
+};
+
+/* The device found an error it cannot go on from: stop, tell the driver. */
+static void vdpasim_needs_reset(struct vdpasim *sim, u16 idx, int err)
+{
+	u32 i;
+
+	lockdep_assert_held(&sim->lock);
+	dev_err_ratelimited(&sim->vdpa.dev, "vq %u: malformed ring (%d), device needs reset\n",
+			    idx, err);
+	for (i = 0; i < sim->dev_attr.nvqs; i++)
+		sim->vqs[i].running = false;
+	sim->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	sim->notify |= BIT_ULL(VDPASIM_MAX_VQS - 1);
+}
+
+/* Set a virtqueue's ring up from what the driver programmed. */
+static void vdpasim_vq_start(struct vdpasim *sim, struct vdpasim_virtqueue *vq)
+{
+	int err;
+
+	lockdep_assert_held(&sim->lock);
+	err = vdpa_devring_init(&vq->ring, &vdpasim_ring_ops, vq, vq->desc_addr,
+				vq->driver_addr, vq->device_addr, vq->num,
+				sim->features);
+	if (err) {
+		vdpasim_needs_reset(sim, vq->idx, err);
+		return;
+	}
+	vdpa_devring_set_state(&vq->ring, &vq->state);
+	vq->running = true;
+}
+
+/* Keep where a ring stopped, for get_vq_state and a later restart. */
+static void vdpasim_vq_stop(struct vdpasim_virtqueue *vq)
+{
+	if (vq->running)
+		vdpa_devring_get_state(&vq->ring, &vq->state);
+	vq->running = false;
+}
+
+/**
+ * vdpasim_vq_running() - whether the device processes a virtqueue
+ * @sim: the device
+ * @idx: the virtqueue
+ *
+ * Context: vdpasim.lock held.
+ * Return: true when the ring is set up and the device is not stopped.
+ */
+bool vdpasim_vq_running(struct vdpasim *sim, u16 idx)
+{
+	lockdep_assert_held(&sim->lock);
+	return idx < sim->dev_attr.nvqs && sim->vqs[idx].running;
+}
+EXPORT_SYMBOL_GPL(vdpasim_vq_running);
+
+/**
+ * vdpasim_vq_pop() - take the next buffer of a running virtqueue
+ * @sim: the device
+ * @idx: the virtqueue
+ * @req: where the buffer goes
+ *
+ * A malformed ring stops the device with DEVICE_NEEDS_RESET.
+ *
+ * Context: vdpasim.lock held (the datapath).
+ * Return: 1 with a buffer, 0 with none or when the queue does not run, a
+ * negative errno when the ring was malformed.
+ */
+int vdpasim_vq_pop(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req)
+{
+	struct vdpasim_virtqueue *vq = &sim->vqs[idx];
+	int ret;
+
+	if (!vdpasim_vq_running(sim, idx))
+		return 0;
+	ret = vdpa_devring_pop(&vq->ring, req);
+	if (ret < 0)
+		vdpasim_needs_reset(sim, idx, ret);
+	else
+		vq->received_desc += ret;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vdpasim_vq_pop);
+
+/**
+ * vdpasim_vq_push() - give a buffer back used, interrupting if wanted
+ * @sim: the device
+ * @idx: the virtqueue it came from
+ * @req: the buffer
+ * @written: bytes written into it
+ *
+ * Context: vdpasim.lock held (the datapath).
+ */
+void vdpasim_vq_push(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req,
+		     u32 written)
+{
+	struct vdpasim_virtqueue *vq = &sim->vqs[idx];
+	int ret;
+
+	if (!vdpasim_vq_running(sim, idx))
+		return;
+	ret = vdpa_devring_push(&vq->ring, req, written);
+	if (!ret)
+		ret = vdpa_devring_need_notify(&vq->ring);
+	if (ret < 0) {
+		vdpasim_needs_reset(sim, idx, ret);
+		return;
+	}
+	vq->completed_desc++;
+	if (ret)
+		sim->notify |= BIT_ULL(idx);
+}
+EXPORT_SYMBOL_GPL(vdpasim_vq_push);
+
+static void vdpasim_work(struct work_struct *work)
+{
+	struct vdpasim *sim = container_of(work, struct vdpasim, work);
+	struct vdpa_callback cbs[VDPASIM_MAX_VQS];
+	bool again = false;
+	u64 notify;
+	u32 i;
+
+	mutex_lock(&sim->lock);
+	if ((sim->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(sim->status & VIRTIO_CONFIG_S_NEEDS_RESET) && !sim->suspended)
+		again = sim->dev_attr.work(sim);
+	notify = sim->notify;
+	sim->notify = 0;
+	for (i = 0; i < sim->dev_attr.nvqs; i++)
+		cbs[i] = sim->vqs[i].cb;
+	cbs[VDPASIM_MAX_VQS - 1] = sim->config_cb;
+	mutex_unlock(&sim->lock);
+
+	/* Interrupts, as a device raises them: outside its own locks, in BH. */
+	local_bh_disable();
+	for (i = 0; i < VDPASIM_MAX_VQS; i++)
+		if ((notify & BIT_ULL(i)) && cbs[i].callback)
+			cbs[i].callback(cbs[i].private);
+	local_bh_enable();
+
+	if (again)
+		queue_work(system_unbound_wq, &sim->work);
+}
+
 static int vdpasim_set_vq_address(struct vdpa_device *vdpa, u16 idx, u64 desc_area,
 				  u64 driver_area, u64 device_area)
 {
@@ -53,10 +235,10 @@ static void vdpasim_set_vq_num(struct vdpa_device *vdpa, u16 idx, u32 num)
 
 static void vdpasim_kick_vq(struct vdpa_device *vdpa, u16 idx)
 {
-	/*
-	 * Nothing to do until the device-side ring engine processes
-	 * virtqueues; the kick is accepted so drivers can run.
-	 */
+	struct vdpasim *sim = vdpa_to_sim(vdpa);
+
+	if (sim->dev_attr.work)
+		queue_work(system_unbound_wq, &sim->work);
 }
 
 static void vdpasim_set_vq_cb(struct vdpa_device *vdpa, u16 idx,
@@ -75,7 +257,13 @@ static void vdpasim_set_vq_ready(struct vdpa_device *vdpa, u16 idx, bool ready)
 
 	mutex_lock(&sim->lock);
 	sim->vqs[idx].ready = ready;
+	if (!ready)
+		vdpasim_vq_stop(&sim->vqs[idx]);
+	else if ((sim->status & VIRTIO_CONFIG_S_DRIVER_OK) && !sim->vqs[idx].running)
+		vdpasim_vq_start(sim, &sim->vqs[idx]);
 	mutex_unlock(&sim->lock);
+	if (ready)
+		vdpasim_kick_vq(vdpa, idx);
 }
 
 static bool vdpasim_get_vq_ready(struct vdpa_device *vdpa, u16 idx)
@@ -97,10 +285,13 @@ static int vdpasim_set_vq_state(struct vdpa_device *vdpa, u16 idx,
 
 	mutex_lock(&sim->lock);
 	/* The state is only consistent while the queue does not run. */
-	if ((sim->status & VIRTIO_CONFIG_S_DRIVER_OK) && !sim->suspended)
+	if ((sim->status & VIRTIO_CONFIG_S_DRIVER_OK) && !sim->suspended) {
 		err = -EBUSY;
-	else
+	} else {
 		sim->vqs[idx].state = *state;
+		if (sim->vqs[idx].running)
+			vdpa_devring_set_state(&sim->vqs[idx].ring, state);
+	}
 	mutex_unlock(&sim->lock);
 	return err;
 }
@@ -111,7 +302,10 @@ static int vdpasim_get_vq_state(struct vdpa_device *vdpa, u16 idx,
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 
 	mutex_lock(&sim->lock);
-	*state = sim->vqs[idx].state;
+	if (sim->vqs[idx].running)
+		vdpa_devring_get_state(&sim->vqs[idx].ring, state);
+	else
+		*state = sim->vqs[idx].state;
 	mutex_unlock(&sim->lock);
 	return 0;
 }
@@ -217,10 +411,18 @@ static u8 vdpasim_get_status(struct vdpa_device *vdpa)
 static void vdpasim_set_status(struct vdpa_device *vdpa, u8 status)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
+	bool start;
+	u32 i;
 
 	mutex_lock(&sim->lock);
+	start = (status & ~sim->status) & VIRTIO_CONFIG_S_DRIVER_OK;
 	sim->status = status;
+	for (i = 0; start && i < sim->dev_attr.nvqs; i++)
+		if (sim->vqs[i].ready)
+			vdpasim_vq_start(sim, &sim->vqs[i]);
 	mutex_unlock(&sim->lock);
+	if (start)
+		vdpasim_kick_vq(vdpa, 0);
 }
 
 /* Back to power-on state; mappings are not part of it (reset_map is). */
@@ -229,8 +431,12 @@ static void vdpasim_reset_locked(struct vdpasim *sim)
 	u32 i;
 
 	lockdep_assert_held(&sim->lock);
-	for (i = 0; i < sim->dev_attr.nvqs; i++)
+	for (i = 0; i < sim->dev_attr.nvqs; i++) {
 		memset(&sim->vqs[i], 0, sizeof(sim->vqs[i]));
+		sim->vqs[i].sim = sim;
+		sim->vqs[i].idx = i;
+	}
+	sim->notify = 0;
 	for (i = 0; i < sim->dev_attr.ngroups; i++)
 		sim->group_asid[i] = 0;
 	memset(&sim->config_cb, 0, sizeof(sim->config_cb));
@@ -254,6 +460,7 @@ static int vdpasim_suspend(struct vdpa_device *vdpa)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 
+	/* After this returns no batch runs: the ring state is final. */
 	mutex_lock(&sim->lock);
 	sim->suspended = true;
 	mutex_unlock(&sim->lock);
@@ -267,6 +474,7 @@ static int vdpasim_resume(struct vdpa_device *vdpa)
 	mutex_lock(&sim->lock);
 	sim->suspended = false;
 	mutex_unlock(&sim->lock);
+	vdpasim_kick_vq(vdpa, 0);
 	return 0;
 }
 
@@ -370,11 +578,14 @@ static int vdpasim_set_map(struct vdpa_device *vdpa, unsigned int asid,
 	if (!new)
 		return -ENOMEM;
 
+	/* sim->lock: no batch is using the old table when it goes. */
+	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
 	old = sim->iommu[asid];
 	sim->iommu[asid] = new;
 	sim->passthrough[asid] = false;
 	spin_unlock(&sim->iommu_lock);
+	mutex_unlock(&sim->lock);
 	vhost_iotlb_free(old);
 	return 0;
 }
@@ -412,10 +623,12 @@ static int vdpasim_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 
 	if (asid >= sim->dev_attr.nas || !size || iova + size - 1 < iova)
 		return -EINVAL;
+	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
 	vdpasim_leave_passthrough(sim, asid);
 	vhost_iotlb_del_range(sim->iommu[asid], iova, iova + size - 1);
 	spin_unlock(&sim->iommu_lock);
+	mutex_unlock(&sim->lock);
 	return 0;
 }
 
@@ -425,10 +638,12 @@ static int vdpasim_reset_map(struct vdpa_device *vdpa, unsigned int asid)
 
 	if (asid >= sim->dev_attr.nas)
 		return -EINVAL;
+	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
 	vhost_iotlb_reset(sim->iommu[asid]);
 	sim->passthrough[asid] = true;
 	spin_unlock(&sim->iommu_lock);
+	mutex_unlock(&sim->lock);
 	return 0;
 }
 
@@ -455,8 +670,10 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	struct vdpasim_mgmt *mgmt = mdev_to_mgmt(sim->dev_attr.mgmt_dev);
 	u32 asid;
 
+	cancel_work_sync(&sim->work);
 	if (sim->dev_attr.free)
 		sim->dev_attr.free(sim);
+	kfree(sim->req);
 	if (sim->iommu)
 		for (asid = 0; asid < sim->dev_attr.nas; asid++)
 			vhost_iotlb_free(sim->iommu[asid]);
@@ -541,6 +758,11 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	struct vdpasim *sim;
 	u32 asid;
 
+	/* The last notify bit is the config interrupt. */
+	BUILD_BUG_ON(VDPASIM_MAX_VQS > 64);
+	if (!attr->nvqs || attr->nvqs >= VDPASIM_MAX_VQS)
+		return ERR_PTR(-EINVAL);
+
 	vdpa = __vdpa_alloc_device(attr->mgmt_dev->device, ops, attr->ngroups,
 				   attr->nas, attr->alloc_size, attr->name, false);
 	if (IS_ERR(vdpa))
@@ -555,14 +777,19 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	spin_lock_init(&sim->iommu_lock);
 	vdpa->mdev = attr->mgmt_dev;
 
+	INIT_WORK(&sim->work, vdpasim_work);
 	sim->vqs = kcalloc(attr->nvqs, sizeof(*sim->vqs), GFP_KERNEL);
+	sim->req = kcalloc(2, sizeof(*sim->req), GFP_KERNEL);
 	sim->config = kzalloc(attr->config_size, GFP_KERNEL);
 	sim->group_asid = kcalloc(attr->ngroups, sizeof(*sim->group_asid), GFP_KERNEL);
 	sim->iommu = kcalloc(attr->nas, sizeof(*sim->iommu), GFP_KERNEL);
 	sim->passthrough = kcalloc(attr->nas, sizeof(*sim->passthrough), GFP_KERNEL);
-	if (!sim->vqs || !sim->config || !sim->group_asid || !sim->iommu ||
-	    !sim->passthrough)
+	if (!sim->vqs || !sim->req || !sim->config || !sim->group_asid ||
+	    !sim->iommu || !sim->passthrough)
 		goto err_put;
+	mutex_lock(&sim->lock);
+	vdpasim_reset_locked(sim);
+	mutex_unlock(&sim->lock);
 	for (asid = 0; asid < attr->nas; asid++) {
 		sim->iommu[asid] = vhost_iotlb_alloc(0, 0);
 		if (!sim->iommu[asid])

@@ -8,8 +8,14 @@
  *     config space, group-to-ASID map and the suspended flag. Held by every
  *     config op that changes them and by the datapath while it runs a batch.
  *   vdpasim.iommu_lock (spinlock): the per-ASID IOTLBs and their
- *     passthrough flags. Taken inside vdpasim.lock by the datapath, alone by
- *     the map ops; never held across anything that sleeps.
+ *     passthrough flags. Taken inside vdpasim.lock, by the datapath's
+ *     translation and by the map ops; never held across anything that
+ *     sleeps.
+ *
+ * The datapath (vdpasim.work) runs a bounded batch with vdpasim.lock held,
+ * so a map change, which also takes vdpasim.lock, never lands while the
+ * device is using a translation it looked up: a range is only unmapped
+ * once the device has stopped using it.
  */
 #ifndef _VDPA_SIM_H
 #define _VDPA_SIM_H
@@ -17,7 +23,9 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/vdpa.h>
+#include <linux/vdpa_devring.h>
 #include <linux/vhost_iotlb.h>
+#include <linux/workqueue.h>
 
 struct vdpasim;
 
@@ -45,6 +53,10 @@ struct vdpasim_mgmt {
  *	indexes and wrap counters)
  * @received_desc: descriptors taken from the ring (vendor statistic)
  * @completed_desc: descriptors returned to the ring (vendor statistic)
+ * @sim: the device, for the ring's translation
+ * @idx: this virtqueue's index
+ * @running: @ring is set up and the device processes it
+ * @ring: the device side of the ring, valid while @running
  */
 struct vdpasim_virtqueue {
 	u64 desc_addr;
@@ -56,6 +68,10 @@ struct vdpasim_virtqueue {
 	struct vdpa_vq_state state;
 	u64 received_desc;
 	u64 completed_desc;
+	struct vdpasim *sim;
+	u16 idx;
+	bool running;
+	struct vdpa_devring ring;
 };
 
 /**
@@ -74,6 +90,8 @@ struct vdpasim_virtqueue {
  *	vdpasim.lock held
  * @set_config: the driver wrote the config space; called with
  *	vdpasim.lock held (NULL: writes are ignored)
+ * @work: process the running virtqueues, a bounded batch; called with
+ *	vdpasim.lock held; returns true when work is left for another run
  * @free: release the class's resources (may be NULL)
  */
 struct vdpasim_dev_attr {
@@ -89,6 +107,7 @@ struct vdpasim_dev_attr {
 	u32 (*vq_group)(struct vdpasim *vdpasim, u16 idx);
 	void (*get_config)(struct vdpasim *vdpasim, void *config);
 	void (*set_config)(struct vdpasim *vdpasim, const void *config);
+	bool (*work)(struct vdpasim *vdpasim);
 	void (*free)(struct vdpasim *vdpasim);
 };
 
@@ -109,6 +128,9 @@ struct vdpasim_dev_attr {
  * @passthrough: per address space, whether it is in the default identity
  *	mapping (set by reset_map, cleared by the first map change)
  * @config_cb: the driver's config change callback
+ * @work: runs the datapath (vdpasim_dev_attr.work)
+ * @notify: virtqueues to interrupt once the batch ends (bit per index)
+ * @req: request buffers for the class's datapath, two
  */
 struct vdpasim {
 	struct vdpa_device vdpa;
@@ -125,7 +147,13 @@ struct vdpasim {
 	struct vhost_iotlb **iommu;
 	bool *passthrough;
 	struct vdpa_callback config_cb;
+	struct work_struct work;
+	u64 notify;
+	struct vdpa_devring_req *req;
 };
+
+/* Most virtqueues a simulated device has (one notify bit each). */
+#define VDPASIM_MAX_VQS 64
 
 /**
  * vdpa_to_sim - the simulator behind a vDPA device
@@ -140,6 +168,10 @@ static inline struct vdpasim *vdpa_to_sim(struct vdpa_device *vdpa)
 
 int vdpasim_mgmt_register(struct vdpasim_mgmt *mgmt, const char *name);
 void vdpasim_mgmt_unregister(struct vdpasim_mgmt *mgmt);
+int vdpasim_vq_pop(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req);
+void vdpasim_vq_push(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req,
+		     u32 written);
+bool vdpasim_vq_running(struct vdpasim *sim, u16 idx);
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config);
 
