@@ -804,15 +804,12 @@ static int vdpa_nl_vstats_fill(struct sk_buff *msg, void *obj, u32 portid,
 	    nla_put_u32(msg, VDPA_ATTR_DEV_QUEUE_INDEX, req->index))
 		goto out_cancel;
 	/* iproute2 tells data queues from the control queue by max_vqp. */
-	if (ops->get_device_id(vdev) == VIRTIO_ID_NET) {
-		u16 vqp = 1;
-
-		if (features & BIT_ULL(VIRTIO_NET_F_MQ)) {
-			vdpa_nl_read_config(vdev, &cfg, sizeof(cfg));
-			vqp = __virtio16_to_cpu(vdpa_nl_le(features),
-						cfg.max_virtqueue_pairs);
-		}
-		if (nla_put_u16(msg, VDPA_ATTR_DEV_NET_CFG_MAX_VQP, vqp))
+	if (ops->get_device_id(vdev) == VIRTIO_ID_NET &&
+	    (features & BIT_ULL(VIRTIO_NET_F_MQ))) {
+		vdpa_nl_read_config(vdev, &cfg, sizeof(cfg));
+		if (nla_put_u16(msg, VDPA_ATTR_DEV_NET_CFG_MAX_VQP,
+				__virtio16_to_cpu(vdpa_nl_le(features),
+						  cfg.max_virtqueue_pairs)))
 			goto out_cancel;
 	}
 	err = ops->get_vendor_vq_stats(vdev, req->index, msg, extack);

@@ -23,6 +23,24 @@ module_param(map_mode, charp, 0444);
 MODULE_PARM_DESC(map_mode,
 		 "how devices take IOTLB changes: \"set_map\" (whole table) or \"dma_map\" (incremental)");
 
+/*
+ * Only RAM is reachable: the kernel address of [@pa, @pa + @len) and how
+ * much of it is RAM, contiguous in the direct map (always, on the 64-bit
+ * architectures this runs on; the loop stops at the first non-RAM page).
+ */
+static long vdpasim_ram(u64 pa, u64 len, void **va)
+{
+	u64 pfn = PHYS_PFN(pa), last = PHYS_PFN(pa + len - 1), p;
+
+	if (!pfn_valid(pfn))
+		return -EFAULT;
+	for (p = pfn + 1; p <= last; p++)
+		if (!pfn_valid(p))
+			break;
+	*va = page_address(pfn_to_page(pfn)) + offset_in_page(pa);
+	return min_t(u64, len, PFN_PHYS(p) - pa);
+}
+
 /* Guest address to kernel address, through the virtqueue's address space. */
 static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **va)
 {
@@ -52,11 +70,7 @@ static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **v
 	}
 	spin_unlock(&sim->iommu_lock);
 
-	/* Only RAM is reachable, a page at a time (it may not be contiguous). */
-	if (!pfn_valid(PHYS_PFN(pa)))
-		return -EFAULT;
-	*va = page_address(pfn_to_page(PHYS_PFN(pa))) + offset_in_page(pa);
-	return min_t(u64, limit, PAGE_SIZE - offset_in_page(pa));
+	return vdpasim_ram(pa, limit, va);
 }
 
 static const struct vdpa_devring_ops vdpasim_ring_ops = {
