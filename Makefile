@@ -13,7 +13,7 @@ KDIR ?= $(REF_KDIR)
 # W=1 and -Werror (Kbuild) are not optional: a warning is a build failure.
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
-.PHONY: all modules ref-kernel sparse check vm clean help
+.PHONY: all modules ref-kernel sparse check demo vm clean help
 
 all: modules
 
@@ -31,6 +31,11 @@ sparse: $(if $(filter $(KDIR),$(REF_KDIR)),ref-kernel)
 check:
 	@$(CURDIR)/scripts/check.sh
 
+# Create simulated devices in the VM and move data through them.
+demo: modules
+	@$(CURDIR)/scripts/vm-run.sh --out $(CURDIR)/build/demo -- scripts/demo-guest.sh; \
+	status=$$?; cat $(CURDIR)/build/demo/log; exit $$status
+
 # make vm            a shell in the test VM with our modules installed
 # make vm CMD='...'  run one command there and return its exit status
 vm: modules
@@ -43,6 +48,7 @@ clean:
 help:
 	@echo 'make [KDIR=...]   build our modules (default KDIR: the debug reference kernel)'
 	@echo 'make check        static checks + the VM test suite; ends with "N passed, N failed"'
+	@echo 'make demo         simulated vDPA devices used by virtio_net/virtio_blk in the VM'
 	@echo 'make vm [CMD=..]  shell (or one command) in the test VM'
 	@echo 'make sparse       sparse C=2 over every source'
 	@echo 'make ref-kernel   build the reference kernel into the cache'

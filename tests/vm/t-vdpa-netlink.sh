@@ -78,6 +78,8 @@ t_expect_eq wrong-width-mac "error ERANGE: binary attribute size out of range" \
 	"$(nl dev_new dev_name=w mgmtdev_dev_name=vdpasim_net mac:u32=1)"
 t_expect_eq missing-mgmtdev "error EINVAL: management device name is required" \
 	"$(nl dev_new dev_name=w)"
+t_expect_eq missing-name "error EINVAL: device name is required" \
+	"$(nl dev_new mgmtdev_dev_name=vdpasim_net)"
 
 before=$(devices)
 expect_error dup-name "device name already in use" "File exists" \
@@ -118,7 +120,7 @@ t_check name-64-is-fine vdpa dev add name "$(printf 'n%.0s' $(seq 64))" mgmtdev 
 t_check name-64-del vdpa dev del "$(printf 'n%.0s' $(seq 64))"
 # iproute2 itself refuses these before sending anything.
 t_check bad-mac-syntax sh -c '! vdpa dev add name vdpa1 mgmtdev vdpasim_net mac zz'
-t_check missing-name sh -c '! vdpa dev add mgmtdev vdpasim_net'
+t_check missing-name-iproute2 sh -c '! vdpa dev add mgmtdev vdpasim_net'
 t_expect_eq unprivileged-add "kernel answers: Operation not permitted" \
 	"$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 		vdpa dev add name vdpa1 mgmtdev vdpasim_net 2>&1)"
