@@ -39,7 +39,12 @@ demo: modules
 # make vm            a shell in the test VM with our modules installed
 # make vm CMD='...'  run one command there and return its exit status
 vm: modules
-	@$(CURDIR)/scripts/vm-run.sh $(if $(CMD),-- sh -c '$(CMD)',--shell)
+ifeq ($(CMD),)
+	@$(CURDIR)/scripts/vm-run.sh --shell
+else
+	@$(CURDIR)/scripts/vm-run.sh --out $(CURDIR)/build/vm-cmd -- sh -c '$(CMD)'; \
+	status=$$?; cat $(CURDIR)/build/vm-cmd/log; exit $$status
+endif
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
