@@ -529,7 +529,11 @@ static int vdpa_nl_dev_fill(struct sk_buff *msg, void *obj, u32 portid,
 	return 0;
 }
 
-static int vdpa_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+/* Reply about the device the request names, with @fill. */
+static int vdpa_nl_dev_doit(struct genl_info *info,
+			    int (*fill)(struct sk_buff *msg, void *obj, u32 portid,
+					u32 seq, int flags,
+					struct netlink_ext_ack *extack))
 {
 	struct vdpa_device *vdev;
 	int err;
@@ -539,11 +543,16 @@ static int vdpa_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(vdev)) {
 		err = PTR_ERR(vdev);
 	} else {
-		err = vdpa_nl_reply(info, vdpa_nl_dev_fill, vdev);
+		err = vdpa_nl_reply(info, fill, vdev);
 		put_device(&vdev->dev);
 	}
 	up_read(&vdpa_dev_lock);
 	return err;
+}
+
+static int vdpa_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return vdpa_nl_dev_doit(info, vdpa_nl_dev_fill);
 }
 
 struct vdpa_nl_dev_dump {
@@ -580,6 +589,18 @@ static int vdpa_nl_dev_get_dumpit(struct sk_buff *msg, struct netlink_callback *
 }
 
 /* ---- config space ---- */
+
+/* End a message built under @vdev's cf_lock: keep it, or drop it on @err. */
+static int vdpa_nl_fill_done(struct vdpa_device *vdev, struct sk_buff *msg,
+			     void *hdr, int err)
+{
+	up_read(&vdev->cf_lock);
+	if (err)
+		genlmsg_cancel(msg, hdr);
+	else
+		genlmsg_end(msg, hdr);
+	return err;
+}
 
 /*
  * Read the config space without vdpa_get_config()'s implicit feature
@@ -719,7 +740,7 @@ static int vdpa_nl_config_fill(struct sk_buff *msg, void *obj, u32 portid,
 	    (negotiated &&
 	     nla_put_u64_64bit(msg, VDPA_ATTR_DEV_NEGOTIATED_FEATURES,
 			       features, VDPA_ATTR_PAD)))
-		goto out_cancel;
+		goto out_done;
 
 	switch (device_id) {
 	case VIRTIO_ID_NET:
@@ -732,33 +753,13 @@ static int vdpa_nl_config_fill(struct sk_buff *msg, void *obj, u32 portid,
 		err = 0;
 		break;
 	}
-	if (err)
-		goto out_cancel;
-	up_read(&vdev->cf_lock);
-	genlmsg_end(msg, hdr);
-	return 0;
-
-out_cancel:
-	up_read(&vdev->cf_lock);
-	genlmsg_cancel(msg, hdr);
-	return err;
+out_done:
+	return vdpa_nl_fill_done(vdev, msg, hdr, err);
 }
 
 static int vdpa_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct vdpa_device *vdev;
-	int err;
-
-	down_read(&vdpa_dev_lock);
-	vdev = vdpa_nl_device(info);
-	if (IS_ERR(vdev)) {
-		err = PTR_ERR(vdev);
-	} else {
-		err = vdpa_nl_reply(info, vdpa_nl_config_fill, vdev);
-		put_device(&vdev->dev);
-	}
-	up_read(&vdpa_dev_lock);
-	return err;
+	return vdpa_nl_dev_doit(info, vdpa_nl_config_fill);
 }
 
 static int vdpa_nl_config_get_dumpit(struct sk_buff *msg,
@@ -794,7 +795,7 @@ static int vdpa_nl_vstats_fill(struct sk_buff *msg, void *obj, u32 portid,
 	if (!vdpa_nl_negotiated(vdev, &features)) {
 		NL_SET_ERR_MSG(extack, "feature negotiation not complete");
 		err = -EAGAIN;
-		goto out_cancel;
+		goto out_done;
 	}
 	err = -EMSGSIZE;
 	if (nla_put_string(msg, VDPA_ATTR_DEV_NAME, dev_name(&vdev->dev)) ||
@@ -802,7 +803,7 @@ static int vdpa_nl_vstats_fill(struct sk_buff *msg, void *obj, u32 portid,
 	    nla_put_u64_64bit(msg, VDPA_ATTR_DEV_NEGOTIATED_FEATURES, features,
 			      VDPA_ATTR_PAD) ||
 	    nla_put_u32(msg, VDPA_ATTR_DEV_QUEUE_INDEX, req->index))
-		goto out_cancel;
+		goto out_done;
 	/* iproute2 tells data queues from the control queue by max_vqp. */
 	if (ops->get_device_id(vdev) == VIRTIO_ID_NET &&
 	    (features & BIT_ULL(VIRTIO_NET_F_MQ))) {
@@ -810,19 +811,11 @@ static int vdpa_nl_vstats_fill(struct sk_buff *msg, void *obj, u32 portid,
 		if (nla_put_u16(msg, VDPA_ATTR_DEV_NET_CFG_MAX_VQP,
 				__virtio16_to_cpu(vdpa_nl_le(features),
 						  cfg.max_virtqueue_pairs)))
-			goto out_cancel;
+			goto out_done;
 	}
 	err = ops->get_vendor_vq_stats(vdev, req->index, msg, extack);
-	if (err)
-		goto out_cancel;
-	up_read(&vdev->cf_lock);
-	genlmsg_end(msg, hdr);
-	return 0;
-
-out_cancel:
-	up_read(&vdev->cf_lock);
-	genlmsg_cancel(msg, hdr);
-	return err;
+out_done:
+	return vdpa_nl_fill_done(vdev, msg, hdr, err);
 }
 
 static int vdpa_nl_vstats_get_doit(struct sk_buff *skb, struct genl_info *info)

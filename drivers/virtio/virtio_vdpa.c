@@ -269,19 +269,22 @@ static const struct cpumask *virtio_vdpa_get_vq_affinity(struct virtio_device *v
 }
 
 static const struct virtio_config_ops virtio_vdpa_config_ops = {
-	.get = virtio_vdpa_get,
-	.set = virtio_vdpa_set,
-	.generation = virtio_vdpa_generation,
+	/* negotiation and life cycle */
+	.get_features = virtio_vdpa_get_features,
+	.finalize_features = virtio_vdpa_finalize_features,
 	.get_status = virtio_vdpa_get_status,
 	.set_status = virtio_vdpa_set_status,
 	.reset = virtio_vdpa_reset,
+	/* config space */
+	.generation = virtio_vdpa_generation,
+	.get = virtio_vdpa_get,
+	.set = virtio_vdpa_set,
+	/* virtqueues */
 	.find_vqs = virtio_vdpa_find_vqs,
 	.del_vqs = virtio_vdpa_del_vqs,
-	.get_features = virtio_vdpa_get_features,
-	.finalize_features = virtio_vdpa_finalize_features,
-	.bus_name = virtio_vdpa_bus_name,
-	.set_vq_affinity = virtio_vdpa_set_vq_affinity,
 	.get_vq_affinity = virtio_vdpa_get_vq_affinity,
+	.set_vq_affinity = virtio_vdpa_set_vq_affinity,
+	.bus_name = virtio_vdpa_bus_name,
 };
 
 static void virtio_vdpa_release(struct device *dev)

@@ -87,7 +87,7 @@ static void vdpasim_needs_reset(struct vdpasim *sim, u16 idx, int err)
 			    idx, err);
 	for (i = 0; i < sim->dev_attr.nvqs; i++)
 		sim->vqs[i].running = false;
-	sim->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	WRITE_ONCE(sim->status, sim->status | VIRTIO_CONFIG_S_NEEDS_RESET);
 	sim->notify |= BIT_ULL(VDPASIM_MAX_VQS - 1);
 }
 
@@ -370,20 +370,15 @@ static int vdpasim_set_driver_features(struct vdpa_device *vdpa, u64 features)
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 
 	mutex_lock(&sim->lock);
-	sim->features = features & sim->dev_attr.supported_features;
+	WRITE_ONCE(sim->features, features & sim->dev_attr.supported_features);
 	mutex_unlock(&sim->lock);
 	return 0;
 }
 
+/* Single values written under sim->lock are read without it. */
 static u64 vdpasim_get_driver_features(struct vdpa_device *vdpa)
 {
-	struct vdpasim *sim = vdpa_to_sim(vdpa);
-	u64 features;
-
-	mutex_lock(&sim->lock);
-	features = sim->features;
-	mutex_unlock(&sim->lock);
-	return features;
+	return READ_ONCE(vdpa_to_sim(vdpa)->features);
 }
 
 static void vdpasim_set_config_cb(struct vdpa_device *vdpa,
@@ -413,13 +408,7 @@ static u32 vdpasim_get_vendor_id(struct vdpa_device *vdpa)
 
 static u8 vdpasim_get_status(struct vdpa_device *vdpa)
 {
-	struct vdpasim *sim = vdpa_to_sim(vdpa);
-	u8 status;
-
-	mutex_lock(&sim->lock);
-	status = sim->status;
-	mutex_unlock(&sim->lock);
-	return status;
+	return READ_ONCE(vdpa_to_sim(vdpa)->status);
 }
 
 static void vdpasim_set_status(struct vdpa_device *vdpa, u8 status)
@@ -430,7 +419,7 @@ static void vdpasim_set_status(struct vdpa_device *vdpa, u8 status)
 
 	mutex_lock(&sim->lock);
 	start = (status & ~sim->status) & VIRTIO_CONFIG_S_DRIVER_OK;
-	sim->status = status;
+	WRITE_ONCE(sim->status, status);
 	for (i = 0; start && i < sim->dev_attr.nvqs; i++)
 		if (sim->vqs[i].ready)
 			vdpasim_vq_start(sim, &sim->vqs[i]);
@@ -454,10 +443,10 @@ static void vdpasim_reset_locked(struct vdpasim *sim)
 	for (i = 0; i < sim->dev_attr.ngroups; i++)
 		sim->group_asid[i] = 0;
 	memset(&sim->config_cb, 0, sizeof(sim->config_cb));
-	sim->status = 0;
-	sim->features = 0;
+	WRITE_ONCE(sim->status, 0);
+	WRITE_ONCE(sim->features, 0);
 	sim->suspended = false;
-	sim->generation++;
+	WRITE_ONCE(sim->generation, sim->generation + 1);
 }
 
 static int vdpasim_reset(struct vdpa_device *vdpa)
@@ -470,26 +459,30 @@ static int vdpasim_reset(struct vdpa_device *vdpa)
 	return 0;
 }
 
-static int vdpasim_suspend(struct vdpa_device *vdpa)
+/*
+ * Once suspended, no batch runs (the flag is checked under the lock the
+ * batch holds): the ring state is final. Resuming looks for work.
+ */
+static int vdpasim_set_suspended(struct vdpa_device *vdpa, bool suspended)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 
-	/* After this returns no batch runs: the ring state is final. */
 	mutex_lock(&sim->lock);
-	sim->suspended = true;
+	sim->suspended = suspended;
 	mutex_unlock(&sim->lock);
+	if (!suspended)
+		vdpasim_kick_vq(vdpa, 0);
 	return 0;
+}
+
+static int vdpasim_suspend(struct vdpa_device *vdpa)
+{
+	return vdpasim_set_suspended(vdpa, true);
 }
 
 static int vdpasim_resume(struct vdpa_device *vdpa)
 {
-	struct vdpasim *sim = vdpa_to_sim(vdpa);
-
-	mutex_lock(&sim->lock);
-	sim->suspended = false;
-	mutex_unlock(&sim->lock);
-	vdpasim_kick_vq(vdpa, 0);
-	return 0;
+	return vdpasim_set_suspended(vdpa, false);
 }
 
 static size_t vdpasim_get_config_size(struct vdpa_device *vdpa)
@@ -497,13 +490,20 @@ static size_t vdpasim_get_config_size(struct vdpa_device *vdpa)
 	return vdpa_to_sim(vdpa)->dev_attr.config_size;
 }
 
+/* The bus checks ranges already; a device does not rely on it. */
+static bool vdpasim_config_range_ok(struct vdpasim *sim, unsigned int offset,
+				    unsigned int len)
+{
+	return offset <= sim->dev_attr.config_size &&
+	       len <= sim->dev_attr.config_size - offset;
+}
+
 static void vdpasim_get_config(struct vdpa_device *vdpa, unsigned int offset,
 			       void *buf, unsigned int len)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
-	size_t size = sim->dev_attr.config_size;
 
-	if (offset > size || len > size - offset)
+	if (!vdpasim_config_range_ok(sim, offset, len))
 		return;
 	mutex_lock(&sim->lock);
 	sim->dev_attr.get_config(sim, sim->config);
@@ -515,28 +515,21 @@ static void vdpasim_set_config(struct vdpa_device *vdpa, unsigned int offset,
 			       const void *buf, unsigned int len)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
-	size_t size = sim->dev_attr.config_size;
 
-	if (offset > size || len > size - offset)
+	if (!vdpasim_config_range_ok(sim, offset, len))
 		return;
 	mutex_lock(&sim->lock);
 	sim->dev_attr.get_config(sim, sim->config);
 	memcpy(sim->config + offset, buf, len);
 	if (sim->dev_attr.set_config)
 		sim->dev_attr.set_config(sim, sim->config);
-	sim->generation++;
+	WRITE_ONCE(sim->generation, sim->generation + 1);
 	mutex_unlock(&sim->lock);
 }
 
 static u32 vdpasim_get_generation(struct vdpa_device *vdpa)
 {
-	struct vdpasim *sim = vdpa_to_sim(vdpa);
-	u32 gen;
-
-	mutex_lock(&sim->lock);
-	gen = sim->generation;
-	mutex_unlock(&sim->lock);
-	return gen;
+	return READ_ONCE(vdpa_to_sim(vdpa)->generation);
 }
 
 static struct vdpa_iova_range vdpasim_get_iova_range(struct vdpa_device *vdpa)
@@ -822,6 +815,38 @@ err_put:
 	return ERR_PTR(-ENOMEM);
 }
 EXPORT_SYMBOL_GPL(vdpasim_create);
+
+/**
+ * vdpasim_register() - register a device a class has filled in
+ * @sim: the device, from vdpasim_create()
+ *
+ * On failure the device is dropped (its release frees the class's part).
+ *
+ * Context: inside &vdpa_mgmtdev_ops.dev_add.
+ * Return: 0 or -errno.
+ */
+int vdpasim_register(struct vdpasim *sim)
+{
+	int err = _vdpa_register_device(&sim->vdpa, sim->dev_attr.nvqs);
+
+	if (err)
+		put_device(&sim->vdpa.dev);
+	return err;
+}
+EXPORT_SYMBOL_GPL(vdpasim_register);
+
+/**
+ * vdpasim_dev_del() - &vdpa_mgmtdev_ops.dev_del of every simulator class
+ * @mdev: the management device
+ * @vdpa: the device to delete
+ *
+ * Context: inside &vdpa_mgmtdev_ops.dev_del.
+ */
+void vdpasim_dev_del(struct vdpa_mgmt_dev *mdev, struct vdpa_device *vdpa)
+{
+	_vdpa_unregister_device(vdpa);
+}
+EXPORT_SYMBOL_GPL(vdpasim_dev_del);
 
 /**
  * vdpasim_mgmt_register() - register a simulator class's management device

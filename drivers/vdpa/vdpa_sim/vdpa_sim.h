@@ -167,6 +167,8 @@ static inline struct vdpasim *vdpa_to_sim(struct vdpa_device *vdpa)
 }
 
 int vdpasim_mgmt_register(struct vdpasim_mgmt *mgmt, const char *name);
+int vdpasim_register(struct vdpasim *sim);
+void vdpasim_dev_del(struct vdpa_mgmt_dev *mdev, struct vdpa_device *vdpa);
 void vdpasim_mgmt_unregister(struct vdpasim_mgmt *mgmt);
 int vdpasim_vq_pop(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req);
 void vdpasim_vq_push(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req,

@@ -197,7 +197,6 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	};
 	struct vdpasim_blk *blk;
 	struct vdpasim *sim;
-	int err;
 
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES))
 		attr.supported_features = config->device_features;
@@ -208,29 +207,16 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	blk->sectors = (u64)capacity_mb << (20 - SECTOR_SHIFT);
 	blk->ram = vzalloc((size_t)capacity_mb << 20);
 	if (!blk->ram) {
-		err = -ENOMEM;
-		goto err_put;
+		/* vdpasim_blk_free() copes with no RAM. */
+		put_device(&sim->vdpa.dev);
+		return -ENOMEM;
 	}
-	err = _vdpa_register_device(&sim->vdpa, attr.nvqs);
-	if (err)
-		goto err_put;
-	return 0;
-
-err_put:
-	/* Releases the RAM too (vdpasim_blk_free copes with none). */
-	put_device(&sim->vdpa.dev);
-	return err;
-}
-
-static void vdpasim_blk_dev_del(struct vdpa_mgmt_dev *mdev,
-				struct vdpa_device *vdpa)
-{
-	_vdpa_unregister_device(vdpa);
+	return vdpasim_register(sim);
 }
 
 static const struct vdpa_mgmtdev_ops vdpasim_blk_mgmtdev_ops = {
 	.dev_add = vdpasim_blk_dev_add,
-	.dev_del = vdpasim_blk_dev_del,
+	.dev_del = vdpasim_dev_del,
 };
 
 static struct virtio_device_id vdpasim_blk_id_table[] = {

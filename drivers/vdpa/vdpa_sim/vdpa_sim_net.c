@@ -130,7 +130,7 @@ static u8 vdpasim_net_ctrl(struct vdpasim_net *net, struct vdpa_devring_req *req
 			if (vdpa_devring_read(req, sizeof(hdr), mac, ETH_ALEN) != ETH_ALEN)
 				return VIRTIO_NET_ERR;
 			ether_addr_copy(net->mac, mac);
-			net->sim.generation++;
+			WRITE_ONCE(net->sim.generation, net->sim.generation + 1);
 			return VIRTIO_NET_OK;
 		}
 		/* Loopback receives everything: a filter table changes nothing. */
@@ -208,7 +208,6 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	u16 max_vqp = 1;
 	struct vdpasim_net *net;
 	struct vdpasim *sim;
-	int err;
 
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP)) {
 		max_vqp = config->net.max_vq_pairs;
@@ -237,20 +236,7 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	else
 		eth_random_addr(net->mac);
 
-	err = _vdpa_register_device(&sim->vdpa, attr.nvqs);
-	if (err)
-		goto err_put;
-	return 0;
-
-err_put:
-	put_device(&sim->vdpa.dev);
-	return err;
-}
-
-static void vdpasim_net_dev_del(struct vdpa_mgmt_dev *mdev,
-				struct vdpa_device *vdpa)
-{
-	_vdpa_unregister_device(vdpa);
+	return vdpasim_register(sim);
 }
 
 static int vdpasim_net_dev_set_attr(struct vdpa_mgmt_dev *mdev,
@@ -263,14 +249,14 @@ static int vdpasim_net_dev_set_attr(struct vdpa_mgmt_dev *mdev,
 		return -EOPNOTSUPP;
 	mutex_lock(&sim->lock);
 	ether_addr_copy(sim_to_net(sim)->mac, config->net.mac);
-	sim->generation++;
+	WRITE_ONCE(sim->generation, sim->generation + 1);
 	mutex_unlock(&sim->lock);
 	return 0;
 }
 
 static const struct vdpa_mgmtdev_ops vdpasim_net_mgmtdev_ops = {
 	.dev_add = vdpasim_net_dev_add,
-	.dev_del = vdpasim_net_dev_del,
+	.dev_del = vdpasim_dev_del,
 	.dev_set_attr = vdpasim_net_dev_set_attr,
 };
 
