@@ -129,6 +129,9 @@ t_expect_eq unprivileged-del "kernel answers: Operation not permitted" \
 t_expect_eq unprivileged-vstats "kernel answers: Operation not permitted" \
 	"$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 		vdpa dev vstats show vdpa0 qidx 0 2>&1)"
+t_expect_eq unprivileged-attr-set "error EPERM: Operation not permitted" \
+	"$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		python3 "$(dirname "$0")/vdpa_nl.py" dev_attr_set dev_name=vdpa0 mac=00:11:22:33:44:77)"
 t_check unprivileged-show setpriv --reuid=65534 --regid=65534 --clear-groups vdpa dev show vdpa0
 t_expect_eq nothing-half-created "$before" "$(devices)"
 
