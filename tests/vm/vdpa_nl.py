@@ -115,7 +115,8 @@ class Genl:
                     for num, val in parse_attrs(payload[skip:]):
                         if num == NLMSGERR_ATTR_MSG:
                             msg = val.rstrip(b'\0').decode()
-                    raise OSError(err, msg)
+                    # Without an extack message, say what the errno says.
+                    raise OSError(err, msg or os.strerror(err))
                 if mtype == NLMSG_DONE:
                     return replies
                 replies.append(parse_attrs(payload[4:]))
