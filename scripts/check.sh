@@ -52,7 +52,7 @@ finish() {
 }
 
 kdir=$(scripts/build-ref-kernel.sh --print-dir debug)
-ksrc=$(readlink -f "$kdir/source")
+ksrc=	# the kernel source (checkpatch, kernel-doc): known once kdir is built
 distro_kdir=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | grep -v -- '-rt-\|-cloud-' | sort -V | tail -n 1)
 
 # Our C sources and headers, tracked or new, minus the deliberately bad file.
@@ -65,6 +65,7 @@ sources() {
 checkpatch() {
 	local msgs
 
+	[ -x "$ksrc/scripts/checkpatch.pl" ] || { echo "no checkpatch.pl in '$ksrc'"; return 1; }
 	msgs=$("$ksrc/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types -f "$@" 2>&1)
 	echo "$msgs"
 	! grep -qE '^(ERROR|WARNING|CHECK):' <<<"$msgs"
@@ -73,7 +74,8 @@ checkpatch() {
 # kerneldoc FILE...: kernel-doc -Wall must say nothing at all.
 kerneldoc() {
 	local msgs
-	msgs=$("$ksrc/scripts/kernel-doc" -none -Wall "$@" 2>&1)
+
+	[ -x "$ksrc/scripts/kernel-doc" ] || { echo "no kernel-doc in '$ksrc'"; return 1; }	msgs=$("$ksrc/scripts/kernel-doc" -none -Wall "$@" 2>&1)
 	[ -z "$msgs" ] || { echo "$msgs"; return 1; }
 }
 
@@ -117,6 +119,7 @@ step "reference kernel (debug)" "$work/ref-kernel.log" scripts/build-ref-kernel.
 if [ ! -e "$kdir/.complete" ]; then
 	finish
 fi
+ksrc=$(readlink -f "$kdir/source")
 
 echo "== build and static checks"
 step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean modules KDIR="$kdir"

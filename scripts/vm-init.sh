@@ -37,10 +37,14 @@ mkdir -p /run/out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /run/out
 out=/run/out
 
+# The repository, at its host path, even where a tmpfs above now hides it.
+repo=$(sed -n 's/.*vdpatest_repo=\([^ ]*\).*/\1/p' /proc/cmdline)
+mkdir -p "$repo" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro,cache=loose repo "$repo"
+
 # Our modules and the reference kernel's, staged and depmod'ed by the host.
 modroot=$(sed -n 's/.*vdpatest_modroot=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$modroot" ] && mount --bind "$modroot" /lib/modules
-repo=$(sed -n 's/.*vdpatest_repo=\([^ ]*\).*/\1/p' /proc/cmdline)
 export VDPA_REPO=$repo VDPA_OUT=$out
 
 hostname vdpa-vm

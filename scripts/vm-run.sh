@@ -3,7 +3,8 @@
 #
 # Boot the reference kernel in QEMU (TCG) with the host's root file system
 # read-only over 9p, our modules installed, and run one command as the
-# guest's workload. Then judge the run:
+# guest's workload. The repository is shared on its own, at its host path,
+# so a checkout under a directory the guest covers with tmpfs (/tmp) works. Then judge the run:
 #   - the command's exit status,
 #   - the guest's dmesg: any KASAN, lockdep, UBSAN, WARNING, BUG, Oops,
 #     hung-task or sleeping-in-atomic report fails the run,
@@ -76,7 +77,9 @@ qemu=(qemu-system-x86_64 -machine q35,accel=tcg -cpu max,la57=off
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
 	-device virtio-9p-pci,fsdev=root,mount_tag=vdparoot
 	-fsdev "local,id=out,path=$out,security_model=none,multidevs=remap"
-	-device virtio-9p-pci,fsdev=out,mount_tag=out)
+	-device virtio-9p-pci,fsdev=out,mount_tag=out
+	-fsdev "local,id=repo,path=$repo,security_model=none,readonly=on,multidevs=remap"
+	-device virtio-9p-pci,fsdev=repo,mount_tag=repo)
 
 if [ $shell -eq 1 ]; then
 	"${qemu[@]}" -serial mon:stdio
