@@ -75,7 +75,8 @@ checkpatch() {
 kerneldoc() {
 	local msgs
 
-	[ -x "$ksrc/scripts/kernel-doc" ] || { echo "no kernel-doc in '$ksrc'"; return 1; }	msgs=$("$ksrc/scripts/kernel-doc" -none -Wall "$@" 2>&1)
+	[ -x "$ksrc/scripts/kernel-doc" ] || { echo "no kernel-doc in '$ksrc'"; return 1; }
+	msgs=$("$ksrc/scripts/kernel-doc" -none -Wall "$@" 2>&1)
 	[ -z "$msgs" ] || { echo "$msgs"; return 1; }
 }
 
