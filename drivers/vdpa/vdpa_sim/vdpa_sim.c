@@ -446,6 +446,8 @@ static void vdpasim_reset_locked(struct vdpasim *sim)
 	WRITE_ONCE(sim->status, 0);
 	WRITE_ONCE(sim->features, 0);
 	sim->suspended = false;
+	if (sim->dev_attr.reset)
+		sim->dev_attr.reset(sim);
 	WRITE_ONCE(sim->generation, sim->generation + 1);
 }
 

@@ -90,6 +90,8 @@ struct vdpasim_virtqueue {
  *	vdpasim.lock held
  * @set_config: the driver wrote the config space; called with
  *	vdpasim.lock held (NULL: writes are ignored)
+ * @reset: return the class's device state to power-on (may be NULL);
+ *	called with vdpasim.lock held
  * @work: process the running virtqueues, a bounded batch; called with
  *	vdpasim.lock held; returns true when work is left for another run
  * @free: release the class's resources (may be NULL)
@@ -107,6 +109,7 @@ struct vdpasim_dev_attr {
 	u32 (*vq_group)(struct vdpasim *vdpasim, u16 idx);
 	void (*get_config)(struct vdpasim *vdpasim, void *config);
 	void (*set_config)(struct vdpasim *vdpasim, const void *config);
+	void (*reset)(struct vdpasim *vdpasim);
 	bool (*work)(struct vdpasim *vdpasim);
 	void (*free)(struct vdpasim *vdpasim);
 };

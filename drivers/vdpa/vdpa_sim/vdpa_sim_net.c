@@ -153,6 +153,12 @@ static u8 vdpasim_net_ctrl(struct vdpasim_net *net, struct vdpa_devring_req *req
 	}
 }
 
+/* A reset device has one queue pair enabled until the driver asks for more. */
+static void vdpasim_net_reset(struct vdpasim *sim)
+{
+	sim_to_net(sim)->cur_vqp = 1;
+}
+
 static bool vdpasim_net_work(struct vdpasim *sim)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
@@ -203,6 +209,7 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		.vq_group = vdpasim_net_vq_group,
 		.get_config = vdpasim_net_get_config,
 		.set_config = vdpasim_net_set_config,
+		.reset = vdpasim_net_reset,
 		.work = vdpasim_net_work,
 	};
 	u16 max_vqp = 1;
@@ -226,7 +233,6 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		return PTR_ERR(sim);
 	net = sim_to_net(sim);
 	net->max_vqp = max_vqp;
-	net->cur_vqp = 1;
 	net->link_up = true;
 	net->mtu = VDPASIM_NET_DEFAULT_MTU;
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU))
