@@ -30,7 +30,12 @@ MODULE_PARM_DESC(map_mode,
  */
 static long vdpasim_ram(u64 pa, u64 len, void **va)
 {
-	u64 pfn = PHYS_PFN(pa), last = PHYS_PFN(pa + len - 1), p;
+	u64 pfn, last, p;
+
+	/* Bound the page walk per call: a descriptor may claim gigabytes. */
+	len = min_t(u64, len, SZ_1M);
+	pfn = PHYS_PFN(pa);
+	last = PHYS_PFN(pa + len - 1);
 
 	if (!pfn_valid(pfn))
 		return -EFAULT;
@@ -617,11 +622,14 @@ static int vdpasim_dma_map(struct vdpa_device *vdpa, unsigned int asid,
 
 	if (asid >= sim->dev_attr.nas || !size || iova + size - 1 < iova)
 		return -EINVAL;
+	/* Leaving passthrough changes live translations: as every map op. */
+	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
 	vdpasim_leave_passthrough(sim, asid);
 	err = vhost_iotlb_add_range_ctx(sim->iommu[asid], iova, iova + size - 1,
 					pa, perm, opaque);
 	spin_unlock(&sim->iommu_lock);
+	mutex_unlock(&sim->lock);
 	return err;
 }
 

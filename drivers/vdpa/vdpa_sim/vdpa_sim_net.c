@@ -48,7 +48,6 @@
  * @max_vqp: number of queue pairs
  * @cur_vqp: queue pairs the driver enabled (VIRTIO_NET_CTRL_MQ)
  * @link_up: link status (config space)
- * @rx_drops: frames dropped for want of a receive buffer
  *
  * Everything but @sim is protected by sim.lock.
  */
@@ -59,7 +58,6 @@ struct vdpasim_net {
 	u16 max_vqp;
 	u16 cur_vqp;
 	bool link_up;
-	u64 rx_drops;
 };
 
 static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
@@ -175,10 +173,9 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 			ret = vdpasim_vq_pop(sim, 2 * pair, rx);
 			if (ret < 0)
 				return false;
+			/* No receive buffer: the frame is dropped, as a NIC would. */
 			if (ret)
 				vdpasim_vq_push(sim, 2 * pair, rx, vdpasim_net_loop(tx, rx));
-			else
-				net->rx_drops++;
 			vdpasim_vq_push(sim, 2 * pair + 1, tx, 0);
 		}
 		more |= n == VDPASIM_NET_BUDGET;
