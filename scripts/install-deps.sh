@@ -14,7 +14,7 @@ PKGS=(
 	# static checks
 	sparse
 	# test VM and its clients
-	qemu-system-x86 iproute2 busybox-static
+	qemu-system-x86 iproute2 iputils-ping busybox-static
 	# used by later tests (DPDK virtio_user over vhost-vdpa)
 	dpdk dpdk-dev
 )

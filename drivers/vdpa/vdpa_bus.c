@@ -605,6 +605,14 @@ int vdpa_kunit_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(vdpa_kunit_dev_add);
+
+void vdpa_kunit_dev_del(struct vdpa_device *vdev)
+{
+	down_write(&vdpa_dev_lock);
+	vdev->mdev->ops->dev_del(vdev->mdev, vdev);
+	up_write(&vdpa_dev_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(vdpa_kunit_dev_del);
 #endif
 
 static int __init vdpa_init(void)

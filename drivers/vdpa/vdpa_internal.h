@@ -70,6 +70,16 @@ int vdpa_mgmtdev_for_each(int (*fn)(struct vdpa_mgmt_dev *mdev, void *data),
  */
 int vdpa_kunit_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		       const struct vdpa_dev_set_config *config);
+
+/**
+ * vdpa_kunit_dev_del() - delete a device through its management device
+ * @vdev: a device that management device created and still has
+ *
+ * As "vdpa dev del" does, for tests.
+ *
+ * Context: process context; takes vdpa_dev_lock.
+ */
+void vdpa_kunit_dev_del(struct vdpa_device *vdev);
 #endif
 
 int vdpa_netlink_init(void);

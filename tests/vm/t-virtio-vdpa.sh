@@ -15,28 +15,7 @@ netdev_of() { ls "/sys/bus/vdpa/devices/$1/"virtio*/net/ 2>/dev/null; }
 disk_of() { ls "/sys/bus/vdpa/devices/$1/"virtio*/block/ 2>/dev/null; }
 
 # Send frames of the given sizes on $1 and expect each back unchanged.
-loopback() {
-	python3 - "$@" <<'EOF'
-import socket, sys
-ifname, sizes = sys.argv[1], [int(x) for x in sys.argv[2:]]
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
-s.bind((ifname, 0))
-s.settimeout(5)
-mac = open(f'/sys/class/net/{ifname}/address').read().strip()
-dst = bytes.fromhex(mac.replace(':', ''))
-for n, size in enumerate(sizes):
-    payload = bytes((n + i) & 0xff for i in range(size - 14))
-    frame = dst + dst + b'\x88\xb5' + payload
-    s.send(frame)
-    while True:
-        got = s.recv(4096)
-        if got[12:14] == b'\x88\xb5':
-            break
-    if got != frame:
-        print(f'frame {n} of {size} bytes came back as {len(got)} bytes, different')
-        sys.exit(1)
-EOF
-}
+loopback() { python3 "$(dirname "$0")/net_loopback.py" "$@"; }
 
 t_check net-add vdpa dev add name net0 mgmtdev vdpasim_net mac 02:00:00:00:00:01
 t_expect_eq net-netdev-appears 1 "$(netdev_of net0 | wc -w)"

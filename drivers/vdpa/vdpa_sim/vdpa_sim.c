@@ -4,12 +4,16 @@
  * IOMMU (one vhost_iotlb per address space), shared by the net and blk
  * classes. Lock rules: vdpa_sim.h.
  */
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/virtio_config.h>
 #include <linux/wait_bit.h>
+#include <kunit/visibility.h>
 #include <uapi/linux/vdpa.h>
 
 #include "vdpa_sim.h"
@@ -17,11 +21,49 @@
 #define VDPASIM_VQ_NUM_MAX 256
 #define VDPASIM_VQ_ALIGN 64
 #define VDPASIM_VENDOR_ID 0
+/*
+ * Entries per IOTLB. vhost_iotlb refuses a limit of 0; the bus driver
+ * bounds what userspace maps (pinning and its accounting), not the device.
+ */
+#define VDPASIM_IOTLB_LIMIT UINT_MAX
 
-static char *map_mode = "set_map";
-module_param(map_mode, charp, 0444);
+/* How devices created from now on take IOTLB changes (see map_mode). */
+static bool vdpasim_use_dma_map;
+
+static int vdpasim_map_mode_set(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "dma_map"))
+		WRITE_ONCE(vdpasim_use_dma_map, true);
+	else if (sysfs_streq(val, "set_map"))
+		WRITE_ONCE(vdpasim_use_dma_map, false);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int vdpasim_map_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(vdpasim_use_dma_map) ? "dma_map" : "set_map");
+}
+
+static const struct kernel_param_ops vdpasim_map_mode_ops = {
+	.set = vdpasim_map_mode_set,
+	.get = vdpasim_map_mode_get,
+};
+module_param_cb(map_mode, &vdpasim_map_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(map_mode,
-		 "how devices take IOTLB changes: \"set_map\" (whole table) or \"dma_map\" (incremental)");
+		 "how devices created afterwards take IOTLB changes: \"set_map\" (whole table, default) or \"dma_map\" (incremental)");
+
+/*
+ * Fault injection (Documentation/fault-injection): fail_map fails map
+ * operations with -ENOMEM, fail_dma fails the device's address
+ * translations, which a device reports as DEVICE_NEEDS_RESET.
+ */
+static DECLARE_FAULT_ATTR(vdpasim_fail_map);
+static DECLARE_FAULT_ATTR(vdpasim_fail_dma);
+
+/* /sys/kernel/debug/vdpa_sim: the fault attributes and a directory per device. */
+static struct dentry *vdpasim_debugfs;
 
 /*
  * Only RAM is reachable: the kernel address of [@pa, @pa + @len) and how
@@ -57,6 +99,8 @@ static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **v
 	u64 pa, limit = len;
 
 	lockdep_assert_held(&sim->lock);
+	if (should_fail(&vdpasim_fail_dma, len))
+		return -EFAULT;
 	spin_lock(&sim->iommu_lock);
 	if (sim->passthrough[asid]) {
 		pa = iova;
@@ -82,6 +126,29 @@ static const struct vdpa_devring_ops vdpasim_ring_ops = {
 	.translate = vdpasim_translate,
 };
 
+/* The config interrupt is the notify bit no virtqueue uses. */
+#define VDPASIM_CONFIG_IRQ BIT_ULL(VDPASIM_MAX_VQS - 1)
+
+/**
+ * vdpasim_config_changed() - the device changed its config space
+ * @sim: the device
+ *
+ * Bumps the config generation and, when the driver is running, raises the
+ * config interrupt.
+ *
+ * Context: vdpasim.lock held.
+ */
+void vdpasim_config_changed(struct vdpasim *sim)
+{
+	lockdep_assert_held(&sim->lock);
+	WRITE_ONCE(sim->generation, sim->generation + 1);
+	if (sim->status & VIRTIO_CONFIG_S_DRIVER_OK) {
+		sim->notify |= VDPASIM_CONFIG_IRQ;
+		queue_work(system_unbound_wq, &sim->work);
+	}
+}
+EXPORT_SYMBOL_GPL(vdpasim_config_changed);
+
 /* The device found an error it cannot go on from: stop, tell the driver. */
 static void vdpasim_needs_reset(struct vdpasim *sim, u16 idx, int err)
 {
@@ -93,7 +160,7 @@ static void vdpasim_needs_reset(struct vdpasim *sim, u16 idx, int err)
 	for (i = 0; i < sim->dev_attr.nvqs; i++)
 		sim->vqs[i].running = false;
 	WRITE_ONCE(sim->status, sim->status | VIRTIO_CONFIG_S_NEEDS_RESET);
-	sim->notify |= BIT_ULL(VDPASIM_MAX_VQS - 1);
+	sim->notify |= VDPASIM_CONFIG_IRQ;
 }
 
 /* Set a virtqueue's ring up from what the driver programmed. */
@@ -433,8 +500,12 @@ static void vdpasim_set_status(struct vdpa_device *vdpa, u8 status)
 		vdpasim_kick_vq(vdpa, 0);
 }
 
-/* Back to power-on state; mappings are not part of it (reset_map is). */
-static void vdpasim_reset_locked(struct vdpasim *sim)
+/*
+ * Back to power-on state; mappings are not part of it (reset_map is). The
+ * class's part is vdpasim_reset_locked()'s, as a new device's class state
+ * is the class's to set up.
+ */
+static void vdpasim_core_reset_locked(struct vdpasim *sim)
 {
 	u32 i;
 
@@ -451,9 +522,14 @@ static void vdpasim_reset_locked(struct vdpasim *sim)
 	WRITE_ONCE(sim->status, 0);
 	WRITE_ONCE(sim->features, 0);
 	sim->suspended = false;
+	WRITE_ONCE(sim->generation, sim->generation + 1);
+}
+
+static void vdpasim_reset_locked(struct vdpasim *sim)
+{
+	vdpasim_core_reset_locked(sim);
 	if (sim->dev_attr.reset)
 		sim->dev_attr.reset(sim);
-	WRITE_ONCE(sim->generation, sim->generation + 1);
 }
 
 static int vdpasim_reset(struct vdpa_device *vdpa)
@@ -566,7 +642,7 @@ static struct vhost_iotlb *vdpasim_iotlb_clone(struct vhost_iotlb *src)
 	struct vhost_iotlb_map *map;
 	struct vhost_iotlb *dst;
 
-	dst = vhost_iotlb_alloc(0, 0);
+	dst = vhost_iotlb_alloc(VDPASIM_IOTLB_LIMIT, 0);
 	if (!dst)
 		return NULL;
 	for (map = vhost_iotlb_itree_first(src, 0, U64_MAX); map;
@@ -588,6 +664,8 @@ static int vdpasim_set_map(struct vdpa_device *vdpa, unsigned int asid,
 
 	if (asid >= sim->dev_attr.nas)
 		return -EINVAL;
+	if (should_fail(&vdpasim_fail_map, 1))
+		return -ENOMEM;
 	new = vdpasim_iotlb_clone(iotlb);
 	if (!new)
 		return -ENOMEM;
@@ -622,6 +700,8 @@ static int vdpasim_dma_map(struct vdpa_device *vdpa, unsigned int asid,
 
 	if (asid >= sim->dev_attr.nas || !size || iova + size - 1 < iova)
 		return -EINVAL;
+	if (should_fail(&vdpasim_fail_map, 1))
+		return -ENOMEM;
 	/* Leaving passthrough changes live translations: as every map op. */
 	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
@@ -751,8 +831,21 @@ static const struct vdpa_config_ops vdpasim_dma_map_ops = {
 	.dma_unmap = vdpasim_dma_unmap,
 };
 
-/* Chosen once, at load, from map_mode. */
-static const struct vdpa_config_ops *vdpasim_ops = &vdpasim_set_map_ops;
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * vdpasim_kunit_set_map_mode() - choose the map mode of the next devices
+ * @dma_map: true for dma_map/dma_unmap, false for set_map
+ *
+ * What writing the map_mode parameter does, for tests in the kernel.
+ *
+ * Return: the mode before, true for dma_map.
+ */
+bool vdpasim_kunit_set_map_mode(bool dma_map)
+{
+	return xchg(&vdpasim_use_dma_map, dma_map);
+}
+EXPORT_SYMBOL_IF_KUNIT(vdpasim_kunit_set_map_mode);
+#endif
 
 /**
  * vdpasim_create() - allocate a simulated device of a class
@@ -760,7 +853,8 @@ static const struct vdpa_config_ops *vdpasim_ops = &vdpasim_set_map_ops;
  * @config: the management attributes it was created with
  *
  * Every address space starts in the identity mapping. The device is not
- * registered: the class fills its state and calls _vdpa_register_device().
+ * registered: the class sets its own state up (&vdpasim_dev_attr.reset is
+ * not called) and calls vdpasim_register().
  *
  * Context: process context.
  * Return: the device or an ERR_PTR(); after success it is freed with
@@ -770,7 +864,8 @@ static const struct vdpa_config_ops *vdpasim_ops = &vdpasim_set_map_ops;
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config)
 {
-	const struct vdpa_config_ops *ops = vdpasim_ops;
+	const struct vdpa_config_ops *ops = READ_ONCE(vdpasim_use_dma_map) ?
+					    &vdpasim_dma_map_ops : &vdpasim_set_map_ops;
 	struct vdpa_device *vdpa;
 	struct vdpasim *sim;
 	u32 asid;
@@ -805,10 +900,10 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	    !sim->iommu || !sim->passthrough)
 		goto err_put;
 	mutex_lock(&sim->lock);
-	vdpasim_reset_locked(sim);
+	vdpasim_core_reset_locked(sim);
 	mutex_unlock(&sim->lock);
 	for (asid = 0; asid < attr->nas; asid++) {
-		sim->iommu[asid] = vhost_iotlb_alloc(0, 0);
+		sim->iommu[asid] = vhost_iotlb_alloc(VDPASIM_IOTLB_LIMIT, 0);
 		if (!sim->iommu[asid])
 			goto err_put;
 		sim->passthrough[asid] = true;
@@ -826,21 +921,45 @@ err_put:
 }
 EXPORT_SYMBOL_GPL(vdpasim_create);
 
+static int vdpasim_status_show(struct seq_file *m, void *unused)
+{
+	struct vdpasim *sim = m->private;
+
+	seq_printf(m, "0x%02x\n", READ_ONCE(sim->status));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vdpasim_status);
+
+/*
+ * /sys/kernel/debug/vdpa_sim/DEV: "status" (the virtio status byte, to
+ * see DEVICE_NEEDS_RESET) and whatever the class adds.
+ */
+static void vdpasim_debugfs_init(struct vdpasim *sim)
+{
+	sim->debugfs = debugfs_create_dir(dev_name(&sim->vdpa.dev), vdpasim_debugfs);
+	debugfs_create_file("status", 0400, sim->debugfs, sim, &vdpasim_status_fops);
+	if (sim->dev_attr.debugfs_init)
+		sim->dev_attr.debugfs_init(sim, sim->debugfs);
+}
+
 /**
  * vdpasim_register() - register a device a class has filled in
  * @sim: the device, from vdpasim_create()
  *
- * On failure the device is dropped (its release frees the class's part).
+ * On failure the caller still owns the device and drops it with
+ * put_device(&sim->vdpa.dev), after undoing what it set up around it.
  *
  * Context: inside &vdpa_mgmtdev_ops.dev_add.
  * Return: 0 or -errno.
  */
 int vdpasim_register(struct vdpasim *sim)
 {
-	int err = _vdpa_register_device(&sim->vdpa, sim->dev_attr.nvqs);
+	int err;
 
+	vdpasim_debugfs_init(sim);
+	err = _vdpa_register_device(&sim->vdpa, sim->dev_attr.nvqs);
 	if (err)
-		put_device(&sim->vdpa.dev);
+		debugfs_remove(sim->debugfs);
 	return err;
 }
 EXPORT_SYMBOL_GPL(vdpasim_register);
@@ -854,6 +973,10 @@ EXPORT_SYMBOL_GPL(vdpasim_register);
  */
 void vdpasim_dev_del(struct vdpa_mgmt_dev *mdev, struct vdpa_device *vdpa)
 {
+	struct vdpasim *sim = vdpa_to_sim(vdpa);
+
+	/* Waits for the files' users: none reaches the device afterwards. */
+	debugfs_remove(sim->debugfs);
 	_vdpa_unregister_device(vdpa);
 }
 EXPORT_SYMBOL_GPL(vdpasim_dev_del);
@@ -907,19 +1030,17 @@ EXPORT_SYMBOL_GPL(vdpasim_mgmt_unregister);
 
 static int __init vdpasim_init(void)
 {
-	if (!strcmp(map_mode, "dma_map")) {
-		vdpasim_ops = &vdpasim_dma_map_ops;
-	} else if (strcmp(map_mode, "set_map")) {
-		pr_err("vdpa_sim: map_mode must be \"set_map\" or \"dma_map\", not \"%s\"\n",
-		       map_mode);
-		return -EINVAL;
-	}
+	/* debugfs is for tests: the simulator works without it. */
+	vdpasim_debugfs = debugfs_create_dir("vdpa_sim", NULL);
+	fault_create_debugfs_attr("fail_map", vdpasim_debugfs, &vdpasim_fail_map);
+	fault_create_debugfs_attr("fail_dma", vdpasim_debugfs, &vdpasim_fail_dma);
 	return 0;
 }
 module_init(vdpasim_init);
 
 static void __exit vdpasim_exit(void)
 {
+	debugfs_remove(vdpasim_debugfs);
 }
 module_exit(vdpasim_exit);
 

@@ -25,8 +25,11 @@
 #include <linux/vdpa.h>
 #include <linux/vdpa_devring.h>
 #include <linux/vhost_iotlb.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 #include <linux/workqueue.h>
 
+struct dentry;
 struct vdpasim;
 
 /**
@@ -95,6 +98,8 @@ struct vdpasim_virtqueue {
  * @work: process the running virtqueues, a bounded batch; called with
  *	vdpasim.lock held; returns true when work is left for another run
  * @free: release the class's resources (may be NULL)
+ * @debugfs_init: add the class's files to the device's debugfs directory
+ *	(may be NULL); they are removed before the device is unregistered
  */
 struct vdpasim_dev_attr {
 	struct vdpa_mgmt_dev *mgmt_dev;
@@ -112,6 +117,7 @@ struct vdpasim_dev_attr {
 	void (*reset)(struct vdpasim *vdpasim);
 	bool (*work)(struct vdpasim *vdpasim);
 	void (*free)(struct vdpasim *vdpasim);
+	void (*debugfs_init)(struct vdpasim *vdpasim, struct dentry *dir);
 };
 
 /**
@@ -134,6 +140,7 @@ struct vdpasim_dev_attr {
  * @work: runs the datapath (vdpasim_dev_attr.work)
  * @notify: virtqueues to interrupt once the batch ends (bit per index)
  * @req: request buffers for the class's datapath, two
+ * @debugfs: the device's debugfs directory
  */
 struct vdpasim {
 	struct vdpa_device vdpa;
@@ -153,7 +160,15 @@ struct vdpasim {
 	struct work_struct work;
 	u64 notify;
 	struct vdpa_devring_req *req;
+	struct dentry *debugfs;
 };
+
+/* Transport and ring features every simulated device offers. */
+#define VDPASIM_COMMON_FEATURES (BIT_ULL(VIRTIO_F_VERSION_1) |		\
+				 BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |	\
+				 BIT_ULL(VIRTIO_F_RING_PACKED) |	\
+				 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |	\
+				 BIT_ULL(VIRTIO_RING_F_EVENT_IDX))
 
 /* Most virtqueues a simulated device has (one notify bit each). */
 #define VDPASIM_MAX_VQS 64
@@ -177,6 +192,12 @@ int vdpasim_vq_pop(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req);
 void vdpasim_vq_push(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req,
 		     u32 written);
 bool vdpasim_vq_running(struct vdpasim *sim, u16 idx);
+void vdpasim_config_changed(struct vdpasim *sim);
+#if IS_ENABLED(CONFIG_KUNIT)
+bool vdpasim_kunit_set_map_mode(bool dma_map);
+struct vdpa_mgmt_dev *vdpasim_net_kunit_mgmtdev(void);
+struct vdpa_mgmt_dev *vdpasim_blk_kunit_mgmtdev(void);
+#endif
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config);
 

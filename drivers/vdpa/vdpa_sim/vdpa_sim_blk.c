@@ -9,6 +9,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
+#include <kunit/visibility.h>
 #include <uapi/linux/vdpa.h>
 
 #include "vdpa_sim.h"
@@ -18,8 +19,7 @@
 #define VDPASIM_BLK_SEG_MAX 32
 #define VDPASIM_BLK_DISCARD_MAX_SECTORS (SZ_1M >> SECTOR_SHIFT)
 
-#define VDPASIM_BLK_FEATURES (BIT_ULL(VIRTIO_F_VERSION_1) |		\
-			      BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |	\
+#define VDPASIM_BLK_FEATURES (VDPASIM_COMMON_FEATURES |		\
 			      BIT_ULL(VIRTIO_BLK_F_SIZE_MAX) |		\
 			      BIT_ULL(VIRTIO_BLK_F_SEG_MAX) |		\
 			      BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) |		\
@@ -197,6 +197,7 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	};
 	struct vdpasim_blk *blk;
 	struct vdpasim *sim;
+	int err;
 
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES))
 		attr.supported_features = config->device_features;
@@ -207,11 +208,18 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	blk->sectors = (u64)capacity_mb << (20 - SECTOR_SHIFT);
 	blk->ram = vzalloc((size_t)capacity_mb << 20);
 	if (!blk->ram) {
-		/* vdpasim_blk_free() copes with no RAM. */
-		put_device(&sim->vdpa.dev);
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto err_put;
 	}
-	return vdpasim_register(sim);
+	err = vdpasim_register(sim);
+	if (err)
+		goto err_put;
+	return 0;
+
+err_put:
+	/* vdpasim_blk_free() copes with no RAM. */
+	put_device(&sim->vdpa.dev);
+	return err;
 }
 
 static const struct vdpa_mgmtdev_ops vdpasim_blk_mgmtdev_ops = {
@@ -233,6 +241,20 @@ static struct vdpasim_mgmt vdpasim_blk_mgmt = {
 		.max_supported_vqs = 1,
 	},
 };
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * vdpasim_blk_kunit_mgmtdev() - the management device, for tests
+ *
+ * Return: the "vdpasim_blk" management device; valid while this module is
+ * loaded, which a caller's use of this symbol guarantees.
+ */
+struct vdpa_mgmt_dev *vdpasim_blk_kunit_mgmtdev(void)
+{
+	return &vdpasim_blk_mgmt.mdev;
+}
+EXPORT_SYMBOL_IF_KUNIT(vdpasim_blk_kunit_mgmtdev);
+#endif
 
 static int __init vdpasim_blk_init(void)
 {

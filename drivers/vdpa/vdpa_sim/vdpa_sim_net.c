@@ -7,13 +7,30 @@
  * Virtqueues: 2 * max_vqp data queues (RX, TX, RX, TX, ...) in group 0,
  * then the control queue in group 1, so the control queue can be given
  * its own address space (ASID 1) as a real NIC allows.
+ *
+ * The wire (module parameter "wire", read when a device is created):
+ *   loopback  a frame sent on queue pair N comes back on queue pair N;
+ *   netdev    the device is cabled to a host interface created with it
+ *             ("vdpasim%d", its phys_port_name is the vDPA device's
+ *             name): frames the driver sends arrive on the host
+ *             interface, frames the host sends there arrive on queue
+ *             pair 0. The host carrier is up while the driver runs the
+ *             device and the link is up.
+ *
+ * debugfs (vdpa_sim/DEV/link_up): the link status; changing it raises the
+ * config interrupt, as a cable pulled from a NIC.
  */
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
+#include <kunit/visibility.h>
 #include <uapi/linux/vdpa.h>
 
 #include "vdpa_sim.h"
@@ -26,8 +43,7 @@
 #define VDPASIM_NET_AS 2
 #define VDPASIM_NET_DEFAULT_MTU ETH_DATA_LEN
 
-#define VDPASIM_NET_FEATURES (BIT_ULL(VIRTIO_F_VERSION_1) |		\
-			      BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |	\
+#define VDPASIM_NET_FEATURES (VDPASIM_COMMON_FEATURES |		\
 			      BIT_ULL(VIRTIO_F_ANY_LAYOUT) |		\
 			      BIT_ULL(VIRTIO_NET_F_MAC) |		\
 			      BIT_ULL(VIRTIO_NET_F_MTU) |		\
@@ -39,6 +55,34 @@
 
 /* Requests a datapath run handles per queue before letting others run. */
 #define VDPASIM_NET_BUDGET 64
+/* Frames the host interface queues for the device before it stops. */
+#define VDPASIM_NET_HOST_QUEUE 256
+
+static bool vdpasim_net_use_netdev;
+
+static int vdpasim_net_wire_set(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "netdev"))
+		WRITE_ONCE(vdpasim_net_use_netdev, true);
+	else if (sysfs_streq(val, "loopback"))
+		WRITE_ONCE(vdpasim_net_use_netdev, false);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int vdpasim_net_wire_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(vdpasim_net_use_netdev) ? "netdev" : "loopback");
+}
+
+static const struct kernel_param_ops vdpasim_net_wire_ops = {
+	.set = vdpasim_net_wire_set,
+	.get = vdpasim_net_wire_get,
+};
+module_param_cb(wire, &vdpasim_net_wire_ops, NULL, 0644);
+MODULE_PARM_DESC(wire,
+		 "what devices created afterwards are cabled to: \"loopback\" (default) or \"netdev\" (a host interface)");
 
 /**
  * struct vdpasim_net - a simulated virtio-net device
@@ -48,8 +92,12 @@
  * @max_vqp: number of queue pairs
  * @cur_vqp: queue pairs the driver enabled (VIRTIO_NET_CTRL_MQ)
  * @link_up: link status (config space)
+ * @ndev: the host interface in netdev wire mode, else NULL; cleared before
+ *	it is unregistered
+ * @host_txq: frames the host interface sent, waiting for receive buffers
+ *	(its own lock; emptied under sim.lock only)
  *
- * Everything but @sim is protected by sim.lock.
+ * Everything but @sim and @host_txq is protected by sim.lock.
  */
 struct vdpasim_net {
 	struct vdpasim sim;
@@ -58,6 +106,13 @@ struct vdpasim_net {
 	u16 max_vqp;
 	u16 cur_vqp;
 	bool link_up;
+	struct net_device *ndev;
+	struct sk_buff_head host_txq;
+};
+
+/* The host interface's private data: the device it is cabled to. */
+struct vdpasim_net_host {
+	struct vdpasim_net *net;
 };
 
 static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
@@ -114,6 +169,159 @@ static u32 vdpasim_net_loop(struct vdpa_devring_req *tx, struct vdpa_devring_req
 	return tx->out_len;
 }
 
+/* A frame the driver sent goes up the host interface's receive path. */
+static void vdpasim_net_to_host(struct vdpasim_net *net, struct vdpa_devring_req *tx)
+{
+	size_t hdr = sizeof(struct virtio_net_hdr_v1), len;
+	struct net_device *ndev = net->ndev;
+	struct sk_buff *skb;
+
+	if (!ndev)
+		return;
+	if (tx->out_len < hdr + ETH_HLEN || tx->out_len - hdr > ndev->mtu + VLAN_ETH_HLEN) {
+		DEV_STATS_INC(ndev, rx_length_errors);
+		return;
+	}
+	len = tx->out_len - hdr;
+	skb = __netdev_alloc_skb_ip_align(ndev, len, GFP_KERNEL);
+	if (!skb) {
+		DEV_STATS_INC(ndev, rx_dropped);
+		return;
+	}
+	vdpa_devring_read(tx, hdr, skb_put(skb, len), len);
+	skb->protocol = eth_type_trans(skb, ndev);
+	DEV_STATS_INC(ndev, rx_packets);
+	DEV_STATS_ADD(ndev, rx_bytes, len);
+	netif_rx(skb);
+}
+
+/*
+ * Frames the host sent go to queue pair 0's receive buffers. Returns true
+ * when frames are left and buffers are not: the driver's next receive
+ * kick resumes.
+ */
+static bool vdpasim_net_from_host(struct vdpasim_net *net)
+{
+	size_t hdr = sizeof(struct virtio_net_hdr_v1);
+	struct vdpasim *sim = &net->sim;
+	struct vdpa_devring_req *rx = &sim->req[1];
+	struct virtio_net_hdr_v1 vhdr = {};
+	struct sk_buff *skb;
+	int n, ret;
+
+	for (n = 0; n < VDPASIM_NET_BUDGET; n++) {
+		skb = skb_dequeue(&net->host_txq);
+		if (!skb)
+			break;
+		ret = vdpasim_vq_pop(sim, 0, rx);
+		if (ret <= 0) {
+			skb_queue_head(&net->host_txq, skb);
+			return false;
+		}
+		if (rx->in_len < hdr + skb->len || skb_linearize(skb)) {
+			DEV_STATS_INC(skb->dev, tx_dropped);
+			vdpasim_vq_push(sim, 0, rx, 0);
+		} else {
+			vdpa_devring_write(rx, 0, &vhdr, hdr);
+			vdpa_devring_write(rx, hdr, skb->data, skb->len);
+			DEV_STATS_INC(skb->dev, tx_packets);
+			DEV_STATS_ADD(skb->dev, tx_bytes, skb->len);
+			vdpasim_vq_push(sim, 0, rx, hdr + skb->len);
+		}
+		consume_skb(skb);
+	}
+	if (net->ndev && netif_queue_stopped(net->ndev) &&
+	    skb_queue_len(&net->host_txq) < VDPASIM_NET_HOST_QUEUE / 2)
+		netif_wake_queue(net->ndev);
+	return n == VDPASIM_NET_BUDGET;
+}
+
+/* The host carrier: up while a driver runs the device and the link is up. */
+static void vdpasim_net_update_carrier(struct vdpasim_net *net)
+{
+	bool up = net->link_up && (net->sim.status & VIRTIO_CONFIG_S_DRIVER_OK);
+
+	lockdep_assert_held(&net->sim.lock);
+	if (!net->ndev || up == netif_carrier_ok(net->ndev))
+		return;
+	if (up)
+		netif_carrier_on(net->ndev);
+	else
+		netif_carrier_off(net->ndev);
+}
+
+static netdev_tx_t vdpasim_net_host_xmit(struct sk_buff *skb, struct net_device *ndev)
+{
+	struct vdpasim_net_host *host = netdev_priv(ndev);
+	struct vdpasim_net *net = host->net;
+
+	skb_queue_tail(&net->host_txq, skb);
+	if (skb_queue_len(&net->host_txq) >= VDPASIM_NET_HOST_QUEUE)
+		netif_stop_queue(ndev);
+	queue_work(system_unbound_wq, &net->sim.work);
+	return NETDEV_TX_OK;
+}
+
+static int vdpasim_net_host_port_name(struct net_device *ndev, char *buf, size_t len)
+{
+	struct vdpasim_net_host *host = netdev_priv(ndev);
+
+	if (snprintf(buf, len, "%s", dev_name(&host->net->sim.vdpa.dev)) >= len)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static const struct net_device_ops vdpasim_net_host_ops = {
+	.ndo_start_xmit = vdpasim_net_host_xmit,
+	.ndo_get_phys_port_name = vdpasim_net_host_port_name,
+	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+static int vdpasim_net_host_create(struct vdpasim_net *net)
+{
+	struct vdpasim_net_host *host;
+	struct net_device *ndev;
+	int err;
+
+	ndev = alloc_netdev(sizeof(*host), "vdpasim%d", NET_NAME_ENUM, ether_setup);
+	if (!ndev)
+		return -ENOMEM;
+	host = netdev_priv(ndev);
+	host->net = net;
+	ndev->netdev_ops = &vdpasim_net_host_ops;
+	ndev->max_mtu = ETH_MAX_MTU;
+	ndev->mtu = net->mtu;
+	eth_hw_addr_random(ndev);
+	netif_carrier_off(ndev);
+	err = register_netdev(ndev);
+	if (err) {
+		free_netdev(ndev);
+		return err;
+	}
+	net->ndev = ndev;
+	return 0;
+}
+
+/* Uncable the host interface: the datapath stops using it, then it goes. */
+static void vdpasim_net_host_destroy(struct vdpasim_net *net)
+{
+	struct net_device *ndev;
+
+	mutex_lock(&net->sim.lock);
+	ndev = net->ndev;
+	net->ndev = NULL;
+	mutex_unlock(&net->sim.lock);
+	if (!ndev)
+		return;
+	unregister_netdev(ndev);
+	/* No transmit runs any more; drop what it queued. */
+	mutex_lock(&net->sim.lock);
+	skb_queue_purge(&net->host_txq);
+	mutex_unlock(&net->sim.lock);
+	free_netdev(ndev);
+}
+
 static u8 vdpasim_net_ctrl(struct vdpasim_net *net, struct vdpa_devring_req *req)
 {
 	struct virtio_net_ctrl_hdr hdr;
@@ -151,10 +359,17 @@ static u8 vdpasim_net_ctrl(struct vdpasim_net *net, struct vdpa_devring_req *req
 	}
 }
 
-/* A reset device has one queue pair enabled until the driver asks for more. */
+/*
+ * A reset device has one queue pair enabled until the driver asks for
+ * more, and nothing queued for a driver that is gone.
+ */
 static void vdpasim_net_reset(struct vdpasim *sim)
 {
-	sim_to_net(sim)->cur_vqp = 1;
+	struct vdpasim_net *net = sim_to_net(sim);
+
+	net->cur_vqp = 1;
+	skb_queue_purge(&net->host_txq);
+	vdpasim_net_update_carrier(net);
 }
 
 static bool vdpasim_net_work(struct vdpasim *sim)
@@ -166,10 +381,16 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 	int n, ret;
 	u8 ack;
 
+	vdpasim_net_update_carrier(net);
 	for (pair = 0; pair < net->cur_vqp; pair++) {
 		for (n = 0; n < VDPASIM_NET_BUDGET; n++) {
 			if (vdpasim_vq_pop(sim, 2 * pair + 1, tx) <= 0)
 				break;
+			if (net->ndev) {
+				vdpasim_net_to_host(net, tx);
+				vdpasim_vq_push(sim, 2 * pair + 1, tx, 0);
+				continue;
+			}
 			ret = vdpasim_vq_pop(sim, 2 * pair, rx);
 			if (ret < 0)
 				return false;
@@ -180,6 +401,8 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 		}
 		more |= n == VDPASIM_NET_BUDGET;
 	}
+	if (net->ndev)
+		more |= vdpasim_net_from_host(net);
 
 	for (n = 0; n < VDPASIM_NET_BUDGET; n++) {
 		if (!(sim->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) ||
@@ -189,6 +412,46 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 		vdpasim_vq_push(sim, cvq, tx, vdpa_devring_write(tx, 0, &ack, sizeof(ack)));
 	}
 	return more || n == VDPASIM_NET_BUDGET;
+}
+
+/* Frames queued for a driver that never came; the host interface is gone. */
+static void vdpasim_net_free(struct vdpasim *sim)
+{
+	skb_queue_purge(&sim_to_net(sim)->host_txq);
+}
+
+static int vdpasim_net_link_get(void *data, u64 *val)
+{
+	struct vdpasim *sim = data;
+
+	mutex_lock(&sim->lock);
+	*val = sim_to_net(sim)->link_up;
+	mutex_unlock(&sim->lock);
+	return 0;
+}
+
+static int vdpasim_net_link_set(void *data, u64 val)
+{
+	struct vdpasim *sim = data;
+	struct vdpasim_net *net = sim_to_net(sim);
+
+	if (val > 1)
+		return -EINVAL;
+	mutex_lock(&sim->lock);
+	if (net->link_up != val) {
+		net->link_up = val;
+		vdpasim_net_update_carrier(net);
+		vdpasim_config_changed(sim);
+	}
+	mutex_unlock(&sim->lock);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(vdpasim_net_link_fops, vdpasim_net_link_get,
+			 vdpasim_net_link_set, "%llu\n");
+
+static void vdpasim_net_debugfs_init(struct vdpasim *sim, struct dentry *dir)
+{
+	debugfs_create_file_unsafe("link_up", 0600, dir, sim, &vdpasim_net_link_fops);
 }
 
 static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
@@ -208,10 +471,13 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		.set_config = vdpasim_net_set_config,
 		.reset = vdpasim_net_reset,
 		.work = vdpasim_net_work,
+		.free = vdpasim_net_free,
+		.debugfs_init = vdpasim_net_debugfs_init,
 	};
 	u16 max_vqp = 1;
 	struct vdpasim_net *net;
 	struct vdpasim *sim;
+	int err;
 
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP)) {
 		max_vqp = config->net.max_vq_pairs;
@@ -229,7 +495,9 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	net = sim_to_net(sim);
+	skb_queue_head_init(&net->host_txq);
 	net->max_vqp = max_vqp;
+	net->cur_vqp = 1;
 	net->link_up = true;
 	net->mtu = VDPASIM_NET_DEFAULT_MTU;
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU))
@@ -239,7 +507,32 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	else
 		eth_random_addr(net->mac);
 
-	return vdpasim_register(sim);
+	if (READ_ONCE(vdpasim_net_use_netdev)) {
+		err = vdpasim_net_host_create(net);
+		if (err) {
+			dev_err(mdev->device, "%s: cannot create the host interface: %d\n",
+				name, err);
+			goto err_put;
+		}
+	}
+	err = vdpasim_register(sim);
+	if (err)
+		goto err_host_destroy;
+	if (net->ndev)
+		dev_info(&sim->vdpa.dev, "cabled to host interface %s\n", net->ndev->name);
+	return 0;
+
+err_host_destroy:
+	vdpasim_net_host_destroy(net);
+err_put:
+	put_device(&sim->vdpa.dev);
+	return err;
+}
+
+static void vdpasim_net_dev_del(struct vdpa_mgmt_dev *mdev, struct vdpa_device *vdpa)
+{
+	vdpasim_net_host_destroy(sim_to_net(vdpa_to_sim(vdpa)));
+	vdpasim_dev_del(mdev, vdpa);
 }
 
 static int vdpasim_net_dev_set_attr(struct vdpa_mgmt_dev *mdev,
@@ -252,14 +545,14 @@ static int vdpasim_net_dev_set_attr(struct vdpa_mgmt_dev *mdev,
 		return -EOPNOTSUPP;
 	mutex_lock(&sim->lock);
 	ether_addr_copy(sim_to_net(sim)->mac, config->net.mac);
-	WRITE_ONCE(sim->generation, sim->generation + 1);
+	vdpasim_config_changed(sim);
 	mutex_unlock(&sim->lock);
 	return 0;
 }
 
 static const struct vdpa_mgmtdev_ops vdpasim_net_mgmtdev_ops = {
 	.dev_add = vdpasim_net_dev_add,
-	.dev_del = vdpasim_dev_del,
+	.dev_del = vdpasim_net_dev_del,
 	.dev_set_attr = vdpasim_net_dev_set_attr,
 };
 
@@ -280,6 +573,20 @@ static struct vdpasim_mgmt vdpasim_net_mgmt = {
 		.max_supported_vqs = 2 * VDPASIM_NET_MAX_VQP + 1,
 	},
 };
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * vdpasim_net_kunit_mgmtdev() - the management device, for tests
+ *
+ * Return: the "vdpasim_net" management device; valid while this module is
+ * loaded, which a caller's use of this symbol guarantees.
+ */
+struct vdpa_mgmt_dev *vdpasim_net_kunit_mgmtdev(void)
+{
+	return &vdpasim_net_mgmt.mdev;
+}
+EXPORT_SYMBOL_IF_KUNIT(vdpasim_net_kunit_mgmtdev);
+#endif
 
 static int __init vdpasim_net_init(void)
 {
