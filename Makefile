@@ -13,9 +13,17 @@ KDIR ?= $(REF_KDIR)
 # W=1 and -Werror (Kbuild) are not optional: a warning is a build failure.
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
-.PHONY: all modules ref-kernel sparse check demo vm clean help
+.PHONY: all modules tests ref-kernel sparse check demo vm clean help
 
-all: modules
+all: modules tests
+
+# Userspace test clients run inside the VM (tests/vm/t-*.sh).
+TEST_BINS := build/tests/vhost_vdpa_test
+tests: $(TEST_BINS)
+
+build/tests/%: tests/vhost/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
 
 modules: $(if $(filter $(KDIR),$(REF_KDIR)),ref-kernel)
 	$(KMAKE) modules
@@ -38,7 +46,7 @@ demo: modules
 
 # make vm            a shell in the test VM with our modules installed
 # make vm CMD='...'  run one command there and return its exit status
-vm: modules
+vm: modules tests
 ifeq ($(CMD),)
 	@$(CURDIR)/scripts/vm-run.sh --shell
 else

@@ -124,6 +124,7 @@ ksrc=$(readlink -f "$kdir/source")
 
 echo "== build and static checks"
 step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean modules KDIR="$kdir"
+step "build: userspace test clients, -Wall -Wextra -Werror" "$work/tests.log" make -s tests
 step "build: W=1 -Werror, Debian linux-headers-6.12 (build only)" "$work/distro.log" distro_build
 step "sparse C=2: no findings" "$work/sparse.log" sparse_clean
 step "compat: unmodified 6.12 ifcvf and vdpa_user build against our vdpa.h" \

@@ -26,7 +26,7 @@ expect_error() {
 t_expect_eq mgmtdev-show "vdpasim_net: 
   supported_classes net
   max_supported_vqs 17
-  dev_features MTU MAC STATUS CTRL_VQ CTRL_RX MQ CTRL_MAC_ADDR ANY_LAYOUT VERSION_1 ACCESS_PLATFORM" \
+  dev_features MTU MAC STATUS CTRL_VQ CTRL_RX MQ CTRL_MAC_ADDR ANY_LAYOUT RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED" \
 	"$(vdpa mgmtdev show vdpasim_net)"
 
 t_check dev-add vdpa dev add name vdpa0 mgmtdev vdpasim_net \
@@ -151,7 +151,7 @@ t_expect_eq dev-del-gone "" "$(vdpa dev show)"
 t_expect_eq blk-mgmtdev-show "vdpasim_blk: 
   supported_classes block
   max_supported_vqs 1
-  dev_features bit_1 bit_2 bit_6 bit_9 bit_13 bit_14 VERSION_1 ACCESS_PLATFORM" \
+  dev_features bit_1 bit_2 bit_6 bit_9 bit_13 bit_14 RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1 ACCESS_PLATFORM RING_PACKED" \
 	"$(vdpa mgmtdev show vdpasim_blk)"
 t_check blk-dev-add vdpa dev add name blk0 mgmtdev vdpasim_blk
 t_expect_eq blk-dev-show "blk0: type block mgmtdev vdpasim_blk vendor_id 0 max_vqs 1 max_vq_size 256" \

@@ -176,6 +176,11 @@ static void vdpasim_vq_start(struct vdpasim *sim, struct vdpasim_virtqueue *vq)
 		vdpasim_needs_reset(sim, vq->idx, err);
 		return;
 	}
+	/* A ring nobody positioned starts at 0, packed wrap counters at 1. */
+	if (!vq->state_set && (sim->features & BIT_ULL(VIRTIO_F_RING_PACKED))) {
+		vq->state.packed.last_avail_counter = 1;
+		vq->state.packed.last_used_counter = 1;
+	}
 	vdpa_devring_set_state(&vq->ring, &vq->state);
 	vq->running = true;
 }
@@ -183,8 +188,10 @@ static void vdpasim_vq_start(struct vdpasim *sim, struct vdpasim_virtqueue *vq)
 /* Keep where a ring stopped, for get_vq_state and a later restart. */
 static void vdpasim_vq_stop(struct vdpasim_virtqueue *vq)
 {
-	if (vq->running)
+	if (vq->running) {
 		vdpa_devring_get_state(&vq->ring, &vq->state);
+		vq->state_set = true;
+	}
 	vq->running = false;
 }
 
@@ -375,6 +382,7 @@ static int vdpasim_set_vq_state(struct vdpa_device *vdpa, u16 idx,
 		err = -EBUSY;
 	} else {
 		sim->vqs[idx].state = *state;
+		sim->vqs[idx].state_set = true;
 		if (sim->vqs[idx].running)
 			vdpa_devring_set_state(&sim->vqs[idx].ring, state);
 	}
@@ -539,6 +547,11 @@ static int vdpasim_reset(struct vdpa_device *vdpa)
 	mutex_lock(&sim->lock);
 	vdpasim_reset_locked(sim);
 	mutex_unlock(&sim->lock);
+	/*
+	 * A batch that ran before the reset may still be calling the old
+	 * callbacks; once reset returns, the driver may free what they use.
+	 */
+	flush_work(&sim->work);
 	return 0;
 }
 

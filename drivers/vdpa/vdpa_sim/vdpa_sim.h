@@ -54,6 +54,7 @@ struct vdpasim_mgmt {
  * @cb: the driver's interrupt callback
  * @state: where the device resumes (split: next avail index; packed:
  *	indexes and wrap counters)
+ * @state_set: @state came from set_vq_state (else a reset ring's start)
  * @received_desc: descriptors taken from the ring (vendor statistic)
  * @completed_desc: descriptors returned to the ring (vendor statistic)
  * @sim: the device, for the ring's translation
@@ -69,6 +70,7 @@ struct vdpasim_virtqueue {
 	bool ready;
 	struct vdpa_callback cb;
 	struct vdpa_vq_state state;
+	bool state_set;
 	u64 received_desc;
 	u64 completed_desc;
 	struct vdpasim *sim;

@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost_vdpa: the vDPA bus driver behind /dev/vhost-vdpa-N, through which
+ * a VMM (QEMU, DPDK's virtio_user) drives a vDPA device with the vhost
+ * ioctls, and maps its memory with IOTLB messages (vdpa_iotlb.c).
+ * Objects, lifetime and locks: vhost_vdpa.h.
+ */
+#include <linux/cdev.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/poll.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vdpa.h>
+#include <linux/virtio_config.h>
+#include <uapi/linux/vhost.h>
+
+#include "vhost_vdpa.h"
+
+#define VHOST_VDPA_DEV_MAX (1U << MINORBITS)
+
+static dev_t vhost_vdpa_devt;
+static DEFINE_IDA(vhost_vdpa_minors);
+
+/* ---- eventfds ---- */
+
+static int vhost_vdpa_kick_wake(wait_queue_entry_t *wait, unsigned int mode, int sync,
+				void *key)
+{
+	struct vhost_vdpa_vq *vq = container_of(wait, struct vhost_vdpa_vq, kick_wait);
+	struct vdpa_device *vdpa = vq->v->vdpa;
+
+	/* The eventfd is detached before the device can go: vdpa is valid. */
+	if (key_to_poll(key) & EPOLLIN)
+		vdpa->config->kick_vq(vdpa, vq->idx);
+	return 0;
+}
+
+static void vhost_vdpa_kick_queue(struct file *file, wait_queue_head_t *wqh, poll_table *pt)
+{
+	struct vhost_vdpa_vq *vq = container_of(pt, struct vhost_vdpa_vq, kick_pt);
+
+	vq->kick_wqh = wqh;
+	add_wait_queue(wqh, &vq->kick_wait);
+}
+
+/* Stop listening to the kick eventfd; waits for a wakeup in progress. */
+static void vhost_vdpa_kick_detach(struct vhost_vdpa_vq *vq)
+{
+	if (vq->kick_wqh)
+		remove_wait_queue(vq->kick_wqh, &vq->kick_wait);
+	vq->kick_wqh = NULL;
+	if (vq->kick)
+		eventfd_ctx_put(vq->kick);
+	vq->kick = NULL;
+}
+
+static int vhost_vdpa_set_kick(struct vhost_vdpa_vq *vq, int fd)
+{
+	struct eventfd_ctx *ctx;
+	struct file *file;
+	__poll_t mask;
+
+	vhost_vdpa_kick_detach(vq);
+	if (fd == VHOST_FILE_UNBIND)
+		return 0;
+	file = eventfd_fget(fd);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ctx = eventfd_ctx_fileget(file);
+	if (IS_ERR(ctx)) {
+		fput(file);
+		return PTR_ERR(ctx);
+	}
+	/* Holding the context keeps its wait queue. */
+	vq->kick = ctx;
+	init_waitqueue_func_entry(&vq->kick_wait, vhost_vdpa_kick_wake);
+	init_poll_funcptr(&vq->kick_pt, vhost_vdpa_kick_queue);
+	mask = vfs_poll(file, &vq->kick_pt);
+	fput(file);
+	/* A kick that came before we listened is not lost. */
+	if (mask & EPOLLIN)
+		vq->v->vdpa->config->kick_vq(vq->v->vdpa, vq->idx);
+	return 0;
+}
+
+static irqreturn_t vhost_vdpa_vq_interrupt(void *private)
+{
+	struct vhost_vdpa_vq *vq = private;
+	struct eventfd_ctx *call;
+
+	rcu_read_lock();
+	call = rcu_dereference(vq->call);
+	if (call)
+		eventfd_signal(call);
+	rcu_read_unlock();
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t vhost_vdpa_config_interrupt(void *private)
+{
+	struct vhost_vdpa *v = private;
+	struct eventfd_ctx *call;
+
+	rcu_read_lock();
+	call = rcu_dereference(v->config_call);
+	if (call)
+		eventfd_signal(call);
+	rcu_read_unlock();
+	return IRQ_HANDLED;
+}
+
+/* Tell the device where its interrupts go now. */
+static void vhost_vdpa_program_irqs(struct vhost_vdpa *v)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	struct vdpa_callback cb = {};
+	u32 i;
+
+	lockdep_assert_held(&v->lock);
+	for (i = 0; i < v->nvqs; i++) {
+		cb.callback = rcu_access_pointer(v->vqs[i].call) ? vhost_vdpa_vq_interrupt : NULL;
+		cb.private = &v->vqs[i];
+		ops->set_vq_cb(v->vdpa, i, &cb);
+	}
+	cb.callback = rcu_access_pointer(v->config_call) ? vhost_vdpa_config_interrupt : NULL;
+	cb.private = v;
+	ops->set_config_cb(v->vdpa, &cb);
+}
+
+/*
+ * Replace an interrupt's eventfd (fd -1: none). The old one is released
+ * once no callback can be signalling it.
+ */
+static int vhost_vdpa_swap_call(struct vhost_vdpa *v, struct eventfd_ctx __rcu **slot, int fd)
+{
+	struct eventfd_ctx *ctx = NULL, *old;
+
+	if (fd != VHOST_FILE_UNBIND) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	old = rcu_replace_pointer(*slot, ctx, lockdep_is_held(&v->lock));
+	vhost_vdpa_program_irqs(v);
+	if (old) {
+		synchronize_rcu();
+		eventfd_ctx_put(old);
+	}
+	return 0;
+}
+
+/* No more interrupts or kicks: for release and removal. */
+static void vhost_vdpa_eventfds_release(struct vhost_vdpa *v)
+{
+	u32 i;
+
+	for (i = 0; i < v->nvqs; i++) {
+		vhost_vdpa_kick_detach(&v->vqs[i]);
+		vhost_vdpa_swap_call(v, &v->vqs[i].call, VHOST_FILE_UNBIND);
+	}
+	vhost_vdpa_swap_call(v, &v->config_call, VHOST_FILE_UNBIND);
+}
+
+/* ---- device ownership ---- */
+
+static void vhost_vdpa_reset(struct vhost_vdpa *v)
+{
+	vdpa_reset(v->vdpa, 0);
+	if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_PERSIST))
+		vhost_vdpa_reset_forget(v);
+}
+
+/*
+ * Take the device for a new file: reset, and no address space reaches
+ * anything until the owner maps it.
+ */
+static int vhost_vdpa_take(struct vhost_vdpa *v)
+{
+	u32 asid;
+	int err;
+
+	vdpa_reset(v->vdpa, 0);
+	for (asid = 0; asid < v->nas; asid++) {
+		err = vhost_vdpa_device_map_empty(v, asid);
+		if (err) {
+			dev_err(&v->dev, "cannot empty address space %u: %d\n", asid, err);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The file lets go of the device (close, or removal while open): the
+ * device stops, every pin is released, and the parent's default
+ * translation is back for whichever bus driver comes next.
+ */
+static void vhost_vdpa_let_go(struct vhost_vdpa *v)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	u32 asid;
+
+	lockdep_assert_held(&v->lock);
+	vdpa_reset(v->vdpa, 0);
+	vhost_vdpa_eventfds_release(v);
+	if (v->owner)
+		vhost_vdpa_unmap_all(v);
+	for (asid = 0; ops->reset_map && asid < v->nas; asid++)
+		ops->reset_map(v->vdpa, asid);
+	if (v->owner)
+		mmdrop(v->owner);
+	v->owner = NULL;
+	v->backend_features = 0;
+	memset(v->vqs, 0, v->nvqs * sizeof(*v->vqs));
+	for (asid = 0; asid < v->nvqs; asid++) {
+		v->vqs[asid].v = v;
+		v->vqs[asid].idx = asid;
+	}
+}
+
+/* ---- ioctls ---- */
+
+static u64 vhost_vdpa_backend_offered(struct vhost_vdpa *v)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	u64 features = BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2) |
+		       BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH) |
+		       BIT_ULL(VHOST_BACKEND_F_IOTLB_ASID);
+
+	if (ops->suspend)
+		features |= BIT_ULL(VHOST_BACKEND_F_SUSPEND);
+	if (ops->resume)
+		features |= BIT_ULL(VHOST_BACKEND_F_RESUME);
+	if (ops->get_vq_desc_group)
+		features |= BIT_ULL(VHOST_BACKEND_F_DESC_ASID);
+	if (ops->reset_map)
+		features |= BIT_ULL(VHOST_BACKEND_F_IOTLB_PERSIST);
+	if (ops->get_backend_features)
+		features |= ops->get_backend_features(v->vdpa) &
+			    BIT_ULL(VHOST_BACKEND_F_ENABLE_AFTER_DRIVER_OK);
+	return features;
+}
+
+static int vhost_vdpa_set_backend_features(struct vhost_vdpa *v, u64 __user *argp)
+{
+	u64 features;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features & ~vhost_vdpa_backend_offered(v))
+		return -EOPNOTSUPP;
+	if ((features & BIT_ULL(VHOST_BACKEND_F_DESC_ASID)) &&
+	    !(features & BIT_ULL(VHOST_BACKEND_F_IOTLB_ASID)))
+		return -EINVAL;
+	v->backend_features = features;
+	return 0;
+}
+
+static int vhost_vdpa_set_features(struct vhost_vdpa *v, u64 __user *argp)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	u64 features;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_FEATURES_OK)
+		return -EBUSY;
+	if (features & ~ops->get_device_features(v->vdpa))
+		return -EINVAL;
+	return vdpa_set_features(v->vdpa, features);
+}
+
+static int vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *argp)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	u8 status, old;
+
+	if (get_user(status, argp))
+		return -EFAULT;
+	if (!status) {
+		vhost_vdpa_reset(v);
+		return 0;
+	}
+	old = ops->get_status(v->vdpa);
+	/* Bits go away only by a reset; DEVICE_NEEDS_RESET is the device's. */
+	if ((old & ~status) || ((status & ~old) & VIRTIO_CONFIG_S_NEEDS_RESET))
+		return -EINVAL;
+	/* The parent forgot the interrupts at its reset: program them again. */
+	if ((status & ~old) & VIRTIO_CONFIG_S_DRIVER_OK)
+		vhost_vdpa_program_irqs(v);
+	vdpa_set_status(v->vdpa, status);
+	return 0;
+}
+
+static int vhost_vdpa_config_access(struct vhost_vdpa *v, struct vhost_vdpa_config __user *argp,
+				    bool write)
+{
+	size_t size = v->vdpa->config->get_config_size(v->vdpa);
+	struct vhost_vdpa_config hdr;
+	void *buf;
+	int err = 0;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.off > size || hdr.len > size - hdr.off)
+		return -EINVAL;
+	if (write) {
+		buf = vmemdup_user(argp->buf, hdr.len);
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+		vdpa_set_config(v->vdpa, hdr.off, buf, hdr.len);
+	} else {
+		buf = kvzalloc(hdr.len, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+		vdpa_get_config(v->vdpa, hdr.off, buf, hdr.len);
+		if (copy_to_user(argp->buf, buf, hdr.len))
+			err = -EFAULT;
+	}
+	kvfree(buf);
+	return err;
+}
+
+static bool vhost_vdpa_packed(struct vhost_vdpa *v)
+{
+	return v->vdpa->config->get_driver_features(v->vdpa) & BIT_ULL(VIRTIO_F_RING_PACKED);
+}
+
+static u16 vhost_vdpa_vq_max(struct vhost_vdpa *v, u16 idx)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+
+	return ops->get_vq_size ? ops->get_vq_size(v->vdpa, idx) : ops->get_vq_num_max(v->vdpa);
+}
+
+/*
+ * VHOST_{GET,SET}_VRING_BASE encoding: split rings carry the next avail
+ * index; packed rings carry avail index and wrap counter in the low 16
+ * bits (counter in bit 15) and the used ones in the high 16.
+ */
+static u32 vhost_vdpa_base_encode(struct vhost_vdpa *v, const struct vdpa_vq_state *s)
+{
+	if (!vhost_vdpa_packed(v))
+		return s->split.avail_index;
+	return (s->packed.last_avail_idx & 0x7fff) | (s->packed.last_avail_counter << 15) |
+	       (u32)(s->packed.last_used_idx & 0x7fff) << 16 |
+	       (u32)s->packed.last_used_counter << 31;
+}
+
+static int vhost_vdpa_base_decode(struct vhost_vdpa *v, u32 num, struct vdpa_vq_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (!vhost_vdpa_packed(v)) {
+		if (num > U16_MAX)
+			return -EINVAL;
+		s->split.avail_index = num;
+		return 0;
+	}
+	s->packed.last_avail_idx = num & 0x7fff;
+	s->packed.last_avail_counter = (num >> 15) & 1;
+	s->packed.last_used_idx = (num >> 16) & 0x7fff;
+	s->packed.last_used_counter = num >> 31;
+	return 0;
+}
+
+static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd, void __user *argp)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	struct vhost_vring_state s;
+	struct vhost_vring_addr a;
+	struct vhost_vring_file f;
+	struct vdpa_vq_state state;
+	struct vhost_vdpa_vq *vq;
+	u32 idx;
+	int err;
+
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_VDPA_SET_VRING_ENABLE:
+	case VHOST_VDPA_GET_VRING_GROUP:
+	case VHOST_VDPA_GET_VRING_DESC_GROUP:
+	case VHOST_VDPA_GET_VRING_SIZE:
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	/* Every vring ioctl's argument starts with the ring index. */
+	if (get_user(idx, (u32 __user *)argp))
+		return -EFAULT;
+	if (idx >= v->nvqs)
+		return -ENOBUFS;
+	idx = array_index_nospec(idx, v->nvqs);
+	vq = &v->vqs[idx];
+
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		if (!s.num || (s.num & (s.num - 1)) || s.num > vhost_vdpa_vq_max(v, idx) ||
+		    (ops->get_vq_num_min && s.num < ops->get_vq_num_min(v->vdpa)))
+			return -EINVAL;
+		vq->num = s.num;
+		ops->set_vq_num(v->vdpa, idx, s.num);
+		return 0;
+	case VHOST_SET_VRING_ADDR:
+		if (copy_from_user(&a, argp, sizeof(a)))
+			return -EFAULT;
+		/* Dirty logging through VHOST_VRING_F_LOG is not offered. */
+		if (a.flags)
+			return -EOPNOTSUPP;
+		return ops->set_vq_address(v->vdpa, idx, a.desc_user_addr, a.avail_user_addr,
+					   a.used_user_addr);
+	case VHOST_SET_VRING_BASE:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		err = vhost_vdpa_base_decode(v, s.num, &state);
+		return err ?: ops->set_vq_state(v->vdpa, idx, &state);
+	case VHOST_GET_VRING_BASE:
+		err = ops->get_vq_state(v->vdpa, idx, &state);
+		if (err)
+			return err;
+		s.index = idx;
+		s.num = vhost_vdpa_base_encode(v, &state);
+		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+	case VHOST_SET_VRING_KICK:
+		if (copy_from_user(&f, argp, sizeof(f)))
+			return -EFAULT;
+		return vhost_vdpa_set_kick(vq, f.fd);
+	case VHOST_SET_VRING_CALL:
+		if (copy_from_user(&f, argp, sizeof(f)))
+			return -EFAULT;
+		return vhost_vdpa_swap_call(v, &vq->call, f.fd);
+	case VHOST_VDPA_SET_VRING_ENABLE:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		ops->set_vq_ready(v->vdpa, idx, !!s.num);
+		return 0;
+	case VHOST_VDPA_GET_VRING_GROUP:
+		s.index = idx;
+		s.num = ops->get_vq_group ? ops->get_vq_group(v->vdpa, idx) : 0;
+		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+	case VHOST_VDPA_GET_VRING_DESC_GROUP:
+		if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_DESC_ASID))
+			return -EOPNOTSUPP;
+		s.index = idx;
+		s.num = ops->get_vq_desc_group(v->vdpa, idx);
+		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+	case VHOST_VDPA_GET_VRING_SIZE:
+		s.index = idx;
+		s.num = vhost_vdpa_vq_max(v, idx);
+		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+static int vhost_vdpa_set_group_asid(struct vhost_vdpa *v, void __user *argp)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	struct vhost_vring_state s;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	if (s.index >= v->vdpa->ngroups || s.num >= v->nas)
+		return -EINVAL;
+	if (!ops->set_group_asid)
+		return -EOPNOTSUPP;
+	return ops->set_group_asid(v->vdpa, s.index, s.num);
+}
+
+static int vhost_vdpa_set_owner(struct vhost_vdpa *v)
+{
+	if (v->owner)
+		return -EBUSY;
+	mmgrab(current->mm);
+	v->owner = current->mm;
+	return 0;
+}
+
+static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd, void __user *argp)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	struct vhost_vdpa_iova_range range;
+	struct vdpa_iova_range r;
+	u64 features;
+	int fd;
+
+	switch (cmd) {
+	case VHOST_SET_OWNER:
+		return vhost_vdpa_set_owner(v);
+	case VHOST_GET_FEATURES:
+		features = ops->get_device_features(v->vdpa);
+		return copy_to_user(argp, &features, sizeof(features)) ? -EFAULT : 0;
+	case VHOST_SET_FEATURES:
+		return vhost_vdpa_set_features(v, argp);
+	case VHOST_GET_BACKEND_FEATURES:
+		features = vhost_vdpa_backend_offered(v);
+		return copy_to_user(argp, &features, sizeof(features)) ? -EFAULT : 0;
+	case VHOST_SET_BACKEND_FEATURES:
+		return vhost_vdpa_set_backend_features(v, argp);
+	case VHOST_VDPA_GET_DEVICE_ID:
+		return put_user(ops->get_device_id(v->vdpa), (u32 __user *)argp);
+	case VHOST_VDPA_GET_STATUS:
+		return put_user(ops->get_status(v->vdpa), (u8 __user *)argp);
+	case VHOST_VDPA_SET_STATUS:
+		return vhost_vdpa_set_status(v, argp);
+	case VHOST_VDPA_GET_CONFIG:
+		return vhost_vdpa_config_access(v, argp, false);
+	case VHOST_VDPA_SET_CONFIG:
+		return vhost_vdpa_config_access(v, argp, true);
+	case VHOST_VDPA_GET_VRING_NUM:
+		return put_user(ops->get_vq_num_max(v->vdpa), (u16 __user *)argp);
+	case VHOST_VDPA_SET_CONFIG_CALL:
+		if (get_user(fd, (int __user *)argp))
+			return -EFAULT;
+		return vhost_vdpa_swap_call(v, &v->config_call, fd);
+	case VHOST_VDPA_GET_IOVA_RANGE:
+		r = ops->get_iova_range ? ops->get_iova_range(v->vdpa) :
+			(struct vdpa_iova_range){ .first = 0, .last = U64_MAX };
+		range.first = r.first;
+		range.last = r.last;
+		return copy_to_user(argp, &range, sizeof(range)) ? -EFAULT : 0;
+	case VHOST_VDPA_GET_CONFIG_SIZE:
+		return put_user((u32)ops->get_config_size(v->vdpa), (u32 __user *)argp);
+	case VHOST_VDPA_GET_AS_NUM:
+		return put_user(v->nas, (unsigned int __user *)argp);
+	case VHOST_VDPA_GET_GROUP_NUM:
+		return put_user(v->vdpa->ngroups, (u32 __user *)argp);
+	case VHOST_VDPA_GET_VQS_COUNT:
+		return put_user(v->nvqs, (u32 __user *)argp);
+	case VHOST_VDPA_SET_GROUP_ASID:
+		return vhost_vdpa_set_group_asid(v, argp);
+	case VHOST_VDPA_SUSPEND:
+		return ops->suspend ? ops->suspend(v->vdpa) : -EOPNOTSUPP;
+	case VHOST_VDPA_RESUME:
+		return ops->resume ? ops->resume(v->vdpa) : -EOPNOTSUPP;
+	default:
+		return vhost_vdpa_vring_ioctl(v, cmd, argp);
+	}
+}
+
+/* ---- file operations ---- */
+
+static long vhost_vdpa_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct vhost_vdpa *v = filp->private_data;
+	long ret;
+
+	mutex_lock(&v->lock);
+	ret = v->vdpa ? vhost_vdpa_device_ioctl(v, cmd, (void __user *)arg) : -ENODEV;
+	mutex_unlock(&v->lock);
+	return ret == -ENOIOCTLCMD ? -ENOTTY : ret;
+}
+
+static ssize_t vhost_vdpa_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct vhost_vdpa *v = iocb->ki_filp->private_data;
+	ssize_t ret;
+
+	mutex_lock(&v->lock);
+	ret = v->vdpa ? vhost_vdpa_iotlb_write(v, from) : -ENODEV;
+	mutex_unlock(&v->lock);
+	return ret;
+}
+
+static int vhost_vdpa_open(struct inode *inode, struct file *filp)
+{
+	struct vhost_vdpa *v = container_of(inode->i_cdev, struct vhost_vdpa, cdev);
+	int err;
+
+	mutex_lock(&v->lock);
+	if (!v->vdpa)
+		err = -ENODEV;
+	else if (v->opened)
+		err = -EBUSY;
+	else
+		err = vhost_vdpa_take(v);
+	if (!err) {
+		v->opened = true;
+		get_device(&v->dev);
+		filp->private_data = v;
+	}
+	mutex_unlock(&v->lock);
+	return err ?: stream_open(inode, filp);
+}
+
+static int vhost_vdpa_release(struct inode *inode, struct file *filp)
+{
+	struct vhost_vdpa *v = filp->private_data;
+
+	mutex_lock(&v->lock);
+	if (v->vdpa)
+		vhost_vdpa_let_go(v);
+	v->opened = false;
+	mutex_unlock(&v->lock);
+	put_device(&v->dev);
+	return 0;
+}
+
+static const struct file_operations vhost_vdpa_fops = {
+	.owner = THIS_MODULE,
+	.open = vhost_vdpa_open,
+	.release = vhost_vdpa_release,
+	.write_iter = vhost_vdpa_write_iter,
+	.unlocked_ioctl = vhost_vdpa_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+/* ---- bus driver ---- */
+
+static void vhost_vdpa_release_dev(struct device *dev)
+{
+	struct vhost_vdpa *v = container_of(dev, struct vhost_vdpa, dev);
+
+	vhost_vdpa_iotlb_free(v);
+	kfree(v->vqs);
+	if (v->minor >= 0)
+		ida_free(&vhost_vdpa_minors, v->minor);
+	mutex_destroy(&v->lock);
+	kfree(v);
+}
+
+static int vhost_vdpa_probe(struct vdpa_device *vdpa)
+{
+	const struct vdpa_config_ops *ops = vdpa->config;
+	struct vhost_vdpa *v;
+	u32 i;
+	int err;
+
+	if (!ops->set_map && !ops->dma_map) {
+		dev_err(&vdpa->dev, "vhost_vdpa: parents translating through the platform IOMMU are not supported yet\n");
+		return -EOPNOTSUPP;
+	}
+	if (vdpa->use_va) {
+		dev_err(&vdpa->dev, "vhost_vdpa: virtual-address (use_va) parents are not supported\n");
+		return -EOPNOTSUPP;
+	}
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	mutex_init(&v->lock);
+	v->vdpa = vdpa;
+	v->nvqs = vdpa->nvqs;
+	v->nas = vdpa->nas;
+	v->minor = ida_alloc_max(&vhost_vdpa_minors, VHOST_VDPA_DEV_MAX - 1, GFP_KERNEL);
+	device_initialize(&v->dev);
+	/* From here on vhost_vdpa_release_dev() frees whatever is set up. */
+	v->dev.release = vhost_vdpa_release_dev;
+	v->dev.parent = &vdpa->dev;
+	if (v->minor < 0) {
+		err = v->minor;
+		goto err_put;
+	}
+	v->dev.devt = MKDEV(MAJOR(vhost_vdpa_devt), v->minor);
+	err = dev_set_name(&v->dev, "vhost-vdpa-%d", v->minor);
+	if (err)
+		goto err_put;
+	v->vqs = kcalloc(v->nvqs, sizeof(*v->vqs), GFP_KERNEL);
+	if (!v->vqs) {
+		err = -ENOMEM;
+		goto err_put;
+	}
+	for (i = 0; i < v->nvqs; i++) {
+		v->vqs[i].v = v;
+		v->vqs[i].idx = i;
+	}
+	err = vhost_vdpa_iotlb_init(v);
+	if (err)
+		goto err_put;
+	vdpa_set_drvdata(vdpa, v);
+	cdev_init(&v->cdev, &vhost_vdpa_fops);
+	v->cdev.owner = THIS_MODULE;
+	/* Published last: it can be opened from here on. */
+	err = cdev_device_add(&v->cdev, &v->dev);
+	if (err)
+		goto err_put;
+	return 0;
+
+err_put:
+	put_device(&v->dev);
+	return err;
+}
+
+/*
+ * Never waits for userspace: an open file loses the device (its calls
+ * fail with -ENODEV) and keeps only its own structure until closed.
+ */
+static void vhost_vdpa_remove(struct vdpa_device *vdpa)
+{
+	struct vhost_vdpa *v = vdpa_get_drvdata(vdpa);
+
+	cdev_device_del(&v->cdev, &v->dev);
+	mutex_lock(&v->lock);
+	if (v->opened)
+		vhost_vdpa_let_go(v);
+	v->vdpa = NULL;
+	mutex_unlock(&v->lock);
+	put_device(&v->dev);
+}
+
+static struct vdpa_driver vhost_vdpa_driver = {
+	.driver.name = "vhost_vdpa",
+	.probe = vhost_vdpa_probe,
+	.remove = vhost_vdpa_remove,
+};
+
+static int __init vhost_vdpa_init(void)
+{
+	int err;
+
+	err = alloc_chrdev_region(&vhost_vdpa_devt, 0, VHOST_VDPA_DEV_MAX, "vhost-vdpa");
+	if (err)
+		return err;
+	err = vdpa_register_driver(&vhost_vdpa_driver);
+	if (err)
+		goto err_unregister_region;
+	return 0;
+
+err_unregister_region:
+	unregister_chrdev_region(vhost_vdpa_devt, VHOST_VDPA_DEV_MAX);
+	return err;
+}
+
+static void __exit vhost_vdpa_exit(void)
+{
+	vdpa_unregister_driver(&vhost_vdpa_driver);
+	unregister_chrdev_region(vhost_vdpa_devt, VHOST_VDPA_DEV_MAX);
+}
+
+module_init(vhost_vdpa_init);
+module_exit(vhost_vdpa_exit);
+
+MODULE_DESCRIPTION("vDPA devices for userspace: /dev/vhost-vdpa-N");
+MODULE_LICENSE("GPL");

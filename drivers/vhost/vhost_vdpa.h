@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vhost_vdpa: /dev/vhost-vdpa-N, the vDPA bus driver for userspace VMMs.
+ *
+ * Objects and lifetime:
+ *   struct vhost_vdpa is created at probe, one per vDPA device, and is a
+ *   reference-counted device (its struct device): probe holds one, every
+ *   open file holds one. remove() tears the vDPA side down and drops its
+ *   reference without waiting for userspace; an open file then sees a
+ *   device that is gone (-ENODEV) until it is closed, when the last
+ *   reference frees the structure.
+ *
+ * Locking, outermost first:
+ *   vhost_vdpa.lock (mutex): everything in struct vhost_vdpa and the
+ *     structures hanging off it, including every address space and its
+ *     IOTLB, and the pointer to the vDPA device (NULL once removed).
+ *     Every file operation and remove() take it; calls into the parent
+ *     are made with it held.
+ *   mmap_lock of the owner's mm: taken for reading inside vhost_vdpa.lock
+ *     while pinning.
+ * The kick path (an eventfd wakeup, atomic) takes no lock: the kick
+ * eventfd is detached (which waits for running wakeups) before anything
+ * it uses goes away. Call and config eventfds are RCU pointers read from
+ * the parent's interrupt callbacks.
+ */
+#ifndef _VHOST_VDPA_H
+#define _VHOST_VDPA_H
+
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/eventfd.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/vdpa.h>
+#include <linux/vhost_iotlb.h>
+#include <linux/wait.h>
+
+struct vhost_vdpa;
+
+/**
+ * struct vhost_vdpa_vq - a virtqueue as userspace set it up
+ * @v: the device
+ * @idx: its index
+ * @num: size from VHOST_SET_VRING_NUM (0: not set)
+ * @kick: the kick eventfd, or NULL
+ * @kick_wait: our entry on @kick's wait queue
+ * @kick_pt: poll table used to find that wait queue
+ * @kick_wqh: the wait queue @kick_wait is on, or NULL
+ * @call: the call eventfd the device's interrupt signals, or NULL
+ */
+struct vhost_vdpa_vq {
+	struct vhost_vdpa *v;
+	u16 idx;
+	u32 num;
+	struct eventfd_ctx *kick;
+	wait_queue_entry_t kick_wait;
+	poll_table kick_pt;
+	wait_queue_head_t *kick_wqh;
+	struct eventfd_ctx __rcu *call;
+};
+
+/**
+ * struct vhost_vdpa_as - one address space: the owner's mappings in it
+ * @iotlb: the mappings; each entry is one physically contiguous run of
+ *	pinned pages (addr is its physical address) and charged exactly
+ *	its number of pages to the owner's pinned_vm
+ * @in_batch: changed inside the current batch; the device (set_map) is
+ *	programmed at BATCH_END
+ * @stale: the device's translation lacks the table (a reset without
+ *	IOTLB_PERSIST emptied it, or the parent refused a map); the next
+ *	change programs the whole table again
+ * @limbo: pinned pages out of @iotlb that the device may still translate
+ *	to (struct vhost_vdpa_limbo); unpinned once it no longer can
+ */
+struct vhost_vdpa_as {
+	struct vhost_iotlb *iotlb;
+	bool in_batch;
+	bool stale;
+	struct list_head limbo;
+};
+
+/**
+ * struct vhost_vdpa - a vDPA device bound to vhost_vdpa
+ * @dev: the character device's device; its release frees the structure
+ * @cdev: /dev/vhost-vdpa-N
+ * @minor: N
+ * @lock: see the top of this file
+ * @vdpa: the vDPA device; NULL once removed
+ * @nvqs: number of virtqueues
+ * @nas: number of address spaces
+ * @vqs: @nvqs virtqueues
+ * @as: @nas address spaces, each created on the first mapping into it
+ * @opened: a file has it open (the open is exclusive)
+ * @mapping: the open file's address space, for zapping doorbell mmaps
+ * @owner: the mm that did VHOST_SET_OWNER (mmgrab'ed), or NULL
+ * @backend_features: VHOST_BACKEND_F_* bits acked
+ * @in_batch: between IOTLB BATCH_BEGIN and BATCH_END
+ * @config_call: the config interrupt eventfd, or NULL
+ */
+struct vhost_vdpa {
+	struct device dev;
+	struct cdev cdev;
+	int minor;
+	struct mutex lock;	/* everything here, see top of file */
+	struct vdpa_device *vdpa;
+	u32 nvqs;
+	u32 nas;
+	struct vhost_vdpa_vq *vqs;
+	struct vhost_vdpa_as *as;
+	bool opened;
+	struct address_space *mapping;
+	struct mm_struct *owner;
+	u64 backend_features;
+	bool in_batch;
+	struct eventfd_ctx __rcu *config_call;
+};
+
+/* vdpa_iotlb.c: address spaces, pinning and IOTLB messages */
+int vhost_vdpa_iotlb_init(struct vhost_vdpa *v);
+void vhost_vdpa_iotlb_free(struct vhost_vdpa *v);
+ssize_t vhost_vdpa_iotlb_write(struct vhost_vdpa *v, struct iov_iter *from);
+void vhost_vdpa_unmap_all(struct vhost_vdpa *v);
+int vhost_vdpa_device_map_empty(struct vhost_vdpa *v, u32 asid);
+void vhost_vdpa_reset_forget(struct vhost_vdpa *v);
+bool vhost_vdpa_backend_has(const struct vhost_vdpa *v, unsigned int bit);
+
+#endif /* _VHOST_VDPA_H */

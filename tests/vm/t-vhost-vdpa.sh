@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vhost_vdpa with a userspace VMM (build/tests/vhost_vdpa_test): every
+# case against simulated net devices in both map modes (set_map and
+# dma_map) and a blk device, then removal while the file is open (dev
+# del, unbind, parent rmmod), and bind/unbind loops.
+. "$(dirname "$0")/lib.sh"
+
+BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/vhost_vdpa_test
+MAP_MODE=/sys/module/vdpa_sim/parameters/map_mode
+
+[ -x "$BIN" ] || { echo "no $BIN: run make tests"; exit 1; }
+modprobe vdpa_sim_net && modprobe vdpa_sim_blk && modprobe vhost_vdpa || exit 1
+cleanup() {
+	vdpa dev del vn0 2>/dev/null
+	vdpa dev del vb0 2>/dev/null
+	echo set_map >"$MAP_MODE" 2>/dev/null
+	modprobe -r vhost_vdpa vdpa_sim_net vdpa_sim_blk
+}
+trap cleanup EXIT
+# PA mode: a VMM pins its memory (ARCHITECTURE.md); the limit case lowers it itself.
+ulimit -l unlimited
+echo 4 >/proc/sys/vm/nr_hugepages
+
+chardev_of() { basename "$(ls -d "/sys/bus/vdpa/devices/$1/"vhost-vdpa-* 2>/dev/null)"; }
+driver_of() { basename "$(readlink "/sys/bus/vdpa/devices/$1/driver" 2>/dev/null)"; }
+
+# Record each TAP line of the client as one result, prefixed.
+tap() {
+	local prefix=$1 line name
+	shift
+	"$@" 2>&1 | while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		"ok "*)
+			name=${line#ok * - }
+			echo "ok $T_NAME:$prefix:${name%% *}" >>"$T_RESULTS" ;;
+		"not ok "*)
+			name=${line#not ok * - }
+			echo "not ok $T_NAME:$prefix:${name%% *}" >>"$T_RESULTS"
+			echo "FAILED: $T_NAME:$prefix: $line" ;;
+		esac
+	done
+}
+
+t_expect_eq chardev-region 1 "$(grep -c ' vhost-vdpa$' /proc/devices)"
+
+for mode in set_map dma_map; do
+	echo "$mode" >"$MAP_MODE"
+	t_check "$mode-add" vdpa dev add name vn0 mgmtdev vdpasim_net
+	t_expect_eq "$mode-bound" vhost_vdpa "$(driver_of vn0)"
+	CDEV=$(chardev_of vn0)
+	t_check "$mode-node" test -c "/dev/$CDEV"
+	tap "$mode" "$BIN" net "/dev/$CDEV"
+	t_check "$mode-del" vdpa dev del vn0
+done
+echo set_map >"$MAP_MODE"
+
+t_check blk-add vdpa dev add name vb0 mgmtdev vdpasim_blk
+tap blk "$BIN" blk "/dev/$(chardev_of vb0)"
+t_check blk-del vdpa dev del vb0
+
+# Removal while a VMM has the file open with memory mapped and traffic
+# done: the removal completes, later calls fail, the pins are released.
+removal() {
+	local how=$1 cmd=$2 fifo=/tmp/hold.$$ out=/tmp/hold.out ready
+
+	vdpa dev add name vn0 mgmtdev vdpasim_net || return 1
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$BIN" hold "/dev/$(chardev_of vn0)" <"$fifo" >"$out" 2>&1 &
+	local pid=$!
+	exec 9>"$fifo"
+	for _ in $(seq 100); do
+		ready=$(grep '^ready' "$out")
+		[ -n "$ready" ] && break
+		sleep 0.1
+	done
+	t_expect_eq "remove-$how-pinned" "ready 256" "$ready"
+	t_check "remove-$how" timeout 30 sh -c "$cmd"
+	echo go >&9
+	exec 9>&-
+	wait "$pid"
+	tap "remove-$how" cat "$out"
+	rm -f "$fifo" "$out"
+}
+removal dev-del "vdpa dev del vn0"
+removal unbind "echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind"
+vdpa dev del vn0
+removal rmmod-parent "modprobe -r vdpa_sim_net"
+modprobe vdpa_sim_net
+
+# Bind and unbind without a file, then with one opened in between.
+vdpa dev add name vn0 mgmtdev vdpasim_net
+ok=yes
+for i in $(seq 10); do
+	echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind || ok=no
+	echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/bind || ok=no
+	[ -c "/dev/$(chardev_of vn0)" ] || ok=no
+	exec 8<>"/dev/$(chardev_of vn0)" || ok=no
+	exec 8>&-
+done
+t_expect_eq bind-unbind-loop yes "$ok"
+t_check final-del vdpa dev del vn0
