@@ -67,9 +67,11 @@ static int vhost_vdpa_set_kick(struct vhost_vdpa_vq *vq, int fd)
 	struct file *file;
 	__poll_t mask;
 
-	vhost_vdpa_kick_detach(vq);
-	if (fd == VHOST_FILE_UNBIND)
+	if (fd == VHOST_FILE_UNBIND) {
+		vhost_vdpa_kick_detach(vq);
 		return 0;
+	}
+	/* A bad descriptor leaves the current kick in place. */
 	file = eventfd_fget(fd);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
@@ -78,6 +80,7 @@ static int vhost_vdpa_set_kick(struct vhost_vdpa_vq *vq, int fd)
 		fput(file);
 		return PTR_ERR(ctx);
 	}
+	vhost_vdpa_kick_detach(vq);
 	/* Holding the context keeps its wait queue. */
 	vq->kick = ctx;
 	init_waitqueue_func_entry(&vq->kick_wait, vhost_vdpa_kick_wake);
@@ -156,25 +159,63 @@ static int vhost_vdpa_swap_call(struct vhost_vdpa *v, struct eventfd_ctx __rcu *
 	return 0;
 }
 
-/* No more interrupts or kicks: for release and removal. */
+/*
+ * No more interrupts or kicks: for release and removal. One grace period
+ * for all the eventfds rather than one each.
+ */
 static void vhost_vdpa_eventfds_release(struct vhost_vdpa *v)
 {
-	u32 i;
+	u32 i, n = v->nvqs + 1;
+	struct eventfd_ctx **old;
+	bool any = false;
 
-	for (i = 0; i < v->nvqs; i++) {
+	for (i = 0; i < v->nvqs; i++)
 		vhost_vdpa_kick_detach(&v->vqs[i]);
-		vhost_vdpa_swap_call(v, &v->vqs[i].call, VHOST_FILE_UNBIND);
+	old = kcalloc(n, sizeof(*old), GFP_KERNEL);
+	if (!old) {
+		for (i = 0; i < v->nvqs; i++)
+			vhost_vdpa_swap_call(v, &v->vqs[i].call, VHOST_FILE_UNBIND);
+		vhost_vdpa_swap_call(v, &v->config_call, VHOST_FILE_UNBIND);
+		return;
 	}
-	vhost_vdpa_swap_call(v, &v->config_call, VHOST_FILE_UNBIND);
+	for (i = 0; i < v->nvqs; i++)
+		old[i] = rcu_replace_pointer(v->vqs[i].call, NULL, lockdep_is_held(&v->lock));
+	old[v->nvqs] = rcu_replace_pointer(v->config_call, NULL, lockdep_is_held(&v->lock));
+	vhost_vdpa_program_irqs(v);
+	for (i = 0; i < n; i++)
+		any |= !!old[i];
+	if (any)
+		synchronize_rcu();
+	for (i = 0; i < n; i++)
+		if (old[i])
+			eventfd_ctx_put(old[i]);
+	kfree(old);
 }
 
 /* ---- device ownership ---- */
 
-static void vhost_vdpa_reset(struct vhost_vdpa *v)
+static int vhost_vdpa_reset(struct vhost_vdpa *v)
 {
-	vdpa_reset(v->vdpa, 0);
+	int err = vdpa_reset(v->vdpa, 0);
+
+	v->suspended = false;
 	if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_PERSIST))
 		vhost_vdpa_reset_forget(v);
+	return err;
+}
+
+/* Give the parent's default translation back, for the next bus driver. */
+static void vhost_vdpa_restore_default_map(struct vhost_vdpa *v)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	u32 asid;
+
+	if (!ops->reset_map) {
+		vdpa_reset(v->vdpa, VDPA_RESET_F_CLEAN_MAP);
+		return;
+	}
+	for (asid = 0; asid < v->nas; asid++)
+		ops->reset_map(v->vdpa, asid);
 }
 
 /*
@@ -186,15 +227,15 @@ static int vhost_vdpa_take(struct vhost_vdpa *v)
 	u32 asid;
 	int err;
 
-	vdpa_reset(v->vdpa, 0);
-	for (asid = 0; asid < v->nas; asid++) {
+	err = vdpa_reset(v->vdpa, 0);
+	for (asid = 0; !err && asid < v->nas; asid++) {
 		err = vhost_vdpa_device_map_empty(v, asid);
 		if (err) {
 			dev_err(&v->dev, "cannot empty address space %u: %d\n", asid, err);
-			return err;
+			vhost_vdpa_restore_default_map(v);
 		}
 	}
-	return 0;
+	return err;
 }
 
 /*
@@ -204,24 +245,23 @@ static int vhost_vdpa_take(struct vhost_vdpa *v)
  */
 static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 {
-	const struct vdpa_config_ops *ops = v->vdpa->config;
-	u32 asid;
+	u32 i;
 
 	lockdep_assert_held(&v->lock);
 	vdpa_reset(v->vdpa, 0);
 	vhost_vdpa_eventfds_release(v);
 	if (v->owner)
 		vhost_vdpa_unmap_all(v);
-	for (asid = 0; ops->reset_map && asid < v->nas; asid++)
-		ops->reset_map(v->vdpa, asid);
+	vhost_vdpa_restore_default_map(v);
 	if (v->owner)
 		mmdrop(v->owner);
 	v->owner = NULL;
 	v->backend_features = 0;
+	v->suspended = false;
 	memset(v->vqs, 0, v->nvqs * sizeof(*v->vqs));
-	for (asid = 0; asid < v->nvqs; asid++) {
-		v->vqs[asid].v = v;
-		v->vqs[asid].idx = asid;
+	for (i = 0; i < v->nvqs; i++) {
+		v->vqs[i].v = v;
+		v->vqs[i].idx = i;
 	}
 }
 
@@ -284,10 +324,8 @@ static int vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *argp)
 
 	if (get_user(status, argp))
 		return -EFAULT;
-	if (!status) {
-		vhost_vdpa_reset(v);
-		return 0;
-	}
+	if (!status)
+		return vhost_vdpa_reset(v);
 	old = ops->get_status(v->vdpa);
 	/* Bits go away only by a reset; DEVICE_NEEDS_RESET is the device's. */
 	if ((old & ~status) || ((status & ~old) & VIRTIO_CONFIG_S_NEEDS_RESET))
@@ -331,6 +369,13 @@ static int vhost_vdpa_config_access(struct vhost_vdpa *v, struct vhost_vdpa_conf
 static bool vhost_vdpa_packed(struct vhost_vdpa *v)
 {
 	return v->vdpa->config->get_driver_features(v->vdpa) & BIT_ULL(VIRTIO_F_RING_PACKED);
+}
+
+/* Rings are moved only while the device does not use them. */
+static bool vhost_vdpa_running(struct vhost_vdpa *v)
+{
+	return (v->vdpa->config->get_status(v->vdpa) & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !v->suspended;
 }
 
 static u16 vhost_vdpa_vq_max(struct vhost_vdpa *v, u16 idx)
@@ -417,6 +462,8 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd, void 
 	case VHOST_SET_VRING_ADDR:
 		if (copy_from_user(&a, argp, sizeof(a)))
 			return -EFAULT;
+		if (vhost_vdpa_running(v))
+			return -EINVAL;
 		/* Dirty logging through VHOST_VRING_F_LOG is not offered. */
 		if (a.flags)
 			return -EOPNOTSUPP;
@@ -425,6 +472,8 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd, void 
 	case VHOST_SET_VRING_BASE:
 		if (copy_from_user(&s, argp, sizeof(s)))
 			return -EFAULT;
+		if (vhost_vdpa_running(v))
+			return -EINVAL;
 		err = vhost_vdpa_base_decode(v, s.num, &state);
 		return err ?: ops->set_vq_state(v->vdpa, idx, &state);
 	case VHOST_GET_VRING_BASE:
@@ -495,7 +544,7 @@ static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd, void
 	struct vhost_vdpa_iova_range range;
 	struct vdpa_iova_range r;
 	u64 features;
-	int fd;
+	int fd, err;
 
 	switch (cmd) {
 	case VHOST_SET_OWNER:
@@ -543,9 +592,17 @@ static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd, void
 	case VHOST_VDPA_SET_GROUP_ASID:
 		return vhost_vdpa_set_group_asid(v, argp);
 	case VHOST_VDPA_SUSPEND:
-		return ops->suspend ? ops->suspend(v->vdpa) : -EOPNOTSUPP;
+		if (!ops->suspend)
+			return -EOPNOTSUPP;
+		err = ops->suspend(v->vdpa);
+		v->suspended |= !err;
+		return err;
 	case VHOST_VDPA_RESUME:
-		return ops->resume ? ops->resume(v->vdpa) : -EOPNOTSUPP;
+		if (!ops->resume)
+			return -EOPNOTSUPP;
+		err = ops->resume(v->vdpa);
+		v->suspended &= !!err;
+		return err;
 	default:
 		return vhost_vdpa_vring_ioctl(v, cmd, argp);
 	}

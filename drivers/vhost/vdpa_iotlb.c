@@ -68,6 +68,9 @@ int vhost_vdpa_iotlb_init(struct vhost_vdpa *v)
 {
 	u32 i;
 
+	/* vhost_iotlb takes no entry with a limit of 0. */
+	if (!max_entries)
+		return -EINVAL;
 	v->as = kcalloc(v->nas, sizeof(*v->as), GFP_KERNEL);
 	if (!v->as)
 		return -ENOMEM;
@@ -101,9 +104,36 @@ static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as 
 
 	list_for_each_entry_safe(l, tmp, &as->limbo, node) {
 		vhost_vdpa_unpin(v, l->pa, l->npages, l->perm);
+		v->limbo_pages -= l->npages;
 		list_del(&l->node);
 		kfree(l);
 	}
+}
+
+/*
+ * Move the entries in [start, last] out of the table into limbo: still
+ * pinned and charged, until the device is known not to translate to them.
+ * Returns -ENOMEM if some could not be moved; those stay in the table.
+ */
+static int vhost_vdpa_range_to_limbo(struct vhost_vdpa *v, struct vhost_vdpa_as *as,
+				     u64 start, u64 last)
+{
+	struct vhost_vdpa_limbo *l;
+	struct vhost_iotlb_map *map;
+
+	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
+		l = kmalloc(sizeof(*l), GFP_KERNEL);
+		if (!l)
+			return -ENOMEM;
+		l->pa = map->addr;
+		l->npages = map->size >> PAGE_SHIFT;
+		l->perm = map->perm;
+		list_add_tail(&l->node, &as->limbo);
+		v->limbo_pages += l->npages;
+		vhost_iotlb_map_free(as->iotlb, map);
+		cond_resched();
+	}
+	return 0;
 }
 
 /**
@@ -174,6 +204,7 @@ static void vhost_vdpa_remove_range(struct vhost_vdpa *v, struct vhost_vdpa_as *
 	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
 		vhost_vdpa_unpin(v, map->addr, map->size >> PAGE_SHIFT, map->perm);
 		vhost_iotlb_map_free(as->iotlb, map);
+		cond_resched();
 	}
 }
 
@@ -294,30 +325,28 @@ static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iot
 	}
 	if (vhost_iotlb_itree_first(as->iotlb, msg->iova, last))
 		return -EEXIST;
+	/*
+	 * Pages in limbo are on their way out (a batch that remaps memory it
+	 * invalidated holds both until BATCH_END): they do not count twice.
+	 */
 	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	if (npages + atomic64_read(&v->owner->pinned_vm) > limit)
+	if (npages + atomic64_read(&v->owner->pinned_vm) - v->limbo_pages > limit)
 		return -ENOMEM;
 
 	err = vhost_vdpa_pin(v, as, msg->iova, msg->uaddr, npages, msg->perm);
 	if (err)
 		return err;
 
-	if (ops->set_map) {
-		if (v->in_batch) {
+	if (ops->set_map || as->stale) {
+		if (ops->set_map && v->in_batch) {
 			as->in_batch = true;
 			return 0;
 		}
+		/* A refused program leaves the device's translation unknown. */
 		err = vhost_vdpa_as_program(v, asid);
-		if (err)
+		if (err && vhost_vdpa_range_to_limbo(v, as, msg->iova, last))
 			goto err_remove;
-		return 0;
-	}
-	if (as->stale) {
-		/* The new entries go with the rest of the table. */
-		err = vhost_vdpa_as_program(v, asid);
-		if (err)
-			goto err_remove;
-		return 0;
+		return err;
 	}
 	for (map = vhost_iotlb_itree_first(as->iotlb, msg->iova, last); map;
 	     map = vhost_iotlb_itree_next(map, msg->iova, last)) {
@@ -371,6 +400,70 @@ static int vhost_vdpa_split(struct vhost_iotlb *iotlb, u64 addr)
 }
 
 /*
+ * INVALIDATE for dma_map parents, which know ranges only as they were
+ * mapped: an entry straddling an end of [start, last] is unmapped whole
+ * from the device, split, and its outer part mapped again (a short gap
+ * there, which only the owner's own DMA into a range it is changing can
+ * notice). Pages the device may still reach after a refused unmap wait in
+ * limbo.
+ */
+static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 last)
+{
+	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
+	struct vhost_vdpa_as *as = &v->as[asid];
+	struct { u64 start, size; bool hit; } ext[2] = {};
+	u64 ends[2] = { start, last + 1 }, outer[2] = { start - 1, last + 1 };
+	struct vhost_iotlb_map *map;
+	int i, err = 0;
+
+	/* Entries straddling an end, as the device knows them. */
+	for (i = 0; i < 2; i++) {
+		if (i == 1 && last == U64_MAX)
+			break;
+		map = vhost_iotlb_itree_first(as->iotlb, ends[i], ends[i]);
+		if (map && map->start != ends[i])
+			ext[i] = (typeof(ext[i])){ map->start, map->size, true };
+	}
+	err = vhost_vdpa_split(as->iotlb, start);
+	if (!err && last != U64_MAX)
+		err = vhost_vdpa_split(as->iotlb, last + 1);
+	if (err)
+		return err;
+	for (i = 0; i < 2 && !as->stale; i++)
+		if (ext[i].hit)
+			ops->dma_unmap(v->vdpa, asid, ext[i].start, ext[i].size);
+
+	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
+		if (!as->stale && ops->dma_unmap(v->vdpa, asid, map->start, map->size)) {
+			err = vhost_vdpa_range_to_limbo(v, as, map->start, map->last);
+			if (err)
+				break;
+			continue;
+		}
+		vhost_vdpa_unpin(v, map->addr, map->size >> PAGE_SHIFT, map->perm);
+		vhost_iotlb_map_free(as->iotlb, map);
+		cond_resched();
+	}
+	if (as->stale)
+		return err;
+	/* Map again the outer parts of the straddling entries. */
+	for (i = 0; i < 2; i++) {
+		if (!ext[i].hit)
+			continue;
+		map = vhost_iotlb_itree_first(as->iotlb, outer[i], outer[i]);
+		if (!map || !ops->dma_map(v->vdpa, asid, map->start, map->size, map->addr,
+					  map->perm, NULL))
+			continue;
+		/* The device's translation is unknown: start again from the table. */
+		vhost_vdpa_device_map_empty(v, asid);
+		as->stale = true;
+		err = err ?: -EIO;
+		break;
+	}
+	return err;
+}
+
+/*
  * IOTLB INVALIDATE: every page the range touches is unmapped; entries that
  * straddle its ends are split first. Unmapped ranges are not an error.
  */
@@ -378,8 +471,6 @@ static int vhost_vdpa_unmap(struct vhost_vdpa *v, u32 asid, const struct vhost_i
 {
 	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
 	u64 start = msg->iova, last = msg->iova + msg->size - 1;
-	struct vhost_vdpa_limbo *l;
-	struct vhost_iotlb_map *map;
 	struct vhost_vdpa_as *as;
 	int err;
 
@@ -390,36 +481,16 @@ static int vhost_vdpa_unmap(struct vhost_vdpa *v, u32 asid, const struct vhost_i
 		return 0;
 	start = round_down(start, PAGE_SIZE);
 	last |= PAGE_SIZE - 1;
+	if (!ops->set_map)
+		return vhost_vdpa_unmap_dma(v, asid, start, last);
+
 	err = vhost_vdpa_split(as->iotlb, start);
 	if (!err && last != U64_MAX)
 		err = vhost_vdpa_split(as->iotlb, last + 1);
 	if (err)
 		return err;
-
-	if (!ops->set_map) {
-		/* The device lets go of each entry before its pages do. */
-		while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
-			if (!as->stale)
-				ops->dma_unmap(v->vdpa, asid, map->start, map->size);
-			vhost_vdpa_unpin(v, map->addr, map->size >> PAGE_SHIFT, map->perm);
-			vhost_iotlb_map_free(as->iotlb, map);
-		}
-		return 0;
-	}
-
 	/* set_map: the pages wait in limbo until the device has the new table. */
-	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
-		l = kmalloc(sizeof(*l), GFP_KERNEL);
-		if (!l)
-			break;
-		l->pa = map->addr;
-		l->npages = map->size >> PAGE_SHIFT;
-		l->perm = map->perm;
-		list_add_tail(&l->node, &as->limbo);
-		vhost_iotlb_map_free(as->iotlb, map);
-	}
-	if (map)
-		err = -ENOMEM;
+	err = vhost_vdpa_range_to_limbo(v, as, start, last);
 	if (v->in_batch) {
 		as->in_batch = true;
 		return err;
@@ -517,7 +588,9 @@ void vhost_vdpa_reset_forget(struct vhost_vdpa *v)
 		if (vhost_vdpa_device_map_empty(v, asid))
 			continue;
 		v->as[asid].stale = !!v->as[asid].iotlb;
-		v->as[asid].in_batch = false;
+		/* Inside a batch, BATCH_END still programs the table. */
+		if (!v->in_batch)
+			v->as[asid].in_batch = false;
 		vhost_vdpa_limbo_release(v, &v->as[asid]);
 	}
 }

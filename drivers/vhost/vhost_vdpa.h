@@ -97,6 +97,8 @@ struct vhost_vdpa_as {
  * @owner: the mm that did VHOST_SET_OWNER (mmgrab'ed), or NULL
  * @backend_features: VHOST_BACKEND_F_* bits acked
  * @in_batch: between IOTLB BATCH_BEGIN and BATCH_END
+ * @limbo_pages: pages in every address space's limbo (charged, leaving)
+ * @suspended: VHOST_VDPA_SUSPEND succeeded and no RESUME or reset since
  * @config_call: the config interrupt eventfd, or NULL
  */
 struct vhost_vdpa {
@@ -114,6 +116,8 @@ struct vhost_vdpa {
 	struct mm_struct *owner;
 	u64 backend_features;
 	bool in_batch;
+	u64 limbo_pages;
+	bool suspended;
 	struct eventfd_ctx __rcu *config_call;
 };
 

@@ -198,7 +198,9 @@ struct vdpa_map_file {
  *	Returns 0 or -errno.
  * @get_vq_affinity: optional; the CPU affinity of virtqueue @idx.
  * @kick_vq: the driver made buffers available on virtqueue @idx. May be
- *	called in atomic context.
+ *	called in atomic context, from an eventfd wakeup: it must not call
+ *	the virtqueue's callback itself (an eventfd cannot be signalled
+ *	from there); defer the work.
  * @kick_vq_with_data: optional, for VIRTIO_F_NOTIFICATION_DATA: @data
  *	carries the virtqueue index in bits 0..15 and the next available
  *	index (split) or offset and wrap counter (packed) above.
