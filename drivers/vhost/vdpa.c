@@ -23,7 +23,7 @@
 
 #include "vhost_vdpa.h"
 
-#define VHOST_VDPA_DEV_MAX (1U << MINORBITS)
+#define VHOST_VDPA_DEV_MAX BIT(MINORBITS)
 
 static dev_t vhost_vdpa_devt;
 static DEFINE_IDA(vhost_vdpa_minors);

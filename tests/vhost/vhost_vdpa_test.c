@@ -5,6 +5,13 @@
  *   vhost_vdpa_test net /dev/vhost-vdpa-N   every case for a simulated
  *                                           net device (loopback wire)
  *   vhost_vdpa_test blk /dev/vhost-vdpa-N   I/O cases for a blk device
+ *   vhost_vdpa_test session /dev/vhost-vdpa-N  one short net session
+ *   vhost_vdpa_test pktloop IFNAME          frames come back on a kernel
+ *                                           netdev (virtio_net, loopback)
+ *   vhost_vdpa_test mapfail /dev/vhost-vdpa-N  arms the simulator's
+ *                                           fail_map ($FAIL_MAP, its debugfs
+ *                                           directory) for one failure: the
+ *                                           next UPDATE fails whole
  *   vhost_vdpa_test hold /dev/vhost-vdpa-N  map memory, run traffic, print
  *                                           "ready", wait for a line on
  *                                           stdin (the device is removed
@@ -17,7 +24,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_packet.h>
 #include <linux/vhost.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
@@ -1169,15 +1179,126 @@ static int hold(void)
 	return 0;
 }
 
+/* One VMM session: map, traffic both ways, close; pins back to where they were. */
+static int session(void)
+{
+	bool ok = net_traffic(false) && t_unmapped_is_device_error();
+
+	printf("%s 1 - session%s%s\n", ok ? "ok" : "not ok", ok ? "" : " # ", ok ? "" : tap_why);
+	printf("1..1\n");
+	return !ok;
+}
+
+/* The simulator's fail_map is armed once: the UPDATE fails whole, nothing stays pinned. */
+static int map_fail(void)
+{
+	long pin0 = vmpin_kb();
+	struct vdev d;
+	bool ok = false;
+
+	const char *dir = getenv("FAIL_MAP");
+	char path[256];
+	FILE *f;
+
+	if (!dev_init(&d, 2))
+		goto out;
+	/* Armed only now: opening the device programs it too. */
+	snprintf(path, sizeof(path), "%s/times", dir ? dir : "");
+	f = fopen(path, "w");
+	if (!f || fputs("1\n", f) < 0 || fclose(f)) {
+		fail_why("cannot arm %s", path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/probability", dir);
+	f = fopen(path, "w");
+	if (!f || fputs("100\n", f) < 0 || fclose(f)) {
+		fail_why("cannot arm %s", path);
+		goto out;
+	}
+	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW), ENOMEM);
+	/*
+	 * A dma_map parent refused a range: it is unpinned at once. A set_map
+	 * parent that refused a table may still translate the old one: the
+	 * pages wait until the device takes the next table.
+	 */
+	if (vmpin_kb() != pin0 && vmpin_kb() != pin0 + 32) {
+		fail_why("VmPin %ld after a refused map, expected %ld", vmpin_kb(), pin0);
+		goto out;
+	}
+	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW), 0);
+	if (vmpin_kb() != pin0 + 32) {
+		fail_why("VmPin %ld after the next map, expected %ld", vmpin_kb(), pin0 + 32);
+		goto out;
+	}
+	ok = true;
+out:
+	dev_fini(&d);
+	if (ok && vmpin_kb() != pin0) {
+		fail_why("VmPin %ld after close, expected %ld", vmpin_kb(), pin0);
+		ok = false;
+	}
+	printf("%s 1 - parent-map-failure%s%s\n", ok ? "ok" : "not ok", ok ? "" : " # ",
+	       ok ? "" : tap_why);
+	printf("1..1\n");
+	return !ok;
+}
+
+/* pktloop IFNAME: frames of 60 and 1514 bytes come back unchanged on a loopback wire. */
+static int pktloop(const char *ifname)
+{
+	static const int sizes[] = { 60, 1514 };
+	uint8_t frame[1514], got[2048];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(0x88b5) };
+	struct timeval tv = { .tv_sec = 5 };
+	unsigned int i, n;
+	ssize_t len;
+	int fd;
+
+	fd = socket(AF_PACKET, SOCK_RAW, htons(0x88b5));
+	sll.sll_ifindex = if_nametoindex(ifname);
+	if (fd < 0 || !sll.sll_ifindex || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		perror(ifname);
+		return 1;
+	}
+	for (n = 0; n < 2; n++) {
+		memset(frame, 0x02, 12);	/* locally administered dst and src */
+		frame[12] = 0x88;
+		frame[13] = 0xb5;
+		for (i = 14; i < (unsigned int)sizes[n]; i++)
+			frame[i] = n + i;
+		if (send(fd, frame, sizes[n], 0) != sizes[n]) {
+			perror("send");
+			return 1;
+		}
+		/* Bound to this ethertype, the socket sees incoming frames only. */
+		len = recv(fd, got, sizeof(got), 0);
+		if (len != sizes[n] || memcmp(got, frame, len)) {
+			fprintf(stderr, "%s: frame of %d bytes did not come back (%zd)\n", ifname,
+				sizes[n], len);
+			return 1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s net|blk|hold /dev/vhost-vdpa-N\n", argv[0]);
+		fprintf(stderr, "usage: %s net|blk|hold|session|mapfail /dev/vhost-vdpa-N\n"
+			"       %s pktloop IFNAME\n", argv[0], argv[0]);
 		return 2;
 	}
 	dev_path = argv[2];
 	if (!strcmp(argv[1], "hold"))
 		return hold();
+	if (!strcmp(argv[1], "session"))
+		return session();
+	if (!strcmp(argv[1], "pktloop"))
+		return pktloop(argv[2]);
+	if (!strcmp(argv[1], "mapfail"))
+		return map_fail();
 	if (!strcmp(argv[1], "blk")) {
 		run("blk-io", t_blk_io);
 	} else {

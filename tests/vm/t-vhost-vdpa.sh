@@ -103,3 +103,15 @@ for i in $(seq 10); do
 done
 t_expect_eq bind-unbind-loop yes "$ok"
 t_check final-del vdpa dev del vn0
+
+# fail_map: the parent refuses one map; the UPDATE fails whole, unpinned.
+export FAIL_MAP=/sys/kernel/debug/vdpa_sim/fail_map
+echo 0 >"$FAIL_MAP/verbose"
+for mode in set_map dma_map; do
+	echo "$mode" >"$MAP_MODE"
+	vdpa dev add name vn0 mgmtdev vdpasim_net
+	tap "fault-$mode" "$BIN" mapfail "/dev/$(chardev_of vn0)"
+	echo 0 >"$FAIL_MAP/probability"
+	vdpa dev del vn0
+done
+echo set_map >"$MAP_MODE"
