@@ -34,6 +34,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -89,21 +90,27 @@ static void fail_why(const char *fmt, ...)
 	va_end(ap);
 }
 
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fail_why(__VA_ARGS__);					\
-		return false;						\
-	}								\
-} while (0)
+/* Record why a case fails (the first reason) and return @cond. */
+static bool check(bool cond, const char *fmt, ...)
+{
+	va_list ap;
 
-/* In a case with an "out:" label: fail unless @expr returns -@err (0: success). */
-#define EXPECT_ERR(expr, err) do {					\
-	int __r = (expr);						\
-	if (__r != -(err)) {						\
-		fail_why("%s: %d, expected %d", #expr, __r, -(err));	\
-		goto out;						\
-	}								\
-} while (0)
+	if (cond || tap_why[0])
+		return cond;
+	va_start(ap, fmt);
+	vsnprintf(tap_why, sizeof(tap_why), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* The result of the call a case checks next with expect_err(). */
+static int last;
+
+/* Whether @last is -@err (0: success); records the line when not. */
+static bool expect_err(int err, int line)
+{
+	return check(last == -err, "line %d: %d, expected %d", line, last, -err);
+}
 
 static void run(const char *name, bool (*fn)(void))
 {
@@ -126,22 +133,22 @@ static void run(const char *name, bool (*fn)(void))
 static const char *dev_path;
 
 struct ring {
-	uint64_t off;		/* of the ring page in the area */
-	uint16_t avail;		/* buffers made available */
-	uint16_t used_seen;
+	__u64 off;		/* of the ring page in the area */
+	__u16 avail;		/* buffers made available */
+	__u16 used_seen;
 	int kick, call;
 	/* packed: */
 	bool wrap;		/* driver's wrap counter */
-	uint16_t next;		/* next descriptor slot to fill */
-	uint16_t upos;		/* next slot the device writes a used buffer in */
+	__u16 next;		/* next descriptor slot to fill */
+	__u16 upos;		/* next slot the device writes a used buffer in */
 	bool uwrap;		/* device's wrap counter at upos */
-	uint16_t chain[QSZ];	/* descriptors per buffer id */
+	__u16 chain[QSZ];	/* descriptors per buffer id */
 };
 
 struct vdev {
 	int fd;
-	uint8_t *area;
-	uint64_t iova;
+	__u8 *area;
+	__u64 iova;
 	bool packed;
 	struct ring q[3];
 	int nq;
@@ -173,8 +180,8 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
-static int iotlb_msg(int fd, uint32_t asid, uint8_t type, uint64_t iova, uint64_t size,
-		     uint64_t uaddr, uint8_t perm)
+static int iotlb_msg(int fd, __u32 asid, __u8 type, __u64 iova, __u64 size,
+		     __u64 uaddr, __u8 perm)
 {
 	struct vhost_msg_v2 msg = {
 		.type = VHOST_IOTLB_MSG_V2,
@@ -191,35 +198,35 @@ static int iotlb_msg(int fd, uint32_t asid, uint8_t type, uint64_t iova, uint64_
 	return n == sizeof(msg) ? 0 : -EIO;
 }
 
-static int map(int fd, uint32_t asid, uint64_t iova, uint64_t size, void *p, uint8_t perm)
+static int map(int fd, __u32 asid, __u64 iova, __u64 size, void *p, __u8 perm)
 {
 	return iotlb_msg(fd, asid, VHOST_IOTLB_UPDATE, iova, size, (uintptr_t)p, perm);
 }
 
-static int unmap(int fd, uint32_t asid, uint64_t iova, uint64_t size)
+static int unmap(int fd, __u32 asid, __u64 iova, __u64 size)
 {
 	return iotlb_msg(fd, asid, VHOST_IOTLB_INVALIDATE, iova, size, 0, 0);
 }
 
-static int set_status(int fd, uint8_t status)
+static int set_status(int fd, __u8 status)
 {
 	return xioctl(fd, VHOST_VDPA_SET_STATUS, &status);
 }
 
-static uint8_t get_status(int fd)
+static __u8 get_status(int fd)
 {
-	uint8_t status = 0xff;
+	__u8 status = 0xff;
 
 	ioctl(fd, VHOST_VDPA_GET_STATUS, &status);
 	return status;
 }
 
-static uint64_t qiova(struct vdev *d, int q, uint64_t off)
+static __u64 qiova(struct vdev *d, int q, __u64 off)
 {
 	return d->iova + d->q[q].off + off;
 }
 
-static void *qva(struct vdev *d, int q, uint64_t off)
+static void *qva(struct vdev *d, int q, __u64 off)
 {
 	return d->area + d->q[q].off + off;
 }
@@ -230,21 +237,28 @@ static void *qva(struct vdev *d, int q, uint64_t off)
 #define USED_OFF 0x2000
 
 /* Bring the device up: features, rings, memory (unless !do_map), DRIVER_OK. */
-static bool dev_start(struct vdev *d, uint64_t features, uint64_t backend, bool do_map)
+static bool dev_start(struct vdev *d, __u64 features, __u64 backend, bool do_map)
 {
-	uint8_t status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	__u8 status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 	int q, err;
 
-	CHECK(!xioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &backend), "SET_BACKEND_FEATURES");
-	CHECK(!set_status(d->fd, status), "SET_STATUS driver");
-	CHECK(!xioctl(d->fd, VHOST_SET_FEATURES, &features), "SET_FEATURES");
+	if (!check(!xioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &backend), "SET_BACKEND_FEATURES"))
+		return false;
+	if (!check(!set_status(d->fd, status), "SET_STATUS driver"))
+		return false;
+	if (!check(!xioctl(d->fd, VHOST_SET_FEATURES, &features), "SET_FEATURES"))
+		return false;
 	status |= VIRTIO_CONFIG_S_FEATURES_OK;
-	CHECK(!set_status(d->fd, status), "SET_STATUS features_ok");
-	CHECK(get_status(d->fd) & VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK did not stick");
+	if (!check(!set_status(d->fd, status), "SET_STATUS features_ok"))
+		return false;
+	if (!check(get_status(d->fd) & VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK did not stick"))
+		return false;
 	d->packed = features & BIT(VIRTIO_F_RING_PACKED);
 	for (q = 0; q < d->nq; q++) {
 		struct vhost_vring_state num = { .index = q, .num = QSZ };
-		struct vhost_vring_state base = { .index = q, .num = d->packed ? 1 << 15 | 1u << 31 : 0 };
+		/* Packed rings start with both wrap counters at 1. */
+		__u32 start = d->packed ? 1 << 15 | 1u << 31 : 0;
+		struct vhost_vring_state base = { .index = q, .num = start };
 		struct vhost_vring_addr addr = {
 			.index = q,
 			.desc_user_addr = qiova(d, q, DESC_OFF),
@@ -254,31 +268,43 @@ static bool dev_start(struct vdev *d, uint64_t features, uint64_t backend, bool 
 		struct vhost_vring_file kick = { .index = q }, call = { .index = q };
 
 		memset(qva(d, q, 0), 0, 4 * PAGE);
-		d->q[q].avail = d->q[q].used_seen = 0;
+		d->q[q].avail = 0;
+		d->q[q].used_seen = 0;
 		d->q[q].wrap = true;
 		d->q[q].next = 0;
 		d->q[q].upos = 0;
 		d->q[q].uwrap = true;
 		kick.fd = d->q[q].kick;
 		call.fd = d->q[q].call;
-		CHECK(!xioctl(d->fd, VHOST_SET_VRING_NUM, &num), "SET_VRING_NUM %d", q);
-		CHECK(!xioctl(d->fd, VHOST_SET_VRING_BASE, &base), "SET_VRING_BASE %d", q);
-		CHECK(!xioctl(d->fd, VHOST_SET_VRING_ADDR, &addr), "SET_VRING_ADDR %d", q);
-		CHECK(!xioctl(d->fd, VHOST_SET_VRING_KICK, &kick), "SET_VRING_KICK %d", q);
-		CHECK(!xioctl(d->fd, VHOST_SET_VRING_CALL, &call), "SET_VRING_CALL %d", q);
+		if (!check(!xioctl(d->fd, VHOST_SET_VRING_NUM, &num), "SET_VRING_NUM %d", q))
+			return false;
+		if (!check(!xioctl(d->fd, VHOST_SET_VRING_BASE, &base), "SET_VRING_BASE %d", q))
+			return false;
+		if (!check(!xioctl(d->fd, VHOST_SET_VRING_ADDR, &addr), "SET_VRING_ADDR %d", q))
+			return false;
+		if (!check(!xioctl(d->fd, VHOST_SET_VRING_KICK, &kick), "SET_VRING_KICK %d", q))
+			return false;
+		if (!check(!xioctl(d->fd, VHOST_SET_VRING_CALL, &call), "SET_VRING_CALL %d", q))
+			return false;
 	}
 	if (do_map) {
-		CHECK(!iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0), "BATCH_BEGIN");
+		err = iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0);
+		if (!check(!err, "BATCH_BEGIN"))
+			return false;
 		err = map(d->fd, 0, d->iova, AREA_SIZE, d->area, VHOST_ACCESS_RW);
-		CHECK(!err, "map: %s", strerror(-err));
-		CHECK(!iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0), "BATCH_END");
+		if (!check(!err, "map: %s", strerror(-err)))
+			return false;
+		if (!check(!iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0), "BATCH_END"))
+			return false;
 	}
 	for (q = 0; q < d->nq; q++) {
 		struct vhost_vring_state en = { .index = q, .num = 1 };
 
-		CHECK(!xioctl(d->fd, VHOST_VDPA_SET_VRING_ENABLE, &en), "ENABLE %d", q);
+		if (!check(!xioctl(d->fd, VHOST_VDPA_SET_VRING_ENABLE, &en), "ENABLE %d", q))
+			return false;
 	}
-	CHECK(!set_status(d->fd, status | VIRTIO_CONFIG_S_DRIVER_OK), "DRIVER_OK");
+	if (!check(!set_status(d->fd, status | VIRTIO_CONFIG_S_DRIVER_OK), "DRIVER_OK"))
+		return false;
 	return true;
 }
 
@@ -293,15 +319,18 @@ static bool dev_init(struct vdev *d, int nq)
 	d->iova = IOVA_BASE;
 	d->area = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	CHECK(d->area != MAP_FAILED, "mmap");
+	if (!check(d->area != MAP_FAILED, "mmap"))
+		return false;
 	for (q = 0; q < nq; q++) {
 		d->q[q].off = q * 4 * PAGE;
 		d->q[q].kick = eventfd(0, EFD_NONBLOCK);
 		d->q[q].call = eventfd(0, EFD_NONBLOCK);
 	}
 	d->fd = dev_open();
-	CHECK(d->fd >= 0, "open %s: %s", dev_path, strerror(errno));
-	CHECK(!xioctl(d->fd, VHOST_SET_OWNER, NULL), "SET_OWNER");
+	if (!check(d->fd >= 0, "open %s: %s", dev_path, strerror(errno)))
+		return false;
+	if (!check(!xioctl(d->fd, VHOST_SET_OWNER, NULL), "SET_OWNER"))
+		return false;
 	return true;
 }
 
@@ -320,29 +349,30 @@ static void dev_fini(struct vdev *d)
 	d->fd = -1;
 }
 
-static uint8_t *buf_va(struct vdev *d, int n)
+static __u8 *buf_va(struct vdev *d, int n)
 {
 	return d->area + (16 + n) * PAGE;
 }
 
-static uint64_t buf_iova(struct vdev *d, int n)
+static __u64 buf_iova(struct vdev *d, int n)
 {
 	return d->iova + (16 + n) * PAGE;
 }
 
 /* Offer a buffer: device-readable [out, out_len), then device-writable [in, in_len). */
-static void ring_add(struct vdev *d, int q, uint64_t out, uint32_t out_len, uint64_t in,
-		     uint32_t in_len)
+static void ring_add(struct vdev *d, int q, __u64 out, __u32 out_len, __u64 in,
+		     __u32 in_len)
 {
 	struct ring *r = &d->q[q];
 	struct vring_desc *desc = qva(d, q, DESC_OFF);
-	uint16_t n = out_len && in_len ? 2 : 1;
+	__u16 n = out_len && in_len ? 2 : 1;
 
 	if (d->packed) {
 		struct vring_packed_desc *pd = qva(d, q, DESC_OFF);
-		uint16_t first = r->next, flags, i;
-		uint16_t avail = r->wrap ? 1 << VRING_PACKED_DESC_F_AVAIL : 1 << VRING_PACKED_DESC_F_USED;
-		uint16_t first_flags = 0;
+		__u16 first = r->next, flags, i;
+		__u16 avail = r->wrap ? 1 << VRING_PACKED_DESC_F_AVAIL :
+					1 << VRING_PACKED_DESC_F_USED;
+		__u16 first_flags = 0;
 
 		for (i = 0; i < n; i++) {
 			bool is_out = out_len && i == 0;
@@ -372,7 +402,7 @@ static void ring_add(struct vdev *d, int q, uint64_t out, uint32_t out_len, uint
 
 	{
 		struct vring_avail *av = qva(d, q, AVAIL_OFF);
-		uint16_t head = (r->avail * 2) % QSZ, i = head;
+		__u16 head = (r->avail * 2) % QSZ, i = head;
 
 		if (out_len) {
 			desc[i].addr = out;
@@ -394,20 +424,20 @@ static void ring_add(struct vdev *d, int q, uint64_t out, uint32_t out_len, uint
 
 static void ring_kick(struct vdev *d, int q)
 {
-	uint64_t one = 1;
+	__u64 one = 1;
 
 	if (write(d->q[q].kick, &one, sizeof(one)) != sizeof(one))
 		perror("kick");
 }
 
 /* Buffers the device has returned so far. */
-static uint16_t ring_used(struct vdev *d, int q)
+static __u16 ring_used(struct vdev *d, int q)
 {
 	struct ring *r = &d->q[q];
 
 	if (d->packed) {
 		struct vring_packed_desc *pd = qva(d, q, DESC_OFF);
-		uint16_t flags, id;
+		__u16 flags, id;
 		bool avail, used;
 
 		while (r->used_seen != r->avail) {
@@ -434,7 +464,7 @@ static uint16_t ring_used(struct vdev *d, int q)
 	}
 }
 
-static bool ring_wait(struct vdev *d, int q, uint16_t want)
+static bool ring_wait(struct vdev *d, int q, __u16 want)
 {
 	int i;
 
@@ -448,9 +478,9 @@ static bool ring_wait(struct vdev *d, int q, uint16_t want)
 
 /* ---- net datapath ---- */
 
-static void net_send(struct vdev *d, uint8_t seed, int len)
+static void net_send(struct vdev *d, __u8 seed, int len)
 {
-	uint8_t *tx = buf_va(d, 1);
+	__u8 *tx = buf_va(d, 1);
 	int i;
 
 	memset(tx, 0, NET_HDR);
@@ -463,15 +493,17 @@ static void net_send(struct vdev *d, uint8_t seed, int len)
 	ring_kick(d, 1);
 }
 
-static bool net_expect(struct vdev *d, uint8_t seed, int len)
+static bool net_expect(struct vdev *d, __u8 seed, int len)
 {
-	uint8_t *rx = buf_va(d, 0);
+	__u8 *rx = buf_va(d, 0);
 	int i;
 
-	CHECK(ring_wait(d, 0, d->q[0].avail), "no frame received (status 0x%x)",
-	      get_status(d->fd));
+	if (!check(ring_wait(d, 0, d->q[0].avail), "no frame received (status 0x%x)",
+		   get_status(d->fd)))
+		return false;
 	for (i = 0; i < len; i++)
-		CHECK(rx[NET_HDR + i] == (uint8_t)(seed + i), "payload differs at byte %d", i);
+		if (!check(rx[NET_HDR + i] == (__u8)(seed + i), "payload differs at byte %d", i))
+			return false;
 	return true;
 }
 
@@ -482,9 +514,9 @@ static bool t_queries(void)
 {
 	struct vhost_vring_state s = { .index = 2 };
 	struct vhost_vdpa_iova_range range;
-	uint64_t backend, expect;
-	uint32_t u32;
-	uint16_t u16;
+	__u64 backend, expect;
+	__u32 u32;
+	__u16 u16;
 	unsigned int as;
 	struct vdev d;
 	bool ok = false;
@@ -511,7 +543,7 @@ static bool t_queries(void)
 	    xioctl(d.fd, VHOST_VDPA_GET_CONFIG_SIZE, &u32) ||
 	    u32 != sizeof(struct virtio_net_config) ||
 	    xioctl(d.fd, VHOST_VDPA_GET_IOVA_RANGE, &range) || range.first ||
-	    range.last != UINT64_MAX) {
+	    range.last != ((__u64)-1)) {
 		fail_why("a query answered wrong");
 		goto out;
 	}
@@ -535,10 +567,13 @@ static bool t_exclusive(void)
 		close(a);
 	if (b >= 0)
 		close(b);
-	CHECK(a >= 0, "first open failed");
-	CHECK(b < 0 && err == EBUSY, "second open: %d (%s)", b, strerror(err));
+	if (!check(a >= 0, "first open failed"))
+		return false;
+	if (!check(b < 0 && err == EBUSY, "second open: %d (%s)", b, strerror(err)))
+		return false;
 	b = dev_open();
-	CHECK(b >= 0, "open after close failed");
+	if (!check(b >= 0, "open after close failed"))
+		return false;
 	close(b);
 	return true;
 }
@@ -550,61 +585,111 @@ static bool t_ioctl_errors(void)
 	struct vhost_vring_addr a = { .index = 0, .flags = 1 };
 	struct {
 		struct vhost_vdpa_config hdr;
-		uint8_t buf[64];
+		__u8 buf[64];
 	} cfg;
-	uint64_t f;
-	uint8_t status;
+	__u64 f;
+	__u8 status;
 	struct vdev d;
 	bool ok = false;
 
 	if (!dev_init(&d, 3))
 		goto out;
 	s = (struct vhost_vring_state){ .index = 0, .num = 0 };
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_VRING_NUM, &s), EINVAL);
+	last = xioctl(d.fd, VHOST_SET_VRING_NUM, &s);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	s.num = 48;
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_VRING_NUM, &s), EINVAL);
+	last = xioctl(d.fd, VHOST_SET_VRING_NUM, &s);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	s.num = 512;
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_VRING_NUM, &s), EINVAL);
+	last = xioctl(d.fd, VHOST_SET_VRING_NUM, &s);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	s = (struct vhost_vring_state){ .index = 3, .num = 64 };
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_VRING_NUM, &s), ENOBUFS);
+	last = xioctl(d.fd, VHOST_SET_VRING_NUM, &s);
+	if (!expect_err(ENOBUFS, __LINE__))
+		goto out;
 	s.index = 0xffffffff;
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_SET_VRING_ENABLE, &s), ENOBUFS);
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_VRING_ADDR, &a), EOPNOTSUPP);
+	last = xioctl(d.fd, VHOST_VDPA_SET_VRING_ENABLE, &s);
+	if (!expect_err(ENOBUFS, __LINE__))
+		goto out;
+	last = xioctl(d.fd, VHOST_SET_VRING_ADDR, &a);
+	if (!expect_err(EOPNOTSUPP, __LINE__))
+		goto out;
 	s = (struct vhost_vring_state){ .index = 0, .num = 0x10000 };
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_VRING_BASE, &s), EINVAL);
+	last = xioctl(d.fd, VHOST_SET_VRING_BASE, &s);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	cfg.hdr.off = sizeof(struct virtio_net_config) - 2;
 	cfg.hdr.len = 4;
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_GET_CONFIG, &cfg), EINVAL);
+	last = xioctl(d.fd, VHOST_VDPA_GET_CONFIG, &cfg);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	cfg.hdr.off = 0xffffffff;
 	cfg.hdr.len = 2;
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_SET_CONFIG, &cfg), EINVAL);
+	last = xioctl(d.fd, VHOST_VDPA_SET_CONFIG, &cfg);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	cfg.hdr.off = 0;
 	cfg.hdr.len = 6;
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_GET_CONFIG, &cfg), 0);
+	last = xioctl(d.fd, VHOST_VDPA_GET_CONFIG, &cfg);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	f = BIT(63);
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &f), EOPNOTSUPP);
+	last = xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &f);
+	if (!expect_err(EOPNOTSUPP, __LINE__))
+		goto out;
 	f = BIT(VHOST_BACKEND_F_DESC_ASID);
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &f), EOPNOTSUPP);
+	last = xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &f);
+	if (!expect_err(EOPNOTSUPP, __LINE__))
+		goto out;
 	f = BIT(63);
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_FEATURES, &f), EINVAL);
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	s = (struct vhost_vring_state){ .index = 2, .num = 0 };
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &s), EINVAL);
+	last = xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &s);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	s = (struct vhost_vring_state){ .index = 1, .num = 2 };
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &s), EINVAL);
+	last = xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &s);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	s = (struct vhost_vring_state){ .index = 1, .num = 1 };
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &s), 0);
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_LOG_BASE, &f), ENOTTY);
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_OWNER, NULL), EBUSY);
+	last = xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &s);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = xioctl(d.fd, VHOST_SET_LOG_BASE, &f);
+	if (!expect_err(ENOTTY, __LINE__))
+		goto out;
+	last = xioctl(d.fd, VHOST_SET_OWNER, NULL);
+	if (!expect_err(EBUSY, __LINE__))
+		goto out;
 
 	status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
-	EXPECT_ERR(set_status(d.fd, status), 0);
-	EXPECT_ERR(set_status(d.fd, VIRTIO_CONFIG_S_ACKNOWLEDGE), EINVAL);
-	EXPECT_ERR(set_status(d.fd, status | VIRTIO_CONFIG_S_NEEDS_RESET), EINVAL);
+	last = set_status(d.fd, status);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = set_status(d.fd, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = set_status(d.fd, status | VIRTIO_CONFIG_S_NEEDS_RESET);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	f = NET_FEATURES;
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_FEATURES, &f), 0);
-	EXPECT_ERR(set_status(d.fd, status | VIRTIO_CONFIG_S_FEATURES_OK), 0);
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_FEATURES, &f), EBUSY);
-	EXPECT_ERR(set_status(d.fd, 0), 0);
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = set_status(d.fd, status | VIRTIO_CONFIG_S_FEATURES_OK);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(EBUSY, __LINE__))
+		goto out;
+	last = set_status(d.fd, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (get_status(d.fd) != 0) {
 		fail_why("status after reset 0x%x", get_status(d.fd));
 		goto out;
@@ -622,31 +707,61 @@ static bool t_iotlb_errors(void)
 	struct vhost_msg_v2 bad = { .type = 7 };
 	struct vdev d;
 	bool ok = false;
-	uint8_t *p;
+	__u8 *p;
 
 	if (!dev_init(&d, 3))
 		goto out;
 	p = d.area;
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 0, p, VHOST_ACCESS_RW), EINVAL);
-	EXPECT_ERR(map(d.fd, 0, UINT64_MAX - PAGE + 1, 2 * PAGE, p, VHOST_ACCESS_RW), EINVAL);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE + 1, PAGE, p, VHOST_ACCESS_RW), EINVAL);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, PAGE + 1, p, VHOST_ACCESS_RW), EINVAL);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, PAGE, p + 1, VHOST_ACCESS_RW), EINVAL);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, PAGE, p, 0), EINVAL);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, PAGE, p, 0x8), EINVAL);
-	EXPECT_ERR(map(d.fd, 2, IOVA_BASE, PAGE, p, VHOST_ACCESS_RW), EINVAL);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, PAGE, NULL, VHOST_ACCESS_RW), EFAULT);
-	EXPECT_ERR(unmap(d.fd, 0, IOVA_BASE, 0), EINVAL);
-	EXPECT_ERR(unmap(d.fd, 0, UINT64_MAX, 2), EINVAL);
-	EXPECT_ERR(unmap(d.fd, 5, IOVA_BASE, PAGE), EINVAL);
+	last = map(d.fd, 0, IOVA_BASE, 0, p, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, ((__u64)-1) - PAGE + 1, 2 * PAGE, p, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE + 1, PAGE, p, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, PAGE + 1, p, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, PAGE, p + 1, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, PAGE, p, 0);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, PAGE, p, 0x8);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 2, IOVA_BASE, PAGE, p, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, PAGE, NULL, VHOST_ACCESS_RW);
+	if (!expect_err(EFAULT, __LINE__))
+		goto out;
+	last = unmap(d.fd, 0, IOVA_BASE, 0);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = unmap(d.fd, 0, ((__u64)-1), 2);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = unmap(d.fd, 5, IOVA_BASE, PAGE);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
 	if (write(d.fd, &bad, sizeof(bad)) >= 0 || errno != EINVAL) {
 		fail_why("unknown message type accepted");
 		goto out;
 	}
 	/* An ASID without IOTLB_ASID acked is an error, not a silent 0. */
-	EXPECT_ERR(map(d.fd, 1, IOVA_BASE, PAGE, p, VHOST_ACCESS_RW), EINVAL);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 4 * PAGE, p, VHOST_ACCESS_RW), 0);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE + 3 * PAGE, 2 * PAGE, p, VHOST_ACCESS_RW), EEXIST);
+	last = map(d.fd, 1, IOVA_BASE, PAGE, p, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, 4 * PAGE, p, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE + 3 * PAGE, 2 * PAGE, p, VHOST_ACCESS_RW);
+	if (!expect_err(EEXIST, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 16) {
 		fail_why("VmPin %ld kB, expected %ld", vmpin_kb(), pin0 + 16);
 		goto out;
@@ -664,11 +779,12 @@ out:
 /* Only the owner's mm writes IOTLB messages: not before SET_OWNER, not a child. */
 static bool t_owner_only(void)
 {
-	uint8_t *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	__u8 *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int fd = dev_open(), status = -1, r;
 	pid_t pid;
 
-	CHECK(fd >= 0, "open");
+	if (!check(fd >= 0, "open"))
+		return false;
 	r = map(fd, 0, IOVA_BASE, PAGE, p, VHOST_ACCESS_RW);
 	if (r != -EPERM) {
 		close(fd);
@@ -681,14 +797,15 @@ static bool t_owner_only(void)
 		_exit(map(fd, 0, IOVA_BASE, PAGE, p, VHOST_ACCESS_RW) == -EPERM ? 0 : 1);
 	waitpid(pid, &status, 0);
 	close(fd);
-	CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "a child's map was not refused");
+	if (!check(WIFEXITED(status) && !WEXITSTATUS(status), "a child's map was not refused"))
+		return false;
 	return true;
 }
 
 /* Frames go round the loopback through mapped memory, byte for byte. */
 static bool net_traffic(bool packed)
 {
-	uint64_t f = NET_FEATURES | (packed ? BIT(VIRTIO_F_RING_PACKED) : 0);
+	__u64 f = NET_FEATURES | (packed ? BIT(VIRTIO_F_RING_PACKED) : 0);
 	long pin0 = vmpin_kb();
 	struct vdev d;
 	bool ok = false;
@@ -733,7 +850,8 @@ static bool t_unmapped_is_device_error(void)
 	struct vdev d;
 	bool ok = false;
 
-	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), false))
+	if (!dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), false))
 		goto out;
 	usleep(100000);
 	if (!(get_status(d.fd) & VIRTIO_CONFIG_S_NEEDS_RESET)) {
@@ -752,7 +870,7 @@ out:
  */
 static bool persist(bool acked)
 {
-	uint64_t backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
 			   (acked ? BIT(VHOST_BACKEND_F_IOTLB_PERSIST) : 0);
 	long pin0 = vmpin_kb(), pinned;
 	struct vdev d;
@@ -809,34 +927,54 @@ static bool t_invalidate(void)
 	struct vdev d;
 	bool ok = false;
 
-	uint64_t backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_ASID);
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_ASID);
 
 	if (!dev_init(&d, 2))
 		goto out;
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &backend), 0);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW), 0);
-	EXPECT_ERR(unmap(d.fd, 0, IOVA_BASE + 2 * PAGE, 2 * PAGE), 0);
+	last = xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &backend);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = unmap(d.fd, 0, IOVA_BASE + 2 * PAGE, 2 * PAGE);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 24) {
-		fail_why("after a middle invalidate VmPin %ld, expected %ld", vmpin_kb(), pin0 + 24);
+		fail_why("middle invalidate: VmPin %ld, expected %ld", vmpin_kb(), pin0 + 24);
 		goto out;
 	}
 	/* The halves stay mapped: the range is busy, the hole is free. */
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW), EEXIST);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE + 7 * PAGE, PAGE, d.area, VHOST_ACCESS_RW), EEXIST);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE + 2 * PAGE, 2 * PAGE, d.area, VHOST_ACCESS_RW), 0);
-	EXPECT_ERR(unmap(d.fd, 0, 0x1000000, PAGE), 0);
-	EXPECT_ERR(unmap(d.fd, 1, IOVA_BASE, PAGE), 0);
+	last = map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(EEXIST, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE + 7 * PAGE, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(EEXIST, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE + 2 * PAGE, 2 * PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = unmap(d.fd, 0, 0x1000000, PAGE);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = unmap(d.fd, 1, IOVA_BASE, PAGE);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 32) {
 		fail_why("VmPin %ld, expected %ld", vmpin_kb(), pin0 + 32);
 		goto out;
 	}
 	/* Unaligned: every page it touches goes. */
-	EXPECT_ERR(unmap(d.fd, 0, IOVA_BASE + 5 * PAGE + 100, 10), 0);
+	last = unmap(d.fd, 0, IOVA_BASE + 5 * PAGE + 100, 10);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 28) {
-		fail_why("VmPin %ld after an unaligned invalidate, expected %ld", vmpin_kb(), pin0 + 28);
+		fail_why("unaligned invalidate: VmPin %ld, expected %ld", vmpin_kb(), pin0 + 28);
 		goto out;
 	}
-	EXPECT_ERR(unmap(d.fd, 0, 0, UINT64_MAX), 0);
+	last = unmap(d.fd, 0, 0, ((__u64)-1));
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0) {
 		fail_why("VmPin %ld after invalidating everything, expected %ld", vmpin_kb(), pin0);
 		goto out;
@@ -853,13 +991,16 @@ static bool t_invalidate_keeps_rest(void)
 	struct vdev d;
 	bool ok = false;
 
-	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true))
+	if (!dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true))
 		goto out;
 	net_send(&d, 1, 100);
 	if (!net_expect(&d, 1, 100))
 		goto out;
 	/* Page 40 is neither ring nor buffer. */
-	EXPECT_ERR(unmap(d.fd, 0, d.iova + 40 * PAGE, PAGE), 0);
+	last = unmap(d.fd, 0, d.iova + 40 * PAGE, PAGE);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	net_send(&d, 2, 100);
 	if (!net_expect(&d, 2, 100))
 		goto out;
@@ -881,26 +1022,41 @@ static bool t_memlock_limit(void)
 	if (!dev_init(&d, 2))
 		goto out;
 	limit_pages = pin0 / 4 + 8;
-	lim.rlim_cur = lim.rlim_max = limit_pages * PAGE;
+	lim.rlim_cur = limit_pages * PAGE;
+	lim.rlim_max = lim.rlim_cur;
 	if (setrlimit(RLIMIT_MEMLOCK, &lim)) {
 		fail_why("setrlimit");
 		goto out;
 	}
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW), 0);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE + 8 * PAGE, PAGE, d.area + 8 * PAGE,
-		       VHOST_ACCESS_RW), ENOMEM);
+	last = map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE + 8 * PAGE, PAGE, d.area + 8 * PAGE, VHOST_ACCESS_RW);
+	if (!expect_err(ENOMEM, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 32) {
 		fail_why("VmPin %ld after the refused map, expected %ld", vmpin_kb(), pin0 + 32);
 		goto out;
 	}
-	EXPECT_ERR(unmap(d.fd, 0, IOVA_BASE + 7 * PAGE, PAGE), 0);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE + 8 * PAGE, PAGE, d.area + 8 * PAGE,
-		       VHOST_ACCESS_RW), 0);
+	last = unmap(d.fd, 0, IOVA_BASE + 7 * PAGE, PAGE);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE + 8 * PAGE, PAGE, d.area + 8 * PAGE, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	/* A batch that remaps what it invalidated (DPDK does) fits the same limit. */
-	EXPECT_ERR(iotlb_msg(d.fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0), 0);
-	EXPECT_ERR(unmap(d.fd, 0, 0, UINT64_MAX), 0);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW), 0);
-	EXPECT_ERR(iotlb_msg(d.fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0), 0);
+	last = iotlb_msg(d.fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = unmap(d.fd, 0, 0, ((__u64)-1));
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = iotlb_msg(d.fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 32) {
 		fail_why("VmPin %ld after the batch, expected %ld", vmpin_kb(), pin0 + 32);
 		goto out;
@@ -915,23 +1071,35 @@ out:
 /* The same page at two IOVAs and in two ASIDs: charged per mapping, each unmapped alone. */
 static bool t_same_page_twice(void)
 {
-	uint64_t backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_ASID);
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_ASID);
 	long pin0 = vmpin_kb();
 	struct vdev d;
 	bool ok = false;
 
 	if (!dev_init(&d, 2))
 		goto out;
-	EXPECT_ERR(xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &backend), 0);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW), 0);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE + PAGE, PAGE, d.area, VHOST_ACCESS_RO), 0);
-	EXPECT_ERR(map(d.fd, 1, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW), 0);
+	last = xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &backend);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE + PAGE, PAGE, d.area, VHOST_ACCESS_RO);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 1, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 12) {
 		fail_why("VmPin %ld, expected %ld", vmpin_kb(), pin0 + 12);
 		goto out;
 	}
-	EXPECT_ERR(unmap(d.fd, 1, IOVA_BASE, PAGE), 0);
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW), EEXIST);
+	last = unmap(d.fd, 1, IOVA_BASE, PAGE);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(EEXIST, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 8) {
 		fail_why("VmPin %ld, expected %ld", vmpin_kb(), pin0 + 8);
 		goto out;
@@ -965,12 +1133,111 @@ static bool t_close_by_child(void)
 	}
 	close(d.fd);
 	d.fd = -1;
-	CHECK(vmpin_kb() == pin0 + 32, "VmPin %ld while the child holds the file", vmpin_kb());
+	if (!check(vmpin_kb() == pin0 + 32, "VmPin %ld while the child holds the file", vmpin_kb()))
+		return false;
 	waitpid(pid, &status, 0);
 	for (i = 0; i < 100 && vmpin_kb() != pin0; i++)
 		usleep(10000);
 	dev_fini(&d);
-	CHECK(vmpin_kb() == pin0, "VmPin %ld after the child's close, expected %ld", vmpin_kb(), pin0);
+	if (!check(vmpin_kb() == pin0, "VmPin %ld after the child's close, expected %ld",
+		   vmpin_kb(), pin0))
+		return false;
+	return true;
+}
+
+/* A file passed over a unix socket: the receiver is not the owner. */
+static bool t_fd_passing(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int sv[2], status = -1, fd;
+	struct vdev d;
+	pid_t pid;
+
+	if (!check(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "socketpair"))
+		return false;
+	pid = fork();
+	if (!pid) {
+		/* The receiver: its own memory, someone else's file. */
+		void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+		if (recvmsg(sv[1], &mh, 0) != 1)
+			_exit(2);
+		cm = CMSG_FIRSTHDR(&mh);
+		if (!cm)
+			_exit(2);
+		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		fd = map(fd, 0, IOVA_BASE + AREA_SIZE, PAGE, p, VHOST_ACCESS_RW);
+		_exit(fd == -EPERM ? 0 : 1);
+	}
+	if (!dev_init(&d, 2)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return false;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &d.fd, sizeof(int));
+	if (sendmsg(sv[0], &mh, 0) != 1)
+		perror("sendmsg");
+	waitpid(pid, &status, 0);
+	close(sv[0]);
+	close(sv[1]);
+	dev_fini(&d);
+	if (!check(WIFEXITED(status) && !WEXITSTATUS(status),
+		   "the receiver's map was not refused (%d)", status))
+		return false;
+	return true;
+}
+
+/*
+ * The owner maps and exits while another process still has the file:
+ * the last close releases the pins of an mm that is gone.
+ */
+static bool t_owner_exits(void)
+{
+	int fd = dev_open(), status = -1;
+	__u8 st;
+	pid_t pid;
+
+	if (!check(fd >= 0, "open"))
+		return false;
+	pid = fork();
+	if (!pid) {
+		void *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+		if (xioctl(fd, VHOST_SET_OWNER, NULL) ||
+		    map(fd, 0, IOVA_BASE, 16 * PAGE, p, VHOST_ACCESS_RW))
+			_exit(1);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		close(fd);
+		fail_why("the owner child failed");
+		return false;
+	}
+	/* The file still works for what does not need the owner's mm. */
+	if (xioctl(fd, VHOST_VDPA_GET_STATUS, &st)) {
+		close(fd);
+		fail_why("GET_STATUS after the owner exited");
+		return false;
+	}
+	close(fd);
+	/* Open again: the device was released and is free. */
+	fd = dev_open();
+	if (!check(fd >= 0, "reopen after the last close: %s", strerror(errno)))
+		return false;
+	close(fd);
 	return true;
 }
 
@@ -1001,10 +1268,12 @@ static bool t_memfd(void)
 	void *p;
 	bool ok;
 
-	CHECK(mfd >= 0 && !ftruncate(mfd, AREA_SIZE), "memfd");
+	if (!check(mfd >= 0 && !ftruncate(mfd, AREA_SIZE), "memfd"))
+		return false;
 	p = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, mfd, 0);
 	close(mfd);
-	CHECK(p != MAP_FAILED, "mmap memfd");
+	if (!check(p != MAP_FAILED, "mmap memfd"))
+		return false;
 	ok = traffic_on(p);
 	munmap(p, AREA_SIZE);
 	return ok;
@@ -1017,7 +1286,8 @@ static bool t_hugetlb(void)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
 	bool ok;
 
-	CHECK(p != MAP_FAILED, "no 2M hugepage (vm.nr_hugepages)");
+	if (!check(p != MAP_FAILED, "no 2M hugepage (vm.nr_hugepages)"))
+		return false;
 	ok = traffic_on(p);
 	munmap(p, len);
 	return ok;
@@ -1026,7 +1296,7 @@ static bool t_hugetlb(void)
 /* SUSPEND stops the device; the ring base is final; RESUME carries on. */
 static bool t_suspend_resume(void)
 {
-	uint64_t backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
 			   BIT(VHOST_BACKEND_F_SUSPEND) | BIT(VHOST_BACKEND_F_RESUME);
 	struct vhost_vring_state base = { .index = 1 };
 	struct vdev d;
@@ -1037,18 +1307,26 @@ static bool t_suspend_resume(void)
 	net_send(&d, 1, 64);
 	if (!net_expect(&d, 1, 64))
 		goto out;
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_SUSPEND, NULL), 0);
+	last = xioctl(d.fd, VHOST_VDPA_SUSPEND, NULL);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	net_send(&d, 2, 64);
 	usleep(100000);
-	EXPECT_ERR(xioctl(d.fd, VHOST_GET_VRING_BASE, &base), 0);
+	last = xioctl(d.fd, VHOST_GET_VRING_BASE, &base);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (base.num != 1 || ring_used(&d, 0) != 1) {
 		fail_why("suspended device moved: base %u used %u", base.num, ring_used(&d, 0));
 		goto out;
 	}
-	EXPECT_ERR(xioctl(d.fd, VHOST_VDPA_RESUME, NULL), 0);
+	last = xioctl(d.fd, VHOST_VDPA_RESUME, NULL);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (!net_expect(&d, 2, 64))
 		goto out;
-	EXPECT_ERR(xioctl(d.fd, VHOST_GET_VRING_BASE, &base), 0);
+	last = xioctl(d.fd, VHOST_GET_VRING_BASE, &base);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (base.num != 2) {
 		fail_why("base %u after resume", base.num);
 		goto out;
@@ -1066,8 +1344,10 @@ static bool t_reopen_loop(void)
 	int i;
 
 	for (i = 0; i < 20; i++)
-		CHECK(net_traffic(i & 1), "round %d", i);
-	CHECK(vmpin_kb() == pin0, "VmPin %ld, expected %ld", vmpin_kb(), pin0);
+		if (!check(net_traffic(i & 1), "round %d", i))
+			return false;
+	if (!check(vmpin_kb() == pin0, "VmPin %ld, expected %ld", vmpin_kb(), pin0))
+		return false;
 	return true;
 }
 
@@ -1075,9 +1355,9 @@ static bool t_reopen_loop(void)
 
 static bool t_blk_io(void)
 {
-	uint64_t f = NET_FEATURES | BIT(VIRTIO_BLK_F_FLUSH);
+	__u64 f = NET_FEATURES | BIT(VIRTIO_BLK_F_FLUSH);
 	struct virtio_blk_outhdr *hdr;
-	uint8_t *data, *status;
+	__u8 *data, *status;
 	struct vdev d;
 	bool ok = false;
 	int i, round;
@@ -1094,12 +1374,12 @@ static bool t_blk_io(void)
 		hdr->type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
 		hdr->sector = 64;
 		for (i = 0; i < 2 * (int)PAGE; i++)
-			data[i] = write ? (uint8_t)(i * 13 + 1) : 0;
+			data[i] = write ? (__u8)(i * 13 + 1) : 0;
 		*status = 0xff;
 		if (write) {
 			struct vring_desc *desc = qva(&d, 0, DESC_OFF);
 			struct vring_avail *av = qva(&d, 0, AVAIL_OFF);
-			uint16_t head = (d.q[0].avail * 3) % QSZ;
+			__u16 head = (d.q[0].avail * 3) % QSZ;
 
 			/* header, data (out), status (in): three descriptors */
 			desc[head] = (struct vring_desc){ buf_iova(&d, 0), sizeof(*hdr),
@@ -1114,12 +1394,13 @@ static bool t_blk_io(void)
 		} else {
 			struct vring_desc *desc = qva(&d, 0, DESC_OFF);
 			struct vring_avail *av = qva(&d, 0, AVAIL_OFF);
-			uint16_t head = (d.q[0].avail * 3) % QSZ;
+			__u16 head = (d.q[0].avail * 3) % QSZ;
 
 			desc[head] = (struct vring_desc){ buf_iova(&d, 0), sizeof(*hdr),
 							  VRING_DESC_F_NEXT, head + 1 };
 			desc[head + 1] = (struct vring_desc){ buf_iova(&d, 1), 2 * PAGE,
-							      VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+							      VRING_DESC_F_NEXT |
+							      VRING_DESC_F_WRITE,
 							      head + 2 };
 			desc[head + 2] = (struct vring_desc){ buf_iova(&d, 3), 1,
 							      VRING_DESC_F_WRITE, 0 };
@@ -1134,7 +1415,7 @@ static bool t_blk_io(void)
 		}
 	}
 	for (i = 0; i < 2 * (int)PAGE; i++)
-		if (data[i] != (uint8_t)(i * 13 + 1)) {
+		if (data[i] != (__u8)(i * 13 + 1)) {
 			fail_why("read back differs at byte %d", i);
 			goto out;
 		}
@@ -1151,17 +1432,17 @@ static int hold(void)
 	long pin0 = vmpin_kb();
 	char line[16];
 	struct vdev d;
-	uint8_t st;
+	__u8 st;
 	int err;
 
 	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
 					   BIT(VHOST_BACKEND_F_IOTLB_BATCH), true)) {
-		printf("not ok 1 - hold setup # %s\n", tap_why);
+		printf("not ok 1 - setup # %s\n", tap_why);
 		return 1;
 	}
 	net_send(&d, 3, 300);
 	if (!net_expect(&d, 3, 300)) {
-		printf("not ok 1 - hold traffic # %s\n", tap_why);
+		printf("not ok 1 - traffic # %s\n", tap_why);
 		return 1;
 	}
 	printf("ready %ld\n", vmpin_kb() - pin0);
@@ -1184,7 +1465,7 @@ static int session(void)
 {
 	bool ok = net_traffic(false) && t_unmapped_is_device_error();
 
-	printf("%s 1 - session%s%s\n", ok ? "ok" : "not ok", ok ? "" : " # ", ok ? "" : tap_why);
+	printf("%s 1 - vmm-round%s%s\n", ok ? "ok" : "not ok", ok ? "" : " # ", ok ? "" : tap_why);
 	printf("1..1\n");
 	return !ok;
 }
@@ -1215,7 +1496,9 @@ static int map_fail(void)
 		fail_why("cannot arm %s", path);
 		goto out;
 	}
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW), ENOMEM);
+	last = map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(ENOMEM, __LINE__))
+		goto out;
 	/*
 	 * A dma_map parent refused a range: it is unpinned at once. A set_map
 	 * parent that refused a table may still translate the old one: the
@@ -1225,7 +1508,9 @@ static int map_fail(void)
 		fail_why("VmPin %ld after a refused map, expected %ld", vmpin_kb(), pin0);
 		goto out;
 	}
-	EXPECT_ERR(map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW), 0);
+	last = map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
 	if (vmpin_kb() != pin0 + 32) {
 		fail_why("VmPin %ld after the next map, expected %ld", vmpin_kb(), pin0 + 32);
 		goto out;
@@ -1247,7 +1532,7 @@ out:
 static int pktloop(const char *ifname)
 {
 	static const int sizes[] = { 60, 1514 };
-	uint8_t frame[1514], got[2048];
+	__u8 frame[1514], got[2048];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(0x88b5) };
 	struct timeval tv = { .tv_sec = 5 };
 	unsigned int i, n;
@@ -1317,6 +1602,8 @@ int main(int argc, char **argv)
 		run("memlock-limit", t_memlock_limit);
 		run("same-page-twice", t_same_page_twice);
 		run("close-by-child", t_close_by_child);
+		run("fd-passing", t_fd_passing);
+		run("owner-exits", t_owner_exits);
 		run("memfd", t_memfd);
 		run("hugetlb", t_hugetlb);
 		run("suspend-resume", t_suspend_resume);

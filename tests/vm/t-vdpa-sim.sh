@@ -64,6 +64,31 @@ t_check hostif-ping-guest ping -c 3 -i 0.2 -W 5 10.77.0.2
 t_check hostif-ping-host ip netns exec vsim ping -c 3 -i 0.2 -W 5 10.77.0.1
 t_check hostif-ping-large ping -c 2 -W 5 -s 1400 10.77.0.2
 
+# The receive filter (CTRL_RX): frames to another unicast MAC reach the
+# guest only once its interface is promiscuous.
+send_to() {
+	python3 - "$HIF" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+dst = bytes.fromhex(sys.argv[2].replace(':', ''))
+for _ in range(20):
+    s.send(dst + bytes.fromhex('020000000102') + b'\x88\xb6' + bytes(50))
+PY
+}
+guest_rx() { ip netns exec vsim cat "/sys/class/net/$GIF/statistics/rx_packets"; }
+rx0=$(guest_rx)
+send_to 02:00:00:00:99:99
+sleep 1
+t_check filter-drops-other-mac test $(( $(guest_rx) - rx0 )) -lt 20
+ip -n vsim link set "$GIF" promisc on
+sleep 0.5
+rx0=$(guest_rx)
+send_to 02:00:00:00:99:99
+sleep 1
+t_check filter-promisc-receives test $(( $(guest_rx) - rx0 )) -ge 20
+ip -n vsim link set "$GIF" promisc off
+
 # Link status: the config interrupt tells virtio_net, the host follows.
 t_expect_eq link-knob 1 "$(cat $DBG/hnet0/link_up)"
 t_check link-knob-rejects-bad sh -c "! echo 2 >$DBG/hnet0/link_up"

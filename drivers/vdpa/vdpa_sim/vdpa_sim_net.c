@@ -55,6 +55,8 @@
 
 /* Requests a datapath run handles per queue before letting others run. */
 #define VDPASIM_NET_BUDGET 64
+/* Addresses of each class the MAC filter table holds. */
+#define VDPASIM_NET_MAC_TABLE 32
 /* Frames the host interface queues for the device before it stops. */
 #define VDPASIM_NET_HOST_QUEUE 256
 
@@ -92,6 +94,12 @@ MODULE_PARM_DESC(wire,
  * @max_vqp: number of queue pairs
  * @cur_vqp: queue pairs the driver enabled (VIRTIO_NET_CTRL_MQ)
  * @link_up: link status (config space)
+ * @rx_mode: VIRTIO_NET_CTRL_RX_* bits the driver turned on
+ * @uc: unicast addresses of the MAC filter table (VIRTIO_NET_CTRL_MAC)
+ * @mc: multicast addresses of the MAC filter table
+ * @n_uc: entries in @uc; VDPASIM_NET_MAC_TABLE + 1 when the driver sent
+ *	more than fit (then every unicast address passes, as a NIC does)
+ * @n_mc: entries in @mc, overflowing the same way
  * @ndev: the host interface in netdev wire mode, else NULL; cleared before
  *	it is unregistered
  * @host_txq: frames the host interface sent, waiting for receive buffers
@@ -106,6 +114,11 @@ struct vdpasim_net {
 	u16 max_vqp;
 	u16 cur_vqp;
 	bool link_up;
+	u8 rx_mode;
+	u8 uc[VDPASIM_NET_MAC_TABLE][ETH_ALEN];
+	u8 mc[VDPASIM_NET_MAC_TABLE][ETH_ALEN];
+	u32 n_uc;
+	u32 n_mc;
 	struct net_device *ndev;
 	struct sk_buff_head host_txq;
 };
@@ -169,6 +182,74 @@ static u32 vdpasim_net_loop(struct vdpa_devring_req *tx, struct vdpa_devring_req
 	return tx->out_len;
 }
 
+static bool vdpasim_net_in_table(u8 table[][ETH_ALEN], u32 n, const u8 *addr)
+{
+	u32 i;
+
+	if (n > VDPASIM_NET_MAC_TABLE)
+		return true;
+	for (i = 0; i < n; i++)
+		if (ether_addr_equal(table[i], addr))
+			return true;
+	return false;
+}
+
+/*
+ * The receive filter (VIRTIO_NET_F_CTRL_RX): the device's MAC and the
+ * filter table's addresses, subject to the RX mode; everything when the
+ * driver did not negotiate filtering.
+ */
+static bool vdpasim_net_accepts(struct vdpasim_net *net, const u8 *dst)
+{
+	u8 mode = net->rx_mode;
+
+	if (!(net->sim.features & BIT_ULL(VIRTIO_NET_F_CTRL_RX)) ||
+	    (mode & BIT(VIRTIO_NET_CTRL_RX_PROMISC)))
+		return true;
+	if (is_broadcast_ether_addr(dst))
+		return !(mode & BIT(VIRTIO_NET_CTRL_RX_NOBCAST));
+	if (is_multicast_ether_addr(dst))
+		return !(mode & BIT(VIRTIO_NET_CTRL_RX_NOMULTI)) &&
+		       ((mode & BIT(VIRTIO_NET_CTRL_RX_ALLMULTI)) ||
+			vdpasim_net_in_table(net->mc, net->n_mc, dst));
+	if (mode & BIT(VIRTIO_NET_CTRL_RX_NOUNI))
+		return false;
+	return ether_addr_equal(dst, net->mac) || (mode & BIT(VIRTIO_NET_CTRL_RX_ALLUNI)) ||
+	       vdpasim_net_in_table(net->uc, net->n_uc, dst);
+}
+
+/* One table of VIRTIO_NET_CTRL_MAC_TABLE_SET at *@off; moves *@off past it. */
+static bool vdpasim_net_read_table(struct vdpa_devring_req *req, size_t *off,
+				   u8 table[][ETH_ALEN], u32 *count)
+{
+	__virtio32 entries;
+	u32 n;
+
+	if (vdpa_devring_read(req, *off, &entries, sizeof(entries)) != sizeof(entries))
+		return false;
+	n = __virtio32_to_cpu(true, entries);
+	*off += sizeof(entries) + (size_t)n * ETH_ALEN;
+	if (n > VDPASIM_NET_MAC_TABLE) {
+		*count = VDPASIM_NET_MAC_TABLE + 1;
+		return true;
+	}
+	if (vdpa_devring_read(req, *off - n * ETH_ALEN, table, n * ETH_ALEN) != n * ETH_ALEN)
+		return false;
+	*count = n;
+	return true;
+}
+
+/* VIRTIO_NET_CTRL_MAC_TABLE_SET: a unicast table, then a multicast one. */
+static u8 vdpasim_net_set_table(struct vdpasim_net *net, struct vdpa_devring_req *req)
+{
+	size_t off = sizeof(struct virtio_net_ctrl_hdr);
+
+	if (!vdpasim_net_read_table(req, &off, net->uc, &net->n_uc) ||
+	    !vdpasim_net_read_table(req, &off, net->mc, &net->n_mc))
+		return VIRTIO_NET_ERR;
+	return VIRTIO_NET_OK;
+}
+
 /* A frame the driver sent goes up the host interface's receive path. */
 static void vdpasim_net_to_host(struct vdpasim_net *net, struct vdpa_devring_req *tx)
 {
@@ -213,6 +294,10 @@ static bool vdpasim_net_from_host(struct vdpasim_net *net)
 		skb = skb_dequeue(&net->host_txq);
 		if (!skb)
 			break;
+		if (skb->len < ETH_HLEN || !vdpasim_net_accepts(net, skb->data)) {
+			consume_skb(skb);
+			continue;
+		}
 		ret = vdpasim_vq_pop(sim, 0, rx);
 		if (ret <= 0) {
 			skb_queue_head(&net->host_txq, skb);
@@ -322,11 +407,21 @@ static void vdpasim_net_host_destroy(struct vdpasim_net *net)
 	free_netdev(ndev);
 }
 
+/* Whether a frame the driver sent passes its own receive filter (loopback). */
+static bool vdpasim_net_tx_accepted(struct vdpasim_net *net, struct vdpa_devring_req *tx)
+{
+	u8 dst[ETH_ALEN];
+
+	if (vdpa_devring_read(tx, sizeof(struct virtio_net_hdr_v1), dst, ETH_ALEN) != ETH_ALEN)
+		return true;	/* a runt: the loop drops it */
+	return vdpasim_net_accepts(net, dst);
+}
+
 static u8 vdpasim_net_ctrl(struct vdpasim_net *net, struct vdpa_devring_req *req)
 {
 	struct virtio_net_ctrl_hdr hdr;
 	__virtio16 vqp;
-	u8 mac[ETH_ALEN];
+	u8 mac[ETH_ALEN], on;
 
 	if (vdpa_devring_read(req, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
 		return VIRTIO_NET_ERR;
@@ -339,12 +434,17 @@ static u8 vdpasim_net_ctrl(struct vdpasim_net *net, struct vdpa_devring_req *req
 			WRITE_ONCE(net->sim.generation, net->sim.generation + 1);
 			return VIRTIO_NET_OK;
 		}
-		/* Loopback receives everything: a filter table changes nothing. */
-		return hdr.cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET ? VIRTIO_NET_OK :
+		return hdr.cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET ? vdpasim_net_set_table(net, req) :
 								 VIRTIO_NET_ERR;
 	case VIRTIO_NET_CTRL_RX:
-		return hdr.cmd <= VIRTIO_NET_CTRL_RX_NOBCAST ? VIRTIO_NET_OK :
-							       VIRTIO_NET_ERR;
+		if (hdr.cmd > VIRTIO_NET_CTRL_RX_NOBCAST ||
+		    vdpa_devring_read(req, sizeof(hdr), &on, sizeof(on)) != sizeof(on))
+			return VIRTIO_NET_ERR;
+		if (on)
+			net->rx_mode |= BIT(hdr.cmd);
+		else
+			net->rx_mode &= ~BIT(hdr.cmd);
+		return VIRTIO_NET_OK;
 	case VIRTIO_NET_CTRL_MQ:
 		if (hdr.cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET ||
 		    vdpa_devring_read(req, sizeof(hdr), &vqp, sizeof(vqp)) != sizeof(vqp))
@@ -368,6 +468,9 @@ static void vdpasim_net_reset(struct vdpasim *sim)
 	struct vdpasim_net *net = sim_to_net(sim);
 
 	net->cur_vqp = 1;
+	net->rx_mode = 0;
+	net->n_uc = 0;
+	net->n_mc = 0;
 	skb_queue_purge(&net->host_txq);
 	vdpasim_net_update_carrier(net);
 }
@@ -388,6 +491,10 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 				break;
 			if (net->ndev) {
 				vdpasim_net_to_host(net, tx);
+				vdpasim_vq_push(sim, 2 * pair + 1, tx, 0);
+				continue;
+			}
+			if (!vdpasim_net_tx_accepted(net, tx)) {
 				vdpasim_vq_push(sim, 2 * pair + 1, tx, 0);
 				continue;
 			}
