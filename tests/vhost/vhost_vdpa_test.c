@@ -1535,6 +1535,7 @@ static int pktloop(const char *ifname)
 	__u8 frame[1514], got[2048];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(0x88b5) };
 	struct timeval tv = { .tv_sec = 5 };
+	struct ifreq ifr;
 	unsigned int i, n;
 	ssize_t len;
 	int fd;
@@ -1546,8 +1547,16 @@ static int pktloop(const char *ifname)
 		perror(ifname);
 		return 1;
 	}
+	/* To the interface's own MAC: the device filters what it receives. */
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		perror("SIOCGIFHWADDR");
+		return 1;
+	}
 	for (n = 0; n < 2; n++) {
-		memset(frame, 0x02, 12);	/* locally administered dst and src */
+		memcpy(frame, ifr.ifr_hwaddr.sa_data, 6);
+		memcpy(frame + 6, ifr.ifr_hwaddr.sa_data, 6);
 		frame[12] = 0x88;
 		frame[13] = 0xb5;
 		for (i = 14; i < (unsigned int)sizes[n]; i++)
