@@ -93,29 +93,31 @@ static int vhost_vdpa_set_kick(struct vhost_vdpa_vq *vq, int fd)
 	return 0;
 }
 
-static irqreturn_t vhost_vdpa_vq_interrupt(void *private)
+/* An interrupt from the parent: signal the eventfd in @slot, if any. */
+static void vhost_vdpa_signal(struct eventfd_ctx __rcu **slot)
 {
-	struct vhost_vdpa_vq *vq = private;
 	struct eventfd_ctx *call;
 
 	rcu_read_lock();
-	call = rcu_dereference(vq->call);
+	call = rcu_dereference(*slot);
 	if (call)
 		eventfd_signal(call);
 	rcu_read_unlock();
+}
+
+static irqreturn_t vhost_vdpa_vq_interrupt(void *private)
+{
+	struct vhost_vdpa_vq *vq = private;
+
+	vhost_vdpa_signal(&vq->call);
 	return IRQ_HANDLED;
 }
 
 static irqreturn_t vhost_vdpa_config_interrupt(void *private)
 {
 	struct vhost_vdpa *v = private;
-	struct eventfd_ctx *call;
 
-	rcu_read_lock();
-	call = rcu_dereference(v->config_call);
-	if (call)
-		eventfd_signal(call);
-	rcu_read_unlock();
+	vhost_vdpa_signal(&v->config_call);
 	return IRQ_HANDLED;
 }
 
@@ -456,7 +458,6 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd, void 
 		if (!s.num || (s.num & (s.num - 1)) || s.num > vhost_vdpa_vq_max(v, idx) ||
 		    (ops->get_vq_num_min && s.num < ops->get_vq_num_min(v->vdpa)))
 			return -EINVAL;
-		vq->num = s.num;
 		ops->set_vq_num(v->vdpa, idx, s.num);
 		return 0;
 	case VHOST_SET_VRING_ADDR:
@@ -666,14 +667,21 @@ static int vhost_vdpa_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/*
+ * No read or poll: the device never asks userspace for translations (no
+ * IOTLB miss messages), and there is no doorbell mmap yet.
+ */
 static const struct file_operations vhost_vdpa_fops = {
 	.owner = THIS_MODULE,
-	.open = vhost_vdpa_open,
-	.release = vhost_vdpa_release,
+	.llseek = noop_llseek,
+	/* IOTLB messages */
 	.write_iter = vhost_vdpa_write_iter,
+	/* vhost and vhost-vdpa ioctls; the layouts are the same on 32 bits */
 	.unlocked_ioctl = vhost_vdpa_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
+	/* one file at a time owns the device */
+	.open = vhost_vdpa_open,
+	.release = vhost_vdpa_release,
 };
 
 /* ---- bus driver ---- */

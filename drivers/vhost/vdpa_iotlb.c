@@ -399,6 +399,16 @@ static int vhost_vdpa_split(struct vhost_iotlb *iotlb, u64 addr)
 	return 0;
 }
 
+/* Make @start and @last + 1 entry boundaries, for an unmap of [start, last]. */
+static int vhost_vdpa_split_ends(struct vhost_iotlb *iotlb, u64 start, u64 last)
+{
+	int err = vhost_vdpa_split(iotlb, start);
+
+	if (!err && last != U64_MAX)
+		err = vhost_vdpa_split(iotlb, last + 1);
+	return err;
+}
+
 /*
  * INVALIDATE for dma_map parents, which know ranges only as they were
  * mapped: an entry straddling an end of [start, last] is unmapped whole
@@ -424,9 +434,7 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 		if (map && map->start != ends[i])
 			ext[i] = (typeof(ext[i])){ map->start, map->size, true };
 	}
-	err = vhost_vdpa_split(as->iotlb, start);
-	if (!err && last != U64_MAX)
-		err = vhost_vdpa_split(as->iotlb, last + 1);
+	err = vhost_vdpa_split_ends(as->iotlb, start, last);
 	if (err)
 		return err;
 	for (i = 0; i < 2 && !as->stale; i++)
@@ -484,9 +492,7 @@ static int vhost_vdpa_unmap(struct vhost_vdpa *v, u32 asid, const struct vhost_i
 	if (!ops->set_map)
 		return vhost_vdpa_unmap_dma(v, asid, start, last);
 
-	err = vhost_vdpa_split(as->iotlb, start);
-	if (!err && last != U64_MAX)
-		err = vhost_vdpa_split(as->iotlb, last + 1);
+	err = vhost_vdpa_split_ends(as->iotlb, start, last);
 	if (err)
 		return err;
 	/* set_map: the pages wait in limbo until the device has the new table. */

@@ -43,7 +43,6 @@ struct vhost_vdpa;
  * struct vhost_vdpa_vq - a virtqueue as userspace set it up
  * @v: the device
  * @idx: its index
- * @num: size from VHOST_SET_VRING_NUM (0: not set)
  * @kick: the kick eventfd, or NULL
  * @kick_wait: our entry on @kick's wait queue
  * @kick_pt: poll table used to find that wait queue
@@ -53,7 +52,6 @@ struct vhost_vdpa;
 struct vhost_vdpa_vq {
 	struct vhost_vdpa *v;
 	u16 idx;
-	u32 num;
 	struct eventfd_ctx *kick;
 	wait_queue_entry_t kick_wait;
 	poll_table kick_pt;
@@ -93,7 +91,6 @@ struct vhost_vdpa_as {
  * @vqs: @nvqs virtqueues
  * @as: @nas address spaces, each created on the first mapping into it
  * @opened: a file has it open (the open is exclusive)
- * @mapping: the open file's address space, for zapping doorbell mmaps
  * @owner: the mm that did VHOST_SET_OWNER (mmgrab'ed), or NULL
  * @backend_features: VHOST_BACKEND_F_* bits acked
  * @in_batch: between IOTLB BATCH_BEGIN and BATCH_END
@@ -112,7 +109,6 @@ struct vhost_vdpa {
 	struct vhost_vdpa_vq *vqs;
 	struct vhost_vdpa_as *as;
 	bool opened;
-	struct address_space *mapping;
 	struct mm_struct *owner;
 	u64 backend_features;
 	bool in_batch;

@@ -169,6 +169,14 @@ static long vmpin_kb(void)
 	return kb;
 }
 
+/* VmPin of this process is @want kB; records what it is when not. */
+static bool expect_pin(long want, int line)
+{
+	long kb = vmpin_kb();
+
+	return check(kb == want, "line %d: VmPin %ld kB, expected %ld", line, kb, want);
+}
+
 static int dev_open(void)
 {
 	return open(dev_path, O_RDWR);
@@ -762,10 +770,8 @@ static bool t_iotlb_errors(void)
 	last = map(d.fd, 0, IOVA_BASE + 3 * PAGE, 2 * PAGE, p, VHOST_ACCESS_RW);
 	if (!expect_err(EEXIST, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 16) {
-		fail_why("VmPin %ld kB, expected %ld", vmpin_kb(), pin0 + 16);
+	if (!expect_pin(pin0 + 16, __LINE__))
 		goto out;
-	}
 	ok = true;
 out:
 	dev_fini(&d);
@@ -814,11 +820,8 @@ static bool net_traffic(bool packed)
 	if (!dev_init(&d, 2) || !dev_start(&d, f, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
 					   BIT(VHOST_BACKEND_F_IOTLB_BATCH), true))
 		goto out;
-	if (vmpin_kb() != pin0 + (long)(AREA_SIZE / 1024)) {
-		fail_why("VmPin %ld kB while mapped, expected %ld", vmpin_kb(),
-			 pin0 + (long)(AREA_SIZE / 1024));
+	if (!expect_pin(pin0 + (long)(AREA_SIZE / 1024), __LINE__))
 		goto out;
-	}
 	for (i = 0; i < 80; i++) {
 		net_send(&d, i, 60 + i * 17);
 		if (!net_expect(&d, i, 60 + i * 17))
@@ -884,10 +887,8 @@ static bool persist(bool acked)
 	pinned = vmpin_kb();
 	if (set_status(d.fd, 0) || !dev_start(&d, NET_FEATURES, backend, false))
 		goto out;
-	if (vmpin_kb() != pinned) {
-		fail_why("reset changed VmPin: %ld -> %ld kB", pinned, vmpin_kb());
+	if (!expect_pin(pinned, __LINE__))
 		goto out;
-	}
 	if (acked) {
 		net_send(&d, 2, 200);
 		if (!net_expect(&d, 2, 200))
@@ -940,10 +941,8 @@ static bool t_invalidate(void)
 	last = unmap(d.fd, 0, IOVA_BASE + 2 * PAGE, 2 * PAGE);
 	if (!expect_err(0, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 24) {
-		fail_why("middle invalidate: VmPin %ld, expected %ld", vmpin_kb(), pin0 + 24);
+	if (!expect_pin(pin0 + 24, __LINE__))
 		goto out;
-	}
 	/* The halves stay mapped: the range is busy, the hole is free. */
 	last = map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW);
 	if (!expect_err(EEXIST, __LINE__))
@@ -960,25 +959,19 @@ static bool t_invalidate(void)
 	last = unmap(d.fd, 1, IOVA_BASE, PAGE);
 	if (!expect_err(0, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 32) {
-		fail_why("VmPin %ld, expected %ld", vmpin_kb(), pin0 + 32);
+	if (!expect_pin(pin0 + 32, __LINE__))
 		goto out;
-	}
 	/* Unaligned: every page it touches goes. */
 	last = unmap(d.fd, 0, IOVA_BASE + 5 * PAGE + 100, 10);
 	if (!expect_err(0, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 28) {
-		fail_why("unaligned invalidate: VmPin %ld, expected %ld", vmpin_kb(), pin0 + 28);
+	if (!expect_pin(pin0 + 28, __LINE__))
 		goto out;
-	}
 	last = unmap(d.fd, 0, 0, ((__u64)-1));
 	if (!expect_err(0, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0) {
-		fail_why("VmPin %ld after invalidating everything, expected %ld", vmpin_kb(), pin0);
+	if (!expect_pin(pin0, __LINE__))
 		goto out;
-	}
 	ok = true;
 out:
 	dev_fini(&d);
@@ -1034,10 +1027,8 @@ static bool t_memlock_limit(void)
 	last = map(d.fd, 0, IOVA_BASE + 8 * PAGE, PAGE, d.area + 8 * PAGE, VHOST_ACCESS_RW);
 	if (!expect_err(ENOMEM, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 32) {
-		fail_why("VmPin %ld after the refused map, expected %ld", vmpin_kb(), pin0 + 32);
+	if (!expect_pin(pin0 + 32, __LINE__))
 		goto out;
-	}
 	last = unmap(d.fd, 0, IOVA_BASE + 7 * PAGE, PAGE);
 	if (!expect_err(0, __LINE__))
 		goto out;
@@ -1057,10 +1048,8 @@ static bool t_memlock_limit(void)
 	last = iotlb_msg(d.fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0);
 	if (!expect_err(0, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 32) {
-		fail_why("VmPin %ld after the batch, expected %ld", vmpin_kb(), pin0 + 32);
+	if (!expect_pin(pin0 + 32, __LINE__))
 		goto out;
-	}
 	ok = true;
 out:
 	dev_fini(&d);
@@ -1090,20 +1079,16 @@ static bool t_same_page_twice(void)
 	last = map(d.fd, 1, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW);
 	if (!expect_err(0, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 12) {
-		fail_why("VmPin %ld, expected %ld", vmpin_kb(), pin0 + 12);
+	if (!expect_pin(pin0 + 12, __LINE__))
 		goto out;
-	}
 	last = unmap(d.fd, 1, IOVA_BASE, PAGE);
 	if (!expect_err(0, __LINE__))
 		goto out;
 	last = map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW);
 	if (!expect_err(EEXIST, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 8) {
-		fail_why("VmPin %ld, expected %ld", vmpin_kb(), pin0 + 8);
+	if (!expect_pin(pin0 + 8, __LINE__))
 		goto out;
-	}
 	ok = true;
 out:
 	dev_fini(&d);
@@ -1353,6 +1338,24 @@ static bool t_reopen_loop(void)
 
 /* ---- blk ---- */
 
+/* Header, data (device-readable for a write, writable for a read), status. */
+static void blk_add(struct vdev *d, bool write)
+{
+	struct vring_desc *desc = qva(d, 0, DESC_OFF);
+	struct vring_avail *av = qva(d, 0, AVAIL_OFF);
+	__u16 head = (d->q[0].avail * 3) % QSZ;
+
+	desc[head] = (struct vring_desc){ buf_iova(d, 0), sizeof(struct virtio_blk_outhdr),
+					  VRING_DESC_F_NEXT, head + 1 };
+	desc[head + 1] = (struct vring_desc){ buf_iova(d, 1), 2 * PAGE,
+					      VRING_DESC_F_NEXT | (write ? 0 : VRING_DESC_F_WRITE),
+					      head + 2 };
+	desc[head + 2] = (struct vring_desc){ buf_iova(d, 3), 1, VRING_DESC_F_WRITE, 0 };
+	av->ring[d->q[0].avail % QSZ] = head;
+	d->q[0].avail++;
+	__atomic_store_n(&av->idx, d->q[0].avail, __ATOMIC_RELEASE);
+}
+
 static bool t_blk_io(void)
 {
 	__u64 f = NET_FEATURES | BIT(VIRTIO_BLK_F_FLUSH);
@@ -1376,38 +1379,7 @@ static bool t_blk_io(void)
 		for (i = 0; i < 2 * (int)PAGE; i++)
 			data[i] = write ? (__u8)(i * 13 + 1) : 0;
 		*status = 0xff;
-		if (write) {
-			struct vring_desc *desc = qva(&d, 0, DESC_OFF);
-			struct vring_avail *av = qva(&d, 0, AVAIL_OFF);
-			__u16 head = (d.q[0].avail * 3) % QSZ;
-
-			/* header, data (out), status (in): three descriptors */
-			desc[head] = (struct vring_desc){ buf_iova(&d, 0), sizeof(*hdr),
-							  VRING_DESC_F_NEXT, head + 1 };
-			desc[head + 1] = (struct vring_desc){ buf_iova(&d, 1), 2 * PAGE,
-							      VRING_DESC_F_NEXT, head + 2 };
-			desc[head + 2] = (struct vring_desc){ buf_iova(&d, 3), 1,
-							      VRING_DESC_F_WRITE, 0 };
-			av->ring[d.q[0].avail % QSZ] = head;
-			d.q[0].avail++;
-			__atomic_store_n(&av->idx, d.q[0].avail, __ATOMIC_RELEASE);
-		} else {
-			struct vring_desc *desc = qva(&d, 0, DESC_OFF);
-			struct vring_avail *av = qva(&d, 0, AVAIL_OFF);
-			__u16 head = (d.q[0].avail * 3) % QSZ;
-
-			desc[head] = (struct vring_desc){ buf_iova(&d, 0), sizeof(*hdr),
-							  VRING_DESC_F_NEXT, head + 1 };
-			desc[head + 1] = (struct vring_desc){ buf_iova(&d, 1), 2 * PAGE,
-							      VRING_DESC_F_NEXT |
-							      VRING_DESC_F_WRITE,
-							      head + 2 };
-			desc[head + 2] = (struct vring_desc){ buf_iova(&d, 3), 1,
-							      VRING_DESC_F_WRITE, 0 };
-			av->ring[d.q[0].avail % QSZ] = head;
-			d.q[0].avail++;
-			__atomic_store_n(&av->idx, d.q[0].avail, __ATOMIC_RELEASE);
-		}
+		blk_add(&d, write);
 		ring_kick(&d, 0);
 		if (!ring_wait(&d, 0, d.q[0].avail) || *status != VIRTIO_BLK_S_OK) {
 			fail_why("%s: status %u", write ? "write" : "read", *status);
@@ -1504,17 +1476,14 @@ static int map_fail(void)
 	 * parent that refused a table may still translate the old one: the
 	 * pages wait until the device takes the next table.
 	 */
-	if (vmpin_kb() != pin0 && vmpin_kb() != pin0 + 32) {
-		fail_why("VmPin %ld after a refused map, expected %ld", vmpin_kb(), pin0);
+	if (!check(vmpin_kb() == pin0 || vmpin_kb() == pin0 + 32,
+		   "VmPin %ld kB after a refused map", vmpin_kb()))
 		goto out;
-	}
 	last = map(d.fd, 0, IOVA_BASE, 8 * PAGE, d.area, VHOST_ACCESS_RW);
 	if (!expect_err(0, __LINE__))
 		goto out;
-	if (vmpin_kb() != pin0 + 32) {
-		fail_why("VmPin %ld after the next map, expected %ld", vmpin_kb(), pin0 + 32);
+	if (!expect_pin(pin0 + 32, __LINE__))
 		goto out;
-	}
 	ok = true;
 out:
 	dev_fini(&d);
