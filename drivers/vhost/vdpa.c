@@ -10,6 +10,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/poll.h>
@@ -94,14 +95,14 @@ static int vhost_vdpa_set_kick(struct vhost_vdpa_vq *vq, int fd)
 }
 
 /* An interrupt from the parent: signal the eventfd in @slot, if any. */
-static void vhost_vdpa_signal(struct eventfd_ctx __rcu **slot)
+static void vhost_vdpa_signal(struct vhost_vdpa_call __rcu **slot)
 {
-	struct eventfd_ctx *call;
+	struct vhost_vdpa_call *call;
 
 	rcu_read_lock();
 	call = rcu_dereference(*slot);
 	if (call)
-		eventfd_signal(call);
+		eventfd_signal(call->ctx);
 	rcu_read_unlock();
 }
 
@@ -139,59 +140,62 @@ static void vhost_vdpa_program_irqs(struct vhost_vdpa *v)
 	ops->set_config_cb(v->vdpa, &cb);
 }
 
-/*
- * Replace an interrupt's eventfd (fd -1: none). The old one is released
- * once no callback can be signalling it.
- */
-static int vhost_vdpa_swap_call(struct vhost_vdpa *v, struct eventfd_ctx __rcu **slot, int fd)
+static void vhost_vdpa_call_free(struct rcu_head *head)
 {
-	struct eventfd_ctx *ctx = NULL, *old;
+	struct vhost_vdpa_call *call = container_of(head, struct vhost_vdpa_call, rcu);
+
+	eventfd_ctx_put(call->ctx);
+	kfree(call);
+}
+
+/*
+ * Put @call (may be NULL) in @slot. The one it replaces goes once no
+ * interrupt can be signalling it; nobody waits for that, so a VMM setting
+ * every queue's call eventfd does not sit out a grace period for each.
+ */
+static void vhost_vdpa_call_replace(struct vhost_vdpa *v, struct vhost_vdpa_call __rcu **slot,
+				    struct vhost_vdpa_call *call)
+{
+	struct vhost_vdpa_call *old;
+
+	old = rcu_replace_pointer(*slot, call, lockdep_is_held(&v->lock));
+	if (old)
+		call_rcu(&old->rcu, vhost_vdpa_call_free);
+}
+
+/* SET_VRING_CALL, SET_CONFIG_CALL: a new eventfd for an interrupt (-1: none). */
+static int vhost_vdpa_set_call(struct vhost_vdpa *v, struct vhost_vdpa_call __rcu **slot, int fd)
+{
+	struct vhost_vdpa_call *call = NULL;
+	struct eventfd_ctx *ctx;
 
 	if (fd != VHOST_FILE_UNBIND) {
 		ctx = eventfd_ctx_fdget(fd);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
+		call = kmalloc(sizeof(*call), GFP_KERNEL);
+		if (!call) {
+			eventfd_ctx_put(ctx);
+			return -ENOMEM;
+		}
+		call->ctx = ctx;
 	}
-	old = rcu_replace_pointer(*slot, ctx, lockdep_is_held(&v->lock));
+	vhost_vdpa_call_replace(v, slot, call);
 	vhost_vdpa_program_irqs(v);
-	if (old) {
-		synchronize_rcu();
-		eventfd_ctx_put(old);
-	}
 	return 0;
 }
 
-/*
- * No more interrupts or kicks: for release and removal. One grace period
- * for all the eventfds rather than one each.
- */
+/* No more interrupts or kicks: for release and removal. */
 static void vhost_vdpa_eventfds_release(struct vhost_vdpa *v)
 {
-	u32 i, n = v->nvqs + 1;
-	struct eventfd_ctx **old;
-	bool any = false;
+	u32 i;
 
-	for (i = 0; i < v->nvqs; i++)
+	for (i = 0; i < v->nvqs; i++) {
 		vhost_vdpa_kick_detach(&v->vqs[i]);
-	old = kcalloc(n, sizeof(*old), GFP_KERNEL);
-	if (!old) {
-		for (i = 0; i < v->nvqs; i++)
-			vhost_vdpa_swap_call(v, &v->vqs[i].call, VHOST_FILE_UNBIND);
-		vhost_vdpa_swap_call(v, &v->config_call, VHOST_FILE_UNBIND);
-		return;
+		vhost_vdpa_call_replace(v, &v->vqs[i].call, NULL);
 	}
-	for (i = 0; i < v->nvqs; i++)
-		old[i] = rcu_replace_pointer(v->vqs[i].call, NULL, lockdep_is_held(&v->lock));
-	old[v->nvqs] = rcu_replace_pointer(v->config_call, NULL, lockdep_is_held(&v->lock));
+	vhost_vdpa_call_replace(v, &v->config_call, NULL);
 	vhost_vdpa_program_irqs(v);
-	for (i = 0; i < n; i++)
-		any |= !!old[i];
-	if (any)
-		synchronize_rcu();
-	for (i = 0; i < n; i++)
-		if (old[i])
-			eventfd_ctx_put(old[i]);
-	kfree(old);
 }
 
 /* ---- device ownership ---- */
@@ -491,7 +495,7 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd, void 
 	case VHOST_SET_VRING_CALL:
 		if (copy_from_user(&f, argp, sizeof(f)))
 			return -EFAULT;
-		return vhost_vdpa_swap_call(v, &vq->call, f.fd);
+		return vhost_vdpa_set_call(v, &vq->call, f.fd);
 	case VHOST_VDPA_SET_VRING_ENABLE:
 		if (copy_from_user(&s, argp, sizeof(s)))
 			return -EFAULT;
@@ -575,7 +579,7 @@ static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd, void
 	case VHOST_VDPA_SET_CONFIG_CALL:
 		if (get_user(fd, (int __user *)argp))
 			return -EFAULT;
-		return vhost_vdpa_swap_call(v, &v->config_call, fd);
+		return vhost_vdpa_set_call(v, &v->config_call, fd);
 	case VHOST_VDPA_GET_IOVA_RANGE:
 		r = ops->get_iova_range ? ops->get_iova_range(v->vdpa) :
 			(struct vdpa_iova_range){ .first = 0, .last = U64_MAX };
@@ -625,12 +629,19 @@ static long vhost_vdpa_ioctl(struct file *filp, unsigned int cmd, unsigned long 
 static ssize_t vhost_vdpa_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct vhost_vdpa *v = iocb->ki_filp->private_data;
-	ssize_t ret;
+	size_t len = iov_iter_count(from);
+	struct vhost_iotlb_msg msg;
+	u32 asid;
+	int err;
 
+	/* Copied first: no user memory is touched with the lock held. */
+	err = vhost_vdpa_iotlb_read_msg(from, &asid, &msg);
+	if (err)
+		return err;
 	mutex_lock(&v->lock);
-	ret = v->vdpa ? vhost_vdpa_iotlb_write(v, from) : -ENODEV;
+	err = v->vdpa ? vhost_vdpa_iotlb_write(v, asid, &msg) : -ENODEV;
 	mutex_unlock(&v->lock);
-	return ret;
+	return err ?: len;
 }
 
 static int vhost_vdpa_open(struct inode *inode, struct file *filp)
@@ -647,6 +658,7 @@ static int vhost_vdpa_open(struct inode *inode, struct file *filp)
 		err = vhost_vdpa_take(v);
 	if (!err) {
 		v->opened = true;
+		v->mapping = filp->f_mapping;
 		get_device(&v->dev);
 		filp->private_data = v;
 	}
@@ -662,14 +674,84 @@ static int vhost_vdpa_release(struct inode *inode, struct file *filp)
 	if (v->vdpa)
 		vhost_vdpa_let_go(v);
 	v->opened = false;
+	v->mapping = NULL;
 	mutex_unlock(&v->lock);
 	put_device(&v->dev);
 	return 0;
 }
 
 /*
+ * Doorbells: page N of the file is virtqueue N's notification area, the
+ * device's own page, mapped shared, write-only and uncached. Both paths
+ * here run under mmap_lock: they reach the device through doorbell_sem,
+ * never vhost_vdpa.lock (see vhost_vdpa.h).
+ */
+static struct vdpa_notification_area
+vhost_vdpa_doorbell(struct vhost_vdpa *v, unsigned long idx)
+{
+	struct vdpa_notification_area area = {};
+	const struct vdpa_config_ops *ops;
+
+	lockdep_assert_held(&v->doorbell_sem);
+	if (!v->vdpa || idx >= v->nvqs)
+		return area;
+	ops = v->vdpa->config;
+	if (ops->get_vq_notification)
+		area = ops->get_vq_notification(v->vdpa, idx);
+	/* Only a whole page of its own can be handed to userspace. */
+	if (area.size != PAGE_SIZE || !PAGE_ALIGNED(area.addr))
+		area.size = 0;
+	return area;
+}
+
+static vm_fault_t vhost_vdpa_doorbell_fault(struct vm_fault *vmf)
+{
+	struct vhost_vdpa *v = vmf->vma->vm_file->private_data;
+	struct vdpa_notification_area area;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	down_read(&v->doorbell_sem);
+	area = vhost_vdpa_doorbell(v, vmf->vma->vm_pgoff);
+	if (area.size)
+		ret = vmf_insert_pfn(vmf->vma, vmf->address & PAGE_MASK, PHYS_PFN(area.addr));
+	up_read(&v->doorbell_sem);
+	return ret;
+}
+
+static const struct vm_operations_struct vhost_vdpa_doorbell_vm_ops = {
+	.fault = vhost_vdpa_doorbell_fault,
+};
+
+static int vhost_vdpa_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct vhost_vdpa *v = filp->private_data;
+	int err = 0;
+
+	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED) || (vma->vm_flags & (VM_READ | VM_EXEC)))
+		return -EINVAL;
+	down_read(&v->doorbell_sem);
+	if (!v->vdpa)
+		err = -ENODEV;
+	else if (vma->vm_pgoff >= v->nvqs)
+		err = -EINVAL;
+	else if (!vhost_vdpa_doorbell(v, vma->vm_pgoff).size)
+		err = -EOPNOTSUPP;
+	up_read(&v->doorbell_sem);
+	if (err)
+		return err;
+	/* No mprotect(PROT_READ) later, no growing, no core dumps of it. */
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_clear(vma, VM_MAYREAD | VM_MAYEXEC);
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_ops = &vhost_vdpa_doorbell_vm_ops;
+	return 0;
+}
+
+/*
  * No read or poll: the device never asks userspace for translations (no
- * IOTLB miss messages), and there is no doorbell mmap yet.
+ * IOTLB miss messages).
  */
 static const struct file_operations vhost_vdpa_fops = {
 	.owner = THIS_MODULE,
@@ -679,6 +761,8 @@ static const struct file_operations vhost_vdpa_fops = {
 	/* vhost and vhost-vdpa ioctls; the layouts are the same on 32 bits */
 	.unlocked_ioctl = vhost_vdpa_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	/* doorbells */
+	.mmap = vhost_vdpa_mmap,
 	/* one file at a time owns the device */
 	.open = vhost_vdpa_open,
 	.release = vhost_vdpa_release,
@@ -718,6 +802,7 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	if (!v)
 		return -ENOMEM;
 	mutex_init(&v->lock);
+	init_rwsem(&v->doorbell_sem);
 	v->vdpa = vdpa;
 	v->nvqs = vdpa->nvqs;
 	v->nas = vdpa->nas;
@@ -772,7 +857,16 @@ static void vhost_vdpa_remove(struct vdpa_device *vdpa)
 	mutex_lock(&v->lock);
 	if (v->opened)
 		vhost_vdpa_let_go(v);
+	down_write(&v->doorbell_sem);
 	v->vdpa = NULL;
+	up_write(&v->doorbell_sem);
+	/*
+	 * The doorbell pages go with the device: take them out of every
+	 * mapping (a later access faults and gets SIGBUS). The file cannot be
+	 * released meanwhile, as that takes the lock held here.
+	 */
+	if (v->mapping)
+		unmap_mapping_range(v->mapping, 0, 0, 1);
 	mutex_unlock(&v->lock);
 	put_device(&v->dev);
 }
@@ -804,6 +898,8 @@ static void __exit vhost_vdpa_exit(void)
 {
 	vdpa_unregister_driver(&vhost_vdpa_driver);
 	unregister_chrdev_region(vhost_vdpa_devt, VHOST_VDPA_DEV_MAX);
+	/* Eventfds still waiting for a grace period free them with our code. */
+	rcu_barrier();
 }
 
 module_init(vhost_vdpa_init);

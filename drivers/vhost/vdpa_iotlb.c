@@ -538,23 +538,24 @@ static int vhost_vdpa_iotlb_msg(struct vhost_vdpa *v, u32 asid,
 }
 
 /**
- * vhost_vdpa_iotlb_write() - one IOTLB message written to the file
- * @v: the device
+ * vhost_vdpa_iotlb_read_msg() - take one IOTLB message from a write
  * @from: struct vhost_msg (type VHOST_IOTLB_MSG) or struct vhost_msg_v2
- *	(VHOST_IOTLB_MSG_V2, whose asid counts once IOTLB_ASID is acked)
+ *	(VHOST_IOTLB_MSG_V2)
+ * @asid: where the message's address space goes (0 for the first kind)
+ * @msg: where the message goes
  *
- * Return: the bytes consumed (the whole write) or -errno.
+ * Copies from userspace, so it runs before vhost_vdpa.lock is taken: a
+ * write from memory that faults slowly (userfaultfd) never holds the
+ * lock that removal needs.
+ *
+ * Return: 0 or -EINVAL for a short or unknown message.
  */
-ssize_t vhost_vdpa_iotlb_write(struct vhost_vdpa *v, struct iov_iter *from)
+int vhost_vdpa_iotlb_read_msg(struct iov_iter *from, u32 *asid, struct vhost_iotlb_msg *msg)
 {
 	size_t len = iov_iter_count(from), hdr;
-	struct vhost_iotlb_msg msg;
-	u32 type, asid = 0;
-	int err;
+	u32 type;
 
-	lockdep_assert_held(&v->lock);
-	if (!v->owner || v->owner != current->mm)
-		return -EPERM;
+	*asid = 0;
 	if (copy_from_iter(&type, sizeof(type), from) != sizeof(type))
 		return -EINVAL;
 	switch (type) {
@@ -562,9 +563,7 @@ ssize_t vhost_vdpa_iotlb_write(struct vhost_vdpa *v, struct iov_iter *from)
 		hdr = offsetof(struct vhost_msg, iotlb);
 		break;
 	case VHOST_IOTLB_MSG_V2:
-		if (copy_from_iter(&asid, sizeof(asid), from) != sizeof(asid))
-			return -EINVAL;
-		if (asid && !vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_ASID))
+		if (copy_from_iter(asid, sizeof(*asid), from) != sizeof(*asid))
 			return -EINVAL;
 		hdr = offsetof(struct vhost_msg_v2, iotlb);
 		break;
@@ -572,10 +571,27 @@ ssize_t vhost_vdpa_iotlb_write(struct vhost_vdpa *v, struct iov_iter *from)
 		return -EINVAL;
 	}
 	iov_iter_advance(from, hdr - (len - iov_iter_count(from)));
-	if (copy_from_iter(&msg, sizeof(msg), from) != sizeof(msg))
+	if (copy_from_iter(msg, sizeof(*msg), from) != sizeof(*msg))
 		return -EINVAL;
-	err = vhost_vdpa_iotlb_msg(v, asid, &msg);
-	return err ?: len;
+	return 0;
+}
+
+/**
+ * vhost_vdpa_iotlb_write() - carry out one IOTLB message
+ * @v: the device
+ * @asid: its address space (nonzero only once IOTLB_ASID is acked)
+ * @msg: the message, from vhost_vdpa_iotlb_read_msg()
+ *
+ * Return: 0 or -errno.
+ */
+int vhost_vdpa_iotlb_write(struct vhost_vdpa *v, u32 asid, const struct vhost_iotlb_msg *msg)
+{
+	lockdep_assert_held(&v->lock);
+	if (!v->owner || v->owner != current->mm)
+		return -EPERM;
+	if (asid && !vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_ASID))
+		return -EINVAL;
+	return vhost_vdpa_iotlb_msg(v, asid, msg);
 }
 
 /**

@@ -14,10 +14,15 @@
  *   vhost_vdpa.lock (mutex): everything in struct vhost_vdpa and the
  *     structures hanging off it, including every address space and its
  *     IOTLB, and the pointer to the vDPA device (NULL once removed).
- *     Every file operation and remove() take it; calls into the parent
- *     are made with it held.
+ *     Every file operation but mmap, and remove(), take it; calls into
+ *     the parent are made with it held.
  *   mmap_lock of the owner's mm: taken for reading inside vhost_vdpa.lock
- *     while pinning.
+ *     while pinning. mmap() and the doorbell page fault run inside it, so
+ *     they must not take vhost_vdpa.lock.
+ *   vhost_vdpa.doorbell_sem (rw_semaphore): the pointer to the vDPA device
+ *     for mmap() and the fault (read); remove() clears the pointer holding
+ *     both this (write) and vhost_vdpa.lock. Parent calls made under it:
+ *     get_vq_notification only.
  * The kick path (an eventfd wakeup, atomic) takes no lock: the kick
  * eventfd is detached (which waits for running wakeups) before anything
  * it uses goes away. Call and config eventfds are RCU pointers read from
@@ -33,11 +38,26 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/rcupdate.h>
+#include <linux/rwsem.h>
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/wait.h>
+#include <uapi/linux/vhost_types.h>
 
+struct iov_iter;
 struct vhost_vdpa;
+
+/**
+ * struct vhost_vdpa_call - an eventfd an interrupt signals
+ * @ctx: the eventfd
+ * @rcu: the interrupt path reads it under RCU; it is released after a
+ *	grace period, without waiting for one
+ */
+struct vhost_vdpa_call {
+	struct eventfd_ctx *ctx;
+	struct rcu_head rcu;
+};
 
 /**
  * struct vhost_vdpa_vq - a virtqueue as userspace set it up
@@ -56,7 +76,7 @@ struct vhost_vdpa_vq {
 	wait_queue_entry_t kick_wait;
 	poll_table kick_pt;
 	wait_queue_head_t *kick_wqh;
-	struct eventfd_ctx __rcu *call;
+	struct vhost_vdpa_call __rcu *call;
 };
 
 /**
@@ -97,6 +117,9 @@ struct vhost_vdpa_as {
  * @limbo_pages: pages in every address space's limbo (charged, leaving)
  * @suspended: VHOST_VDPA_SUSPEND succeeded and no RESUME or reset since
  * @config_call: the config interrupt eventfd, or NULL
+ * @doorbell_sem: see the top of this file
+ * @mapping: the open file's address space, where its doorbell mappings
+ *	are; they are zapped when the device goes
  */
 struct vhost_vdpa {
 	struct device dev;
@@ -114,13 +137,16 @@ struct vhost_vdpa {
 	bool in_batch;
 	u64 limbo_pages;
 	bool suspended;
-	struct eventfd_ctx __rcu *config_call;
+	struct vhost_vdpa_call __rcu *config_call;
+	struct rw_semaphore doorbell_sem;	/* @vdpa for mmap, see top */
+	struct address_space *mapping;
 };
 
 /* vdpa_iotlb.c: address spaces, pinning and IOTLB messages */
 int vhost_vdpa_iotlb_init(struct vhost_vdpa *v);
 void vhost_vdpa_iotlb_free(struct vhost_vdpa *v);
-ssize_t vhost_vdpa_iotlb_write(struct vhost_vdpa *v, struct iov_iter *from);
+int vhost_vdpa_iotlb_read_msg(struct iov_iter *from, u32 *asid, struct vhost_iotlb_msg *msg);
+int vhost_vdpa_iotlb_write(struct vhost_vdpa *v, u32 asid, const struct vhost_iotlb_msg *msg);
 void vhost_vdpa_unmap_all(struct vhost_vdpa *v);
 int vhost_vdpa_device_map_empty(struct vhost_vdpa *v, u32 asid);
 void vhost_vdpa_reset_forget(struct vhost_vdpa *v);

@@ -12,9 +12,12 @@
 #ifndef _LINUX_VDPA_DEVRING_H
 #define _LINUX_VDPA_DEVRING_H
 
+#include <linux/hrtimer.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 
+struct page;
+struct vdpa_notification_area;
 struct vdpa_vq_state;
 
 /* Most segments one request may have after translation. */
@@ -110,5 +113,41 @@ size_t vdpa_devring_read(const struct vdpa_devring_req *req, size_t offset,
 			 void *buf, size_t len);
 size_t vdpa_devring_write(const struct vdpa_devring_req *req, size_t offset,
 			  const void *buf, size_t len);
+
+/* What a doorbell word reads while nobody has rung it. */
+#define VDPA_DEVRING_BELL_IDLE 0xffffffffU
+
+/**
+ * struct vdpa_devring_bells - polled doorbell pages of a software device
+ * @pages: one page per virtqueue, allocated when first handed out; the
+ *	first 32-bit word is the doorbell
+ * @n: number of virtqueues
+ * @period: polling period
+ * @ring: called (softirq context) for a virtqueue whose doorbell rang
+ * @ctx: argument of @ring
+ * @timer: the poll
+ * @handed_out: some page was handed out, so polling is worth it
+ * @polling: the owner started polling and did not stop it
+ *
+ * The owner serialises vdpa_devring_bells_area(), _start() and _stop();
+ * the poll runs concurrently with them and takes no lock.
+ */
+struct vdpa_devring_bells {
+	struct page **pages;
+	u32 n;
+	ktime_t period;
+	void (*ring)(void *ctx, u16 idx);
+	void *ctx;
+	struct hrtimer timer;
+	bool handed_out;
+	bool polling;
+};
+
+int vdpa_devring_bells_init(struct vdpa_devring_bells *b, u32 n, u32 period_us,
+			    void (*ring)(void *ctx, u16 idx), void *ctx);
+void vdpa_devring_bells_destroy(struct vdpa_devring_bells *b);
+struct vdpa_notification_area vdpa_devring_bells_area(struct vdpa_devring_bells *b, u16 idx);
+void vdpa_devring_bells_start(struct vdpa_devring_bells *b);
+void vdpa_devring_bells_stop(struct vdpa_devring_bells *b);
 
 #endif /* _LINUX_VDPA_DEVRING_H */

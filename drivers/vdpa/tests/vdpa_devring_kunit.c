@@ -6,6 +6,9 @@
  * addresses outside it and writes to a read-only window.
  */
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/io.h>
 #include <linux/module.h>
 #include <linux/unaligned.h>
 #include <linux/vdpa.h>
@@ -633,6 +636,101 @@ static void devring_init_rejects(struct kunit *test)
 						BIT_ULL(VIRTIO_F_RING_PACKED)), 0);
 }
 
+/* ---- doorbells ---- */
+
+struct bells_test {
+	struct vdpa_devring_bells bells;
+	struct completion rang;
+	unsigned long which;	/* bit per virtqueue whose doorbell rang */
+};
+
+static void bells_rang(void *ctx, u16 idx)
+{
+	struct bells_test *t = ctx;
+
+	set_bit(idx, &t->which);
+	complete(&t->rang);
+}
+
+static int bells_test_init(struct kunit *test)
+{
+	struct bells_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	init_completion(&t->rang);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_bells_init(&t->bells, 3, 100, bells_rang, t), 0);
+	test->priv = t;
+	return 0;
+}
+
+static void bells_test_exit(struct kunit *test)
+{
+	struct bells_test *t = test->priv;
+
+	vdpa_devring_bells_destroy(&t->bells);
+}
+
+/* The doorbell word of an area, as the driver's mapping reaches it. */
+static u32 *bell_word(struct vdpa_notification_area area)
+{
+	return phys_to_virt(area.addr);
+}
+
+/* An area is a whole page; a store into its first word kicks its queue only. */
+static void bells_ring_one(struct kunit *test)
+{
+	struct bells_test *t = test->priv;
+	struct vdpa_notification_area a1, again;
+
+	KUNIT_EXPECT_EQ(test, vdpa_devring_bells_area(&t->bells, 3).size, 0);
+	a1 = vdpa_devring_bells_area(&t->bells, 1);
+	KUNIT_ASSERT_EQ(test, a1.size, PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(a1.addr));
+	again = vdpa_devring_bells_area(&t->bells, 1);
+	KUNIT_EXPECT_EQ(test, again.addr, a1.addr);
+	KUNIT_EXPECT_EQ(test, *bell_word(a1), VDPA_DEVRING_BELL_IDLE);
+
+	vdpa_devring_bells_start(&t->bells);
+	WRITE_ONCE(*bell_word(a1), 1);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&t->rang, 5 * HZ), 0);
+	vdpa_devring_bells_stop(&t->bells);
+	KUNIT_EXPECT_EQ(test, t->which, BIT(1));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(*bell_word(a1)), VDPA_DEVRING_BELL_IDLE);
+}
+
+/* Stopped, the device does not look; a ring meanwhile is seen once it starts. */
+static void bells_ring_while_stopped(struct kunit *test)
+{
+	struct bells_test *t = test->priv;
+	struct vdpa_notification_area a0 = vdpa_devring_bells_area(&t->bells, 0);
+
+	KUNIT_ASSERT_EQ(test, a0.size, PAGE_SIZE);
+	vdpa_devring_bells_start(&t->bells);
+	vdpa_devring_bells_stop(&t->bells);
+	WRITE_ONCE(*bell_word(a0), 0);
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, t->which, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(*bell_word(a0)), 0);
+
+	vdpa_devring_bells_start(&t->bells);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&t->rang, 5 * HZ), 0);
+	vdpa_devring_bells_stop(&t->bells);
+	KUNIT_EXPECT_EQ(test, t->which, BIT(0));
+}
+
+static struct kunit_case vdpa_devring_bells_cases[] = {
+	KUNIT_CASE(bells_ring_one),
+	KUNIT_CASE(bells_ring_while_stopped),
+	{}
+};
+
+static struct kunit_suite vdpa_devring_bells_suite = {
+	.name = "vdpa_devring_bells",
+	.init = bells_test_init,
+	.exit = bells_test_exit,
+	.test_cases = vdpa_devring_bells_cases,
+};
+
 static struct kunit_case vdpa_devring_cases[] = {
 	KUNIT_CASE(devring_split_single),
 	KUNIT_CASE(devring_split_chain),
@@ -657,7 +755,7 @@ static struct kunit_suite vdpa_devring_suite = {
 	.test_cases = vdpa_devring_cases,
 };
 
-kunit_test_suite(vdpa_devring_suite);
+kunit_test_suites(&vdpa_devring_suite, &vdpa_devring_bells_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the device side of virtqueues");
 MODULE_LICENSE("GPL");

@@ -54,6 +54,12 @@ module_param_cb(map_mode, &vdpasim_map_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(map_mode,
 		 "how devices created afterwards take IOTLB changes: \"set_map\" (whole table, default) or \"dma_map\" (incremental)");
 
+/* Doorbell polling period of devices created from now on; 0: no doorbells. */
+static unsigned int doorbell_poll_us = 250;
+module_param(doorbell_poll_us, uint, 0644);
+MODULE_PARM_DESC(doorbell_poll_us,
+		 "how often devices created afterwards poll their mappable doorbells, in microseconds (0: offer none)");
+
 /*
  * Fault injection (Documentation/fault-injection): fail_map fails map
  * operations with -ENOMEM, fail_dma fails the device's address
@@ -503,6 +509,8 @@ static void vdpasim_set_status(struct vdpa_device *vdpa, u8 status)
 	for (i = 0; start && i < sim->dev_attr.nvqs; i++)
 		if (sim->vqs[i].ready)
 			vdpasim_vq_start(sim, &sim->vqs[i]);
+	if (start && sim->bells.pages)
+		vdpa_devring_bells_start(&sim->bells);
 	mutex_unlock(&sim->lock);
 	if (start)
 		vdpasim_kick_vq(vdpa, 0);
@@ -518,6 +526,9 @@ static void vdpasim_core_reset_locked(struct vdpasim *sim)
 	u32 i;
 
 	lockdep_assert_held(&sim->lock);
+	/* Doorbells stay mapped across a reset; they are polled while running. */
+	if (sim->bells.pages)
+		vdpa_devring_bells_stop(&sim->bells);
 	for (i = 0; i < sim->dev_attr.nvqs; i++) {
 		memset(&sim->vqs[i], 0, sizeof(sim->vqs[i]));
 		sim->vqs[i].sim = sim;
@@ -579,6 +590,34 @@ static int vdpasim_suspend(struct vdpa_device *vdpa)
 static int vdpasim_resume(struct vdpa_device *vdpa)
 {
 	return vdpasim_set_suspended(vdpa, false);
+}
+
+static void vdpasim_bell_rang(void *ctx, u16 idx)
+{
+	struct vdpasim *sim = ctx;
+
+	vdpasim_kick_vq(&sim->vdpa, idx);
+}
+
+/*
+ * One polled page per virtqueue (vdpa_devring_bells): a store of the
+ * virtqueue index into its first word kicks it, as a write to a
+ * virtio-pci notify address would.
+ */
+static struct vdpa_notification_area
+vdpasim_get_vq_notification(struct vdpa_device *vdpa, u16 idx)
+{
+	struct vdpasim *sim = vdpa_to_sim(vdpa);
+	struct vdpa_notification_area area = {};
+
+	if (!sim->bells.pages)
+		return area;
+	mutex_lock(&sim->lock);
+	area = vdpa_devring_bells_area(&sim->bells, idx);
+	if (sim->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		vdpa_devring_bells_start(&sim->bells);
+	mutex_unlock(&sim->lock);
+	return area;
 }
 
 static size_t vdpasim_get_config_size(struct vdpa_device *vdpa)
@@ -780,6 +819,8 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	struct vdpasim_mgmt *mgmt = mdev_to_mgmt(sim->dev_attr.mgmt_dev);
 	u32 asid;
 
+	/* The bells kick the work: silence them first. */
+	vdpa_devring_bells_destroy(&sim->bells);
 	cancel_work_sync(&sim->work);
 	if (sim->dev_attr.free)
 		sim->dev_attr.free(sim);
@@ -801,6 +842,7 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	.set_vq_address = vdpasim_set_vq_address,			\
 	.set_vq_num = vdpasim_set_vq_num,				\
 	.kick_vq = vdpasim_kick_vq,					\
+	.get_vq_notification = vdpasim_get_vq_notification,		\
 	.set_vq_cb = vdpasim_set_vq_cb,					\
 	.set_vq_ready = vdpasim_set_vq_ready,				\
 	.get_vq_ready = vdpasim_get_vq_ready,				\
@@ -880,6 +922,7 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	const struct vdpa_config_ops *ops = READ_ONCE(vdpasim_use_dma_map) ?
 					    &vdpasim_dma_map_ops : &vdpasim_set_map_ops;
 	struct vdpa_device *vdpa;
+	unsigned int poll_us;
 	struct vdpasim *sim;
 	u32 asid;
 
@@ -921,6 +964,10 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			goto err_put;
 		sim->passthrough[asid] = true;
 	}
+	poll_us = READ_ONCE(doorbell_poll_us);
+	if (poll_us && vdpa_devring_bells_init(&sim->bells, attr->nvqs, poll_us,
+					       vdpasim_bell_rang, sim))
+		goto err_put;
 	return sim;
 
 err_put:

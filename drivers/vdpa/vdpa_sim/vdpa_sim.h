@@ -143,6 +143,8 @@ struct vdpasim_dev_attr {
  * @notify: virtqueues to interrupt once the batch ends (bit per index)
  * @req: request buffers for the class's datapath, two
  * @debugfs: the device's debugfs directory
+ * @bells: mappable doorbells (pages NULL when the device offers none);
+ *	area, start and stop are called with @lock held
  */
 struct vdpasim {
 	struct vdpa_device vdpa;
@@ -163,6 +165,7 @@ struct vdpasim {
 	u64 notify;
 	struct vdpa_devring_req *req;
 	struct dentry *debugfs;
+	struct vdpa_devring_bells bells;
 };
 
 /* Transport and ring features every simulated device offers. */
