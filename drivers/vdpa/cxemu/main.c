@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cxemu: emulated ConnectX-like virtio-net functions on the auxiliary bus
+ * (cxemu.vnet.N), each a cxdev whose commands the model in cmd.c and
+ * mkey.c carries out.
+ *
+ * debugfs, /sys/kernel/debug/cxemu:
+ *   fail_cmd/        fault-injection attribute: a command fails with
+ *                    MLX5_CMD_STAT_INT_ERR and CXDEV_SYN_INJECTED
+ *   fail_opcode      only this opcode fails (0: any)
+ *   vnet.N/resources objects held by the driver, and leaked ever
+ *   vnet.N/log_max_klm_list_size, vnet.N/log_max_mrw_sz
+ *                    the limits reported and enforced (for tests)
+ */
+#include <linux/auxiliary_bus.h>
+#include <linux/debugfs.h>
+#include <linux/device.h>
+#include <linux/fault-inject.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "cxemu.h"
+
+static unsigned int nr_functions = 1;
+module_param(nr_functions, uint, 0444);
+MODULE_PARM_DESC(nr_functions, "emulated functions to create at load (1..16)");
+
+#define CXEMU_MAX_FUNCTIONS 16
+
+static DECLARE_FAULT_ATTR(cxemu_fail_cmd);
+static u32 cxemu_fail_opcode;
+static struct dentry *cxemu_debugfs;
+static struct device *cxemu_root;
+static struct cxemu *cxemu_funcs[CXEMU_MAX_FUNCTIONS];
+
+/**
+ * cxemu_should_fail() - whether fault injection fails this command
+ * @opcode: the command's opcode
+ *
+ * Return: true when the command is to fail.
+ */
+bool cxemu_should_fail(u16 opcode)
+{
+	u32 only = READ_ONCE(cxemu_fail_opcode);
+
+	return (!only || only == opcode) && should_fail(&cxemu_fail_cmd, 1);
+}
+
+static const struct cxdev_ops cxemu_ops = {
+	.exec = cxemu_exec,
+};
+
+static int cxemu_resources_show(struct seq_file *m, void *unused)
+{
+	struct cxemu *emu = m->private;
+
+	mutex_lock(&emu->lock);
+	seq_printf(m, "enabled %d\npd %lu\nuar %lu\nmkey %lu\nleaked %llu\n", emu->enabled,
+		   cxemu_count(&emu->pds), cxemu_count(&emu->uars), cxemu_count(&emu->mkeys),
+		   emu->leaked);
+	mutex_unlock(&emu->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cxemu_resources);
+
+static void cxemu_release(struct device *dev)
+{
+	struct cxemu *emu = cx_to_emu(adev_to_cxdev(to_auxiliary_dev(dev)));
+
+	cxemu_teardown(emu);
+	kfree(emu);
+}
+
+static struct cxemu *cxemu_alloc(u32 id)
+{
+	struct cxemu *emu = kzalloc(sizeof(*emu), GFP_KERNEL);
+
+	if (!emu)
+		return NULL;
+	emu->id = id;
+	emu->cx.ops = &cxemu_ops;
+	cxemu_init(emu);
+	return emu;
+}
+
+static int cxemu_add(u32 id)
+{
+	struct auxiliary_device *adev;
+	struct cxemu *emu;
+	char name[16];
+	int err;
+
+	emu = cxemu_alloc(id);
+	if (!emu)
+		return -ENOMEM;
+	adev = &emu->cx.adev;
+	adev->name = "vnet";
+	adev->id = id;
+	adev->dev.parent = cxemu_root;
+	adev->dev.release = cxemu_release;
+	err = auxiliary_device_init(adev);
+	if (err) {
+		cxemu_teardown(emu);
+		kfree(emu);
+		return err;
+	}
+	/* From here on the release frees it. The device is named at add. */
+	snprintf(name, sizeof(name), "%s.%u", adev->name, id);
+	emu->debugfs = debugfs_create_dir(name, cxemu_debugfs);
+	debugfs_create_file("resources", 0400, emu->debugfs, emu, &cxemu_resources_fops);
+	debugfs_create_u8("log_max_klm_list_size", 0600, emu->debugfs,
+			  &emu->limits.log_max_klm_list_size);
+	debugfs_create_u8("log_max_mrw_sz", 0600, emu->debugfs, &emu->limits.log_max_mrw_sz);
+	err = auxiliary_device_add(adev);
+	if (err) {
+		debugfs_remove(emu->debugfs);
+		auxiliary_device_uninit(adev);
+		return err;
+	}
+	cxemu_funcs[id] = emu;
+	return 0;
+}
+
+static void cxemu_del(struct cxemu *emu)
+{
+	debugfs_remove(emu->debugfs);
+	auxiliary_device_delete(&emu->cx.adev);
+	auxiliary_device_uninit(&emu->cx.adev);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+static void cxemu_kunit_release(struct device *dev)
+{
+	struct cxemu *emu = cx_to_emu(adev_to_cxdev(to_auxiliary_dev(dev)));
+
+	kfree(emu);
+}
+
+/**
+ * cxemu_kunit_new() - a function off the bus, for tests
+ *
+ * Return: the function, or NULL; free with cxemu_kunit_free().
+ */
+struct cxdev *cxemu_kunit_new(void)
+{
+	struct cxemu *emu = cxemu_alloc(0);
+
+	if (!emu)
+		return NULL;
+	device_initialize(&emu->cx.adev.dev);
+	emu->cx.adev.dev.release = cxemu_kunit_release;
+	if (dev_set_name(&emu->cx.adev.dev, "cxemu-kunit")) {
+		put_device(&emu->cx.adev.dev);
+		return NULL;
+	}
+	return &emu->cx;
+}
+EXPORT_SYMBOL_IF_KUNIT(cxemu_kunit_new);
+
+/**
+ * cxemu_kunit_free() - tear a test function down
+ * @cx: from cxemu_kunit_new()
+ *
+ * Return: objects it still held (leaked by the test's driver side).
+ */
+u64 cxemu_kunit_free(struct cxdev *cx)
+{
+	struct cxemu *emu = cx_to_emu(cx);
+	u64 leaked;
+
+	cxemu_teardown(emu);
+	leaked = emu->leaked;
+	put_device(&cx->adev.dev);
+	return leaked;
+}
+EXPORT_SYMBOL_IF_KUNIT(cxemu_kunit_free);
+
+/**
+ * cxemu_kunit_translate() - cxemu_translate() with the lock taken
+ * @cx: the function
+ * @key: memory key
+ * @addr: address in its space
+ * @len: bytes wanted
+ * @write: the access writes
+ * @va: kernel address of the first byte
+ *
+ * Return: as cxemu_translate().
+ */
+long cxemu_kunit_translate(struct cxdev *cx, u32 key, u64 addr, u64 len, bool write,
+			   void **va)
+{
+	struct cxemu *emu = cx_to_emu(cx);
+	long ret;
+
+	mutex_lock(&emu->lock);
+	ret = cxemu_translate(emu, key, addr, len, write, va);
+	mutex_unlock(&emu->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(cxemu_kunit_translate);
+
+/**
+ * cxemu_kunit_limits() - the limits a test function reports and enforces
+ * @cx: the function
+ *
+ * Return: its limits, for the test to lower.
+ */
+struct cxemu_limits *cxemu_kunit_limits(struct cxdev *cx)
+{
+	return &cx_to_emu(cx)->limits;
+}
+EXPORT_SYMBOL_IF_KUNIT(cxemu_kunit_limits);
+
+/**
+ * cxemu_kunit_fail() - arm fault injection, as writing its debugfs does
+ * @opcode: the opcode to fail (0: any)
+ * @skip: how many matching commands succeed first
+ * @times: how many commands fail then
+ */
+void cxemu_kunit_fail(u16 opcode, int skip, int times)
+{
+	WRITE_ONCE(cxemu_fail_opcode, opcode);
+	cxemu_fail_cmd.verbose = 0;
+	cxemu_fail_cmd.interval = 1;
+	cxemu_fail_cmd.probability = 100;
+	atomic_set(&cxemu_fail_cmd.space, skip);
+	atomic_set(&cxemu_fail_cmd.times, times);
+}
+EXPORT_SYMBOL_IF_KUNIT(cxemu_kunit_fail);
+#endif
+
+static void cxemu_del_all(void)
+{
+	int i;
+
+	for (i = CXEMU_MAX_FUNCTIONS - 1; i >= 0; i--) {
+		if (cxemu_funcs[i])
+			cxemu_del(cxemu_funcs[i]);
+		cxemu_funcs[i] = NULL;
+	}
+}
+
+static int __init cxemu_mod_init(void)
+{
+	u32 i;
+	int err;
+
+	if (nr_functions > CXEMU_MAX_FUNCTIONS)
+		return -EINVAL;
+	cxemu_root = root_device_register(KBUILD_MODNAME);
+	if (IS_ERR(cxemu_root))
+		return PTR_ERR(cxemu_root);
+	cxemu_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	fault_create_debugfs_attr("fail_cmd", cxemu_debugfs, &cxemu_fail_cmd);
+	debugfs_create_u32("fail_opcode", 0600, cxemu_debugfs, &cxemu_fail_opcode);
+	for (i = 0; i < nr_functions; i++) {
+		err = cxemu_add(i);
+		if (err)
+			goto err_del;
+	}
+	return 0;
+
+err_del:
+	cxemu_del_all();
+	debugfs_remove(cxemu_debugfs);
+	root_device_unregister(cxemu_root);
+	return err;
+}
+
+static void __exit cxemu_mod_exit(void)
+{
+	cxemu_del_all();
+	debugfs_remove(cxemu_debugfs);
+	root_device_unregister(cxemu_root);
+}
+
+module_init(cxemu_mod_init);
+module_exit(cxemu_mod_exit);
+
+MODULE_DESCRIPTION("Emulated ConnectX-like virtio-net functions (cxdev) for vDPA");
+MODULE_LICENSE("GPL");
