@@ -251,8 +251,6 @@ static int vhost_vdpa_take(struct vhost_vdpa *v)
  */
 static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 {
-	u32 i;
-
 	lockdep_assert_held(&v->lock);
 	vdpa_reset(v->vdpa, 0);
 	vhost_vdpa_eventfds_release(v);
@@ -264,11 +262,7 @@ static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 	v->owner = NULL;
 	v->backend_features = 0;
 	v->suspended = false;
-	memset(v->vqs, 0, v->nvqs * sizeof(*v->vqs));
-	for (i = 0; i < v->nvqs; i++) {
-		v->vqs[i].v = v;
-		v->vqs[i].idx = i;
-	}
+	/* The queues' kick and call are gone with the eventfds above. */
 }
 
 /* ---- ioctls ---- */
@@ -634,7 +628,7 @@ static ssize_t vhost_vdpa_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	u32 asid;
 	int err;
 
-	/* Copied first: no user memory is touched with the lock held. */
+	/* Copied first: a slow fault on it never holds the lock. */
 	err = vhost_vdpa_iotlb_read_msg(from, &asid, &msg);
 	if (err)
 		return err;
@@ -695,6 +689,7 @@ vhost_vdpa_doorbell(struct vhost_vdpa *v, unsigned long idx)
 	lockdep_assert_held(&v->doorbell_sem);
 	if (!v->vdpa || idx >= v->nvqs)
 		return area;
+	idx = array_index_nospec(idx, v->nvqs);
 	ops = v->vdpa->config;
 	if (ops->get_vq_notification)
 		area = ops->get_vq_notification(v->vdpa, idx);
@@ -725,6 +720,7 @@ static const struct vm_operations_struct vhost_vdpa_doorbell_vm_ops = {
 static int vhost_vdpa_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct vhost_vdpa *v = filp->private_data;
+	struct vdpa_notification_area area = {};
 	int err = 0;
 
 	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
@@ -736,7 +732,9 @@ static int vhost_vdpa_mmap(struct file *filp, struct vm_area_struct *vma)
 		err = -ENODEV;
 	else if (vma->vm_pgoff >= v->nvqs)
 		err = -EINVAL;
-	else if (!vhost_vdpa_doorbell(v, vma->vm_pgoff).size)
+	else
+		area = vhost_vdpa_doorbell(v, vma->vm_pgoff);
+	if (!err && !area.size)
 		err = -EOPNOTSUPP;
 	up_read(&v->doorbell_sem);
 	if (err)
@@ -744,7 +742,12 @@ static int vhost_vdpa_mmap(struct file *filp, struct vm_area_struct *vma)
 	/* No mprotect(PROT_READ) later, no growing, no core dumps of it. */
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vm_flags_clear(vma, VM_MAYREAD | VM_MAYEXEC);
-	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	/*
+	 * A register is mapped uncached; a software device's doorbell is RAM
+	 * it polls through its cached kernel mapping, and must match that.
+	 */
+	if (!page_is_ram(PHYS_PFN(area.addr)))
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &vhost_vdpa_doorbell_vm_ops;
 	return 0;
 }
@@ -755,8 +758,7 @@ static int vhost_vdpa_mmap(struct file *filp, struct vm_area_struct *vma)
  */
 static const struct file_operations vhost_vdpa_fops = {
 	.owner = THIS_MODULE,
-	.llseek = noop_llseek,
-	/* IOTLB messages */
+	/* IOTLB messages (stream_open: no seeking, no positional I/O) */
 	.write_iter = vhost_vdpa_write_iter,
 	/* vhost and vhost-vdpa ioctls; the layouts are the same on 32 bits */
 	.unlocked_ioctl = vhost_vdpa_ioctl,

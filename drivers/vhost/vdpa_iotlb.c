@@ -19,12 +19,10 @@
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
-#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/vhost_iotlb.h>
-#include <uapi/linux/vhost.h>
 
 #include "vhost_vdpa.h"
 
@@ -68,7 +66,7 @@ int vhost_vdpa_iotlb_init(struct vhost_vdpa *v)
 {
 	u32 i;
 
-	/* vhost_iotlb takes no entry with a limit of 0. */
+	/* The limit bounds each table (vhost_iotlb takes none of 0 here). */
 	if (!max_entries)
 		return -EINVAL;
 	v->as = kcalloc(v->nas, sizeof(*v->as), GFP_KERNEL);
@@ -87,7 +85,7 @@ void vhost_vdpa_iotlb_free(struct vhost_vdpa *v)
 		return;
 	/* Tables are emptied when the file is released or the device goes. */
 	for (i = 0; i < v->nas; i++)
-		vhost_iotlb_free(v->as[i].iotlb);
+		WARN_ON_ONCE(v->as[i].iotlb);
 	kfree(v->as);
 }
 
@@ -104,7 +102,6 @@ static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as 
 
 	list_for_each_entry_safe(l, tmp, &as->limbo, node) {
 		vhost_vdpa_unpin(v, l->pa, l->npages, l->perm);
-		v->limbo_pages -= l->npages;
 		list_del(&l->node);
 		kfree(l);
 	}
@@ -129,7 +126,6 @@ static int vhost_vdpa_range_to_limbo(struct vhost_vdpa *v, struct vhost_vdpa_as 
 		l->npages = map->size >> PAGE_SHIFT;
 		l->perm = map->perm;
 		list_add_tail(&l->node, &as->limbo);
-		v->limbo_pages += l->npages;
 		vhost_iotlb_map_free(as->iotlb, map);
 		cond_resched();
 	}
@@ -195,6 +191,17 @@ static int vhost_vdpa_as_program(struct vhost_vdpa *v, u32 asid)
 	return 0;
 }
 
+/* Program now every address space a batch changed (set_map parents). */
+static void vhost_vdpa_batch_flush(struct vhost_vdpa *v)
+{
+	u32 asid;
+
+	lockdep_assert_held(&v->lock);
+	for (asid = 0; asid < v->nas; asid++)
+		if (v->as[asid].in_batch)
+			vhost_vdpa_as_program(v, asid);
+}
+
 /* Forget the entries in [start, last], unpinning them now. */
 static void vhost_vdpa_remove_range(struct vhost_vdpa *v, struct vhost_vdpa_as *as,
 				    u64 start, u64 last)
@@ -212,10 +219,12 @@ static void vhost_vdpa_remove_range(struct vhost_vdpa *v, struct vhost_vdpa_as *
 static int vhost_vdpa_add_run(struct vhost_vdpa *v, struct vhost_vdpa_as *as, u64 iova,
 			      unsigned long pfn, u64 npages, u32 perm)
 {
-	int err;
+	int err = -ENOSPC;
 
-	err = vhost_iotlb_add_range(as->iotlb, iova, iova + (npages << PAGE_SHIFT) - 1,
-				    PFN_PHYS(pfn), perm);
+	/* vhost_iotlb enforces its limit only for retiring tables. */
+	if (as->iotlb->nmaps < as->iotlb->limit)
+		err = vhost_iotlb_add_range(as->iotlb, iova, iova + (npages << PAGE_SHIFT) - 1,
+					    PFN_PHYS(pfn), perm);
 	if (err) {
 		unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages, false);
 		return err;
@@ -326,11 +335,15 @@ static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iot
 	if (vhost_iotlb_itree_first(as->iotlb, msg->iova, last))
 		return -EEXIST;
 	/*
-	 * Pages in limbo are on their way out (a batch that remaps memory it
-	 * invalidated holds both until BATCH_END): they do not count twice.
+	 * A batch that remaps memory it invalidated holds both until
+	 * BATCH_END. Over the limit with pages in a batch's limbo, the device
+	 * gets the table as it stands now, so they go before more are pinned:
+	 * limbo never lets the owner past its limit.
 	 */
 	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	if (npages + atomic64_read(&v->owner->pinned_vm) - v->limbo_pages > limit)
+	if (npages + atomic64_read(&v->owner->pinned_vm) > limit)
+		vhost_vdpa_batch_flush(v);
+	if (npages + atomic64_read(&v->owner->pinned_vm) > limit)
 		return -ENOMEM;
 
 	err = vhost_vdpa_pin(v, as, msg->iova, msg->uaddr, npages, msg->perm);

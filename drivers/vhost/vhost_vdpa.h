@@ -23,6 +23,10 @@
  *     for mmap() and the fault (read); remove() clears the pointer holding
  *     both this (write) and vhost_vdpa.lock. Parent calls made under it:
  *     get_vq_notification only.
+ * Taken inside vhost_vdpa.lock by what it calls: the vDPA device's
+ * cf_lock (vdpa_reset, vdpa_get_config, ...), the parent's own locks, and
+ * i_mmap_rwsem (remove() zapping doorbell mappings). ioctl arguments are
+ * copied with the lock held, IOTLB messages before it.
  * The kick path (an eventfd wakeup, atomic) takes no lock: the kick
  * eventfd is detached (which waits for running wakeups) before anything
  * it uses goes away. Call and config eventfds are RCU pointers read from
@@ -114,7 +118,6 @@ struct vhost_vdpa_as {
  * @owner: the mm that did VHOST_SET_OWNER (mmgrab'ed), or NULL
  * @backend_features: VHOST_BACKEND_F_* bits acked
  * @in_batch: between IOTLB BATCH_BEGIN and BATCH_END
- * @limbo_pages: pages in every address space's limbo (charged, leaving)
  * @suspended: VHOST_VDPA_SUSPEND succeeded and no RESUME or reset since
  * @config_call: the config interrupt eventfd, or NULL
  * @doorbell_sem: see the top of this file
@@ -135,7 +138,6 @@ struct vhost_vdpa {
 	struct mm_struct *owner;
 	u64 backend_features;
 	bool in_batch;
-	u64 limbo_pages;
 	bool suspended;
 	struct vhost_vdpa_call __rcu *config_call;
 	struct rw_semaphore doorbell_sem;	/* @vdpa for mmap, see top */

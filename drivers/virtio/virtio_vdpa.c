@@ -105,16 +105,18 @@ static struct virtqueue *virtio_vdpa_setup_vq(struct virtio_device *vdev,
 {
 	struct vdpa_device *vdpa = to_vdpa(vdev);
 	const struct vdpa_config_ops *ops = vdpa->config;
-	struct device *dma_dev = ops->get_vq_dma_dev ? ops->get_vq_dma_dev(vdpa, idx) :
-						      vdpa_get_dma_dev(vdpa);
 	struct vdpa_vq_state state = {};
 	struct vdpa_callback cb = {};
+	struct device *dma_dev;
 	struct virtqueue *vq;
-	u16 num = virtio_vdpa_vq_size(vdpa, idx);
+	u16 num;
 	int err;
 
+	/* The index first: every op below takes it. */
 	if (idx >= vdpa->nvqs)
 		return ERR_PTR(-ENOENT);
+	dma_dev = ops->get_vq_dma_dev ? ops->get_vq_dma_dev(vdpa, idx) : vdpa_get_dma_dev(vdpa);
+	num = virtio_vdpa_vq_size(vdpa, idx);
 	if (ops->get_vq_ready(vdpa, idx))
 		return ERR_PTR(-EBUSY);
 	if (!num)

@@ -40,16 +40,18 @@ struct cxemu_cmd {
 
 /**
  * cxemu_count() - objects in a table
- * @xa: one of the tables of &struct cxemu
+ * @emu: the function
+ * @xa: one of its tables
  *
- * Context: cxemu.lock held, or the device is not in use.
+ * Context: cxemu.lock held.
  * Return: how many entries it holds.
  */
-unsigned long cxemu_count(struct xarray *xa)
+unsigned long cxemu_count(struct cxemu *emu, struct xarray *xa)
 {
 	unsigned long idx, n = 0;
 	void *entry;
 
+	lockdep_assert_held(&emu->lock);
 	xa_for_each(xa, idx, entry)
 		n++;
 	return n;
@@ -107,8 +109,8 @@ static u8 cxemu_enable_hca(struct cxemu *emu, const void *in, size_t inlen, void
  */
 static void cxemu_reclaim(struct cxemu *emu, const char *when)
 {
-	unsigned long pds = cxemu_count(&emu->pds), uars = cxemu_count(&emu->uars);
-	unsigned long mkeys = cxemu_count(&emu->mkeys), idx;
+	unsigned long pds = cxemu_count(emu, &emu->pds), uars = cxemu_count(emu, &emu->uars);
+	unsigned long mkeys = cxemu_count(emu, &emu->mkeys), idx;
 	struct cxemu_mkey *mk;
 
 	lockdep_assert_held(&emu->lock);
@@ -208,18 +210,6 @@ static u8 cxemu_dealloc_uar(struct cxemu *emu, const void *in, size_t inlen, voi
 	return MLX5_CMD_STAT_OK;
 }
 
-static u8 cxemu_run_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
-				u32 *syndrome)
-{
-	return cxemu_create_mkey(emu, in, inlen, out, syndrome);
-}
-
-static u8 cxemu_run_destroy_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
-				 u32 *syndrome)
-{
-	return cxemu_destroy_mkey(emu, in, syndrome);
-}
-
 #define CXEMU_CMD(op, name_in, name_out, handler, ...)			\
 	{ .opcode = MLX5_CMD_OP_##op,					\
 	  .inlen = MLX5_ST_SZ_BYTES(name_in),				\
@@ -238,9 +228,9 @@ static const struct cxemu_cmd cxemu_cmds[] = {
 	CXEMU_CMD(DEALLOC_PD, dealloc_pd_in, dealloc_pd_out, cxemu_dealloc_pd),
 	CXEMU_CMD(ALLOC_UAR, alloc_uar_in, alloc_uar_out, cxemu_alloc_uar),
 	CXEMU_CMD(DEALLOC_UAR, dealloc_uar_in, dealloc_uar_out, cxemu_dealloc_uar),
-	CXEMU_CMD(CREATE_MKEY, create_mkey_in, create_mkey_out, cxemu_run_create_mkey,
+	CXEMU_CMD(CREATE_MKEY, create_mkey_in, create_mkey_out, cxemu_create_mkey,
 		  .var_in = true),
-	CXEMU_CMD(DESTROY_MKEY, destroy_mkey_in, destroy_mkey_out, cxemu_run_destroy_mkey),
+	CXEMU_CMD(DESTROY_MKEY, destroy_mkey_in, destroy_mkey_out, cxemu_destroy_mkey),
 };
 
 static const struct cxemu_cmd *cxemu_find_cmd(u16 opcode)

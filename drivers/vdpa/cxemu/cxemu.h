@@ -28,12 +28,15 @@ struct dentry;
 #define CXEMU_MAX_INDIRECTION 1
 #define CXEMU_MIN_LOG_PAGE 12
 #define CXEMU_MAX_LOG_PAGE 30
+/* Largest settable limits: the arithmetic on them stays in 64 bits. */
+#define CXEMU_MAX_LOG_KLM 20
+#define CXEMU_MAX_LOG_MRW 52
 /* The null key: any access through it is a translation fault. */
 #define CXEMU_NULL_MKEY 0xffffff00U
 
 /**
- * struct cxemu_limits - limits a test may lower (debugfs), reported in
- *	the general device capabilities
+ * struct cxemu_limits - limits a test may change (debugfs, within
+ *	CXEMU_MAX_LOG_*), reported in the general device capabilities
  * @log_max_klm_list_size: most KLM entries of one indirect key (log2)
  * @log_max_mrw_sz: longest memory key (log2 bytes)
  */
@@ -69,7 +72,7 @@ struct cxemu_klm {
  * @n: entries in @pa or @klm
  * @pa: direct: physical address of each page
  * @klm: indirect: the list, in address order
- * @users: indirect keys (and queues) pointing at this one
+ * @users: indirect keys pointing at this one
  */
 struct cxemu_mkey {
 	u32 key;
@@ -89,7 +92,6 @@ struct cxemu_mkey {
 /**
  * struct cxemu - one emulated function
  * @cx: what the parent driver binds to
- * @id: instance number
  * @lock: see the top of this file
  * @enabled: between ENABLE_HCA and DISABLE_HCA
  * @pds: allocated protection domains (value: xa_mk_value(1))
@@ -101,7 +103,6 @@ struct cxemu_mkey {
  */
 struct cxemu {
 	struct cxdev cx;
-	u32 id;
 	struct mutex lock;	/* every object, see top of file */
 	bool enabled;
 	struct xarray pds;
@@ -124,11 +125,12 @@ bool cxemu_should_fail(u16 opcode);
 void cxemu_init(struct cxemu *emu);
 void cxemu_teardown(struct cxemu *emu);
 int cxemu_exec(struct cxdev *cx, const void *in, size_t inlen, void *out, size_t outlen);
-unsigned long cxemu_count(struct xarray *xa);
+unsigned long cxemu_count(struct cxemu *emu, struct xarray *xa);
 
 /* mkey.c */
 u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out, u32 *syndrome);
-u8 cxemu_destroy_mkey(struct cxemu *emu, const void *in, u32 *syndrome);
+u8 cxemu_destroy_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
+		      u32 *syndrome);
 void cxemu_mkey_free(struct cxemu_mkey *mk);
 long cxemu_translate(struct cxemu *emu, u32 key, u64 addr, u64 len, bool write, void **va);
 

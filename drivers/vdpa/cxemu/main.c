@@ -58,12 +58,58 @@ static int cxemu_resources_show(struct seq_file *m, void *unused)
 
 	mutex_lock(&emu->lock);
 	seq_printf(m, "enabled %d\npd %lu\nuar %lu\nmkey %lu\nleaked %llu\n", emu->enabled,
-		   cxemu_count(&emu->pds), cxemu_count(&emu->uars), cxemu_count(&emu->mkeys),
+		   cxemu_count(emu, &emu->pds), cxemu_count(emu, &emu->uars),
+		   cxemu_count(emu, &emu->mkeys),
 		   emu->leaked);
 	mutex_unlock(&emu->lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cxemu_resources);
+
+/* A limit, set under the lock and within what the model's arithmetic takes. */
+static int cxemu_limit_set(struct cxemu *emu, u8 *limit, u64 val, u8 max)
+{
+	if (val > max)
+		return -EINVAL;
+	mutex_lock(&emu->lock);
+	*limit = val;
+	mutex_unlock(&emu->lock);
+	return 0;
+}
+
+static int cxemu_klm_limit_get(void *data, u64 *val)
+{
+	struct cxemu *emu = data;
+
+	*val = READ_ONCE(emu->limits.log_max_klm_list_size);
+	return 0;
+}
+
+static int cxemu_klm_limit_set(void *data, u64 val)
+{
+	struct cxemu *emu = data;
+
+	return cxemu_limit_set(emu, &emu->limits.log_max_klm_list_size, val, CXEMU_MAX_LOG_KLM);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(cxemu_klm_limit_fops, cxemu_klm_limit_get, cxemu_klm_limit_set,
+			 "%llu\n");
+
+static int cxemu_mrw_limit_get(void *data, u64 *val)
+{
+	struct cxemu *emu = data;
+
+	*val = READ_ONCE(emu->limits.log_max_mrw_sz);
+	return 0;
+}
+
+static int cxemu_mrw_limit_set(void *data, u64 val)
+{
+	struct cxemu *emu = data;
+
+	return cxemu_limit_set(emu, &emu->limits.log_max_mrw_sz, val, CXEMU_MAX_LOG_MRW);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(cxemu_mrw_limit_fops, cxemu_mrw_limit_get, cxemu_mrw_limit_set,
+			 "%llu\n");
 
 static void cxemu_release(struct device *dev)
 {
@@ -73,13 +119,12 @@ static void cxemu_release(struct device *dev)
 	kfree(emu);
 }
 
-static struct cxemu *cxemu_alloc(u32 id)
+static struct cxemu *cxemu_alloc(void)
 {
 	struct cxemu *emu = kzalloc(sizeof(*emu), GFP_KERNEL);
 
 	if (!emu)
 		return NULL;
-	emu->id = id;
 	emu->cx.ops = &cxemu_ops;
 	cxemu_init(emu);
 	return emu;
@@ -92,7 +137,7 @@ static int cxemu_add(u32 id)
 	char name[16];
 	int err;
 
-	emu = cxemu_alloc(id);
+	emu = cxemu_alloc();
 	if (!emu)
 		return -ENOMEM;
 	adev = &emu->cx.adev;
@@ -110,9 +155,10 @@ static int cxemu_add(u32 id)
 	snprintf(name, sizeof(name), "%s.%u", adev->name, id);
 	emu->debugfs = debugfs_create_dir(name, cxemu_debugfs);
 	debugfs_create_file("resources", 0400, emu->debugfs, emu, &cxemu_resources_fops);
-	debugfs_create_u8("log_max_klm_list_size", 0600, emu->debugfs,
-			  &emu->limits.log_max_klm_list_size);
-	debugfs_create_u8("log_max_mrw_sz", 0600, emu->debugfs, &emu->limits.log_max_mrw_sz);
+	debugfs_create_file_unsafe("log_max_klm_list_size", 0600, emu->debugfs, emu,
+				   &cxemu_klm_limit_fops);
+	debugfs_create_file_unsafe("log_max_mrw_sz", 0600, emu->debugfs, emu,
+				   &cxemu_mrw_limit_fops);
 	err = auxiliary_device_add(adev);
 	if (err) {
 		debugfs_remove(emu->debugfs);
@@ -145,7 +191,7 @@ static void cxemu_kunit_release(struct device *dev)
  */
 struct cxdev *cxemu_kunit_new(void)
 {
-	struct cxemu *emu = cxemu_alloc(0);
+	struct cxemu *emu = cxemu_alloc();
 
 	if (!emu)
 		return NULL;

@@ -17,14 +17,14 @@
 #include <linux/mlx5/device.h>
 #include <linux/mlx5/mlx5_ifc.h>
 #include <linux/mlx5/qp.h>
+#include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 
 #include "cxemu.h"
 
-#define CXEMU_MTT_RD_EN BIT_ULL(0)
-#define CXEMU_MTT_WR_EN BIT_ULL(1)
-#define CXEMU_MTT_FLAGS 0xffULL	/* below ptag_31_8 */
+#define CXEMU_MTT_FLAGS 0xffULL	/* below ptag_31_8: MLX5_MTT_PERM_* */
 
 /**
  * cxemu_mkey_free() - free a key's memory (not its table slot)
@@ -48,12 +48,13 @@ static struct cxemu_mkey *cxemu_mkey_find(struct cxemu *emu, u32 key)
 /* Only RAM may be behind a direct key: it is what the model can reach. */
 static bool cxemu_ram(u64 pa, u64 size)
 {
-	return pfn_valid(PHYS_PFN(pa)) && pfn_valid(PHYS_PFN(pa + size - 1));
+	return region_intersects(pa, size, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) ==
+	       REGION_INTERSECTS;
 }
 
 static u8 cxemu_mtt_parse(struct cxemu_mkey *mk, const __be64 *mtt, u32 octs, u32 *syndrome)
 {
-	u64 size = BIT_ULL(mk->log_page), e;
+	u64 size = BIT_ULL(mk->log_page), e, n;
 	u32 i;
 
 	if (mk->log_page < CXEMU_MIN_LOG_PAGE || mk->log_page > CXEMU_MAX_LOG_PAGE) {
@@ -64,7 +65,12 @@ static u8 cxemu_mtt_parse(struct cxemu_mkey *mk, const __be64 *mtt, u32 octs, u3
 		*syndrome = CXDEV_SYN_MKEY_RANGE;
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	}
-	mk->n = DIV_ROUND_UP_ULL(mk->len, size);
+	n = DIV_ROUND_UP_ULL(mk->len, size);
+	if (n > U32_MAX) {
+		*syndrome = CXDEV_SYN_MKEY_TOO_LONG;
+		return MLX5_CMD_STAT_LIM_ERR;
+	}
+	mk->n = n;
 	if (octs != DIV_ROUND_UP(mk->n, 2)) {
 		*syndrome = CXDEV_SYN_TRANSLATIONS;
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
@@ -77,8 +83,8 @@ static u8 cxemu_mtt_parse(struct cxemu_mkey *mk, const __be64 *mtt, u32 octs, u3
 	for (i = 0; i < mk->n; i++) {
 		e = be64_to_cpu(mtt[i]);
 		mk->pa[i] = e & ~CXEMU_MTT_FLAGS;
-		if (!(e & CXEMU_MTT_RD_EN) || (mk->lw && !(e & CXEMU_MTT_WR_EN)) ||
-		    (e & CXEMU_MTT_FLAGS & ~(CXEMU_MTT_RD_EN | CXEMU_MTT_WR_EN)) ||
+		if (!(e & MLX5_MTT_PERM_READ) || (mk->lw && !(e & MLX5_MTT_PERM_WRITE)) ||
+		    (e & CXEMU_MTT_FLAGS & ~(u64)MLX5_MTT_PERM_RW) ||
 		    !IS_ALIGNED(mk->pa[i], size) || !cxemu_ram(mk->pa[i], size)) {
 			*syndrome = CXDEV_SYN_MTT_ENTRY;
 			return MLX5_CMD_STAT_BAD_PARAM_ERR;
@@ -123,8 +129,8 @@ static u8 cxemu_klm_parse(struct cxemu *emu, struct cxemu_mkey *mk, const struct
 			return MLX5_CMD_STAT_BAD_RES_ERR;
 		}
 		if (k->addr < k->target->start ||
-		    k->addr - k->target->start > k->target->len ||
-		    k->len > k->target->start + k->target->len - k->addr) {
+		    k->addr - k->target->start >= k->target->len ||
+		    k->len > k->target->len - (k->addr - k->target->start)) {
 			*syndrome = CXDEV_SYN_KLM_RANGE;
 			return MLX5_CMD_STAT_BAD_PARAM_ERR;
 		}
@@ -155,6 +161,8 @@ static bool cxemu_mkc_ok(const void *mkc)
  * @out: output mailbox (create_mkey_out)
  * @syndrome: set on failure
  *
+ * A &cxemu_cmd.run handler.
+ *
  * Context: cxemu.lock held.
  * Return: MLX5_CMD_STAT_*.
  */
@@ -169,7 +177,7 @@ u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
 	u8 status;
 
 	lockdep_assert_held(&emu->lock);
-	if (inlen != MLX5_ST_SZ_BYTES(create_mkey_in) + (size_t)octs * 16) {
+	if (inlen != size_add(MLX5_ST_SZ_BYTES(create_mkey_in), size_mul(octs, 16))) {
 		*syndrome = CXDEV_SYN_INLEN;
 		return MLX5_CMD_STAT_BAD_INP_LEN_ERR;
 	}
@@ -204,7 +212,8 @@ u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
 	mk->start = MLX5_GET64(mkc, mkc, start_addr);
 	mk->len = MLX5_GET64(mkc, mkc, len);
 	mk->log_page = MLX5_GET(mkc, mkc, log_page_size);
-	if (!mk->len || mk->start + mk->len < mk->start) {
+	/* A key may end exactly at 2^64. */
+	if (!mk->len || mk->start + (mk->len - 1) < mk->start) {
 		*syndrome = CXDEV_SYN_MKEY_RANGE;
 		status = MLX5_CMD_STAT_BAD_PARAM_ERR;
 		goto err_free;
@@ -242,12 +251,17 @@ err_free:
  * cxemu_destroy_mkey() - DESTROY_MKEY
  * @emu: the function
  * @in: input mailbox (destroy_mkey_in)
+ * @inlen: its size
+ * @out: output mailbox (destroy_mkey_out)
  * @syndrome: set on failure
+ *
+ * A &cxemu_cmd.run handler.
  *
  * Context: cxemu.lock held.
  * Return: MLX5_CMD_STAT_*.
  */
-u8 cxemu_destroy_mkey(struct cxemu *emu, const void *in, u32 *syndrome)
+u8 cxemu_destroy_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
+		      u32 *syndrome)
 {
 	u32 idx = MLX5_GET(destroy_mkey_in, in, mkey_index), i;
 	struct cxemu_mkey *mk = xa_load(&emu->mkeys, idx);

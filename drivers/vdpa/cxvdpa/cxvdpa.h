@@ -15,6 +15,10 @@
 
 struct vhost_iotlb;
 
+/* Largest limits taken from a device, whatever it reports. */
+#define CXVDPA_LOG_MAX_KLM 20
+#define CXVDPA_LOG_MAX_MRW 52
+
 /**
  * struct cxvdpa_res - what a function gives its driver at bind
  * @cx: the function

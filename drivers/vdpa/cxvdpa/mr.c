@@ -13,6 +13,7 @@
  */
 #include <linux/device.h>
 #include <linux/minmax.h>
+#include <linux/overflow.h>
 #include <linux/mlx5/device.h>
 #include <linux/mlx5/mlx5_ifc.h>
 #include <linux/mlx5/qp.h>
@@ -25,8 +26,6 @@
 
 #define CXVDPA_MIN_LOG_PAGE 12
 #define CXVDPA_MAX_LOG_PAGE 30
-#define CXVDPA_MTT_RD_EN BIT_ULL(0)
-#define CXVDPA_MTT_WR_EN BIT_ULL(1)
 
 struct cxvdpa_chunk {
 	u64 start;
@@ -44,37 +43,38 @@ static u64 cxvdpa_piece_max(const struct cxvdpa_res *res)
 static struct cxvdpa_chunk *cxvdpa_chunks(const struct cxvdpa_res *res,
 					  struct vhost_iotlb *iotlb, u32 *nchunks)
 {
+	struct cxvdpa_chunk *c = NULL, *grown, *cur;
 	u64 max = cxvdpa_piece_max(res), s;
-	struct cxvdpa_chunk *c = NULL, *grown;
 	struct vhost_iotlb_map *map;
 	u32 n = 0, cap = 0;
 
+	/* Lengths stay below 2^64 (max - 1, last - start): nothing wraps. */
 	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX); map;
 	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
-		for (s = map->start; s - 1 != map->last; ) {
-			struct cxvdpa_chunk *cur = n ? &c[n - 1] : NULL;
-
+		s = map->start;
+		do {
+			cur = n ? &c[n - 1] : NULL;
 			if (cur && s == cur->last + 1 && map->perm == cur->perm &&
-			    cur->last - cur->start + 1 < max) {
-				cur->last = min(map->last, cur->start + max - 1);
-				s = cur->last + 1;
-				continue;
-			}
-			if (n == cap) {
-				cap = cap ? 2 * cap : 16;
-				grown = krealloc_array(c, cap, sizeof(*c), GFP_KERNEL);
-				if (!grown) {
-					kfree(c);
-					return ERR_PTR(-ENOMEM);
+			    cur->last - cur->start < max - 1) {
+				cur->last += min(map->last - cur->last,
+						 max - 1 - (cur->last - cur->start));
+			} else {
+				if (n == cap) {
+					cap = cap ? 2 * cap : 16;
+					grown = krealloc_array(c, cap, sizeof(*c), GFP_KERNEL);
+					if (!grown) {
+						kfree(c);
+						return ERR_PTR(-ENOMEM);
+					}
+					c = grown;
 				}
-				c = grown;
+				cur = &c[n++];
+				cur->start = s;
+				cur->last = s + min(map->last - s, max - 1);
+				cur->perm = map->perm;
 			}
-			c[n].start = s;
-			c[n].last = min(map->last, s + max - 1);
-			c[n].perm = map->perm;
-			s = c[n].last + 1;
-			n++;
-		}
+			s = cur->last + 1;
+		} while (cur->last != map->last);
 	}
 	*nchunks = n;
 	return c;
@@ -82,8 +82,8 @@ static struct cxvdpa_chunk *cxvdpa_chunks(const struct cxvdpa_res *res,
 
 /*
  * The largest page size every boundary inside the chunk is aligned to:
- * its start, and each entry's IOVA, physical address and (but for the
- * last) end.
+ * its start, and each entry's IOVA, physical address and end (the last
+ * one's too, so no MTT page reaches memory the map does not own).
  */
 static int cxvdpa_chunk_log_page(struct vhost_iotlb *iotlb, const struct cxvdpa_chunk *c)
 {
@@ -94,9 +94,7 @@ static int cxvdpa_chunk_log_page(struct vhost_iotlb *iotlb, const struct cxvdpa_
 	     map = vhost_iotlb_itree_next(map, c->start, c->last)) {
 		s = max(map->start, c->start);
 		e = min(map->last, c->last);
-		align |= s | (map->addr + (s - map->start));
-		if (e != c->last)
-			align |= e + 1;
+		align |= s | (map->addr + (s - map->start)) | (e + 1);
 	}
 	return align ? min_t(int, __ffs64(align), CXVDPA_MAX_LOG_PAGE) : CXVDPA_MAX_LOG_PAGE;
 }
@@ -134,7 +132,7 @@ static void *cxvdpa_mkey_in(u32 octs, bool indirect, bool lr, bool lw, u64 start
 {
 	void *in, *mkc;
 
-	*inlen = MLX5_ST_SZ_BYTES(create_mkey_in) + (size_t)octs * 16;
+	*inlen = size_add(MLX5_ST_SZ_BYTES(create_mkey_in), size_mul(octs, 16));
 	in = kvzalloc(*inlen, GFP_KERNEL);
 	if (!in)
 		return NULL;
@@ -158,7 +156,7 @@ static int cxvdpa_chunk_mkey(struct cxvdpa_res *res, struct vhost_iotlb *iotlb,
 	int log_page = cxvdpa_chunk_log_page(iotlb, c);
 	bool lr = c->perm & VHOST_MAP_RO, lw = c->perm & VHOST_MAP_WO;
 	u64 len = c->last - c->start + 1, page = BIT_ULL(log_page), s, e, off;
-	u64 flags = CXVDPA_MTT_RD_EN | (lw ? CXVDPA_MTT_WR_EN : 0);
+	u64 flags = MLX5_MTT_PERM_READ | (lw ? MLX5_MTT_PERM_WRITE : 0);
 	u64 npages = DIV_ROUND_UP_ULL(len, page);
 	struct vhost_iotlb_map *map;
 	size_t inlen;
@@ -217,8 +215,8 @@ static int cxvdpa_indirect_mkey(struct cxvdpa_res *res, const struct cxvdpa_chun
 	mr->len = c[n - 1].last - c[0].start + 1;
 	if (nklm > BIT_ULL(res->log_max_klm_list_size) ||
 	    mr->len > BIT_ULL(res->log_max_mrw_sz) || !mr->len) {
-		dev_err(res->dev, "map of %u chunks over %#llx bytes needs %llu KLM entries, device allows %lu in %#llx bytes\n",
-			n, mr->len, nklm, BIT(res->log_max_klm_list_size),
+		dev_err(res->dev, "map of %u chunks over %#llx bytes needs %llu KLM entries, device allows %llu in %#llx bytes\n",
+			n, mr->len, nklm, BIT_ULL(res->log_max_klm_list_size),
 			BIT_ULL(res->log_max_mrw_sz));
 		return -ENOSPC;
 	}
@@ -278,7 +276,6 @@ int cxvdpa_mr_build(struct cxvdpa_res *res, struct vhost_iotlb *iotlb, struct cx
 	return 0;
 
 err_direct:
-	mr->key = 0;
 	cxvdpa_mr_destroy(res, mr);
 err_chunks:
 	kfree(c);

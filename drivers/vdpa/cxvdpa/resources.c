@@ -85,8 +85,11 @@ static int cxvdpa_query_limits(struct cxvdpa_res *res)
 	err = cxvdpa_cmd(res, in, sizeof(in), out, outlen);
 	if (!err) {
 		cap = MLX5_ADDR_OF(query_hca_cap_out, out, capability);
-		res->log_max_klm_list_size = MLX5_GET(cmd_hca_cap, cap, log_max_klm_list_size);
-		res->log_max_mrw_sz = MLX5_GET(cmd_hca_cap, cap, log_max_mrw_sz);
+		/* Trusted no further than the arithmetic built on them. */
+		res->log_max_klm_list_size = min(MLX5_GET(cmd_hca_cap, cap, log_max_klm_list_size),
+						 CXVDPA_LOG_MAX_KLM);
+		res->log_max_mrw_sz = min(MLX5_GET(cmd_hca_cap, cap, log_max_mrw_sz),
+					  CXVDPA_LOG_MAX_MRW);
 	}
 	kfree(out);
 	return err;

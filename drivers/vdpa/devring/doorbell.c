@@ -37,14 +37,11 @@ static enum hrtimer_restart vdpa_devring_bells_poll(struct hrtimer *timer)
 		    xchg(word, VDPA_DEVRING_BELL_IDLE) != VDPA_DEVRING_BELL_IDLE)
 			b->ring(b->ctx, i);
 	}
-	/*
-	 * Re-armed by hand rather than with HRTIMER_RESTART: start() may
-	 * enqueue the timer while this runs, and forwarding an enqueued
-	 * timer is not allowed.
-	 */
-	if (READ_ONCE(b->polling))
-		hrtimer_start(timer, b->period, HRTIMER_MODE_REL_SOFT);
-	return HRTIMER_NORESTART;
+	/* start() never runs concurrently: stop() cancels before it. */
+	if (!READ_ONCE(b->polling))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, b->period);
+	return HRTIMER_RESTART;
 }
 
 /**
@@ -68,7 +65,7 @@ int vdpa_devring_bells_init(struct vdpa_devring_bells *b, u32 n, u32 period_us,
 	if (!b->pages)
 		return -ENOMEM;
 	b->n = n;
-	b->period = ns_to_ktime((u64)(period_us ?: 1) * NSEC_PER_USEC);
+	b->period = ns_to_ktime((u64)period_us * NSEC_PER_USEC);
 	b->ring = ring;
 	b->ctx = ctx;
 	hrtimer_init(&b->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
@@ -116,7 +113,7 @@ struct vdpa_notification_area vdpa_devring_bells_area(struct vdpa_devring_bells 
 	struct vdpa_notification_area area = {};
 	struct page *page;
 
-	if (idx >= b->n)
+	if (!b->pages || idx >= b->n)
 		return area;
 	page = b->pages[idx];
 	if (!page) {
@@ -138,14 +135,14 @@ EXPORT_SYMBOL_GPL(vdpa_devring_bells_area);
  * vdpa_devring_bells_start() - poll the doorbells (the device runs)
  * @b: the doorbells
  *
- * Does nothing until an area was handed out. A ring that came while the
- * device was stopped is seen by the first poll.
+ * Does nothing until an area was handed out (or without doorbells). A
+ * ring that came while the device was stopped is seen by the first poll.
  *
  * Context: process context; the owner serialises start and stop.
  */
 void vdpa_devring_bells_start(struct vdpa_devring_bells *b)
 {
-	if (!b->handed_out || READ_ONCE(b->polling))
+	if (!b->pages || !b->handed_out || READ_ONCE(b->polling))
 		return;
 	WRITE_ONCE(b->polling, true);
 	hrtimer_start(&b->timer, b->period, HRTIMER_MODE_REL_SOFT);
@@ -163,6 +160,8 @@ EXPORT_SYMBOL_GPL(vdpa_devring_bells_start);
  */
 void vdpa_devring_bells_stop(struct vdpa_devring_bells *b)
 {
+	if (!b->pages)
+		return;
 	WRITE_ONCE(b->polling, false);
 	hrtimer_cancel(&b->timer);
 }

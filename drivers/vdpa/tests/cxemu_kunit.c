@@ -491,6 +491,11 @@ static void spoil_page_size(struct cx_test *t, struct mk_desc *d, void *in, size
 	MLX5_SET(mkc, MKC(in), log_page_size, 11);
 }
 
+static void spoil_page_size_big(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
+{
+	MLX5_SET(mkc, MKC(in), log_page_size, 31);
+}
+
 static void spoil_too_long(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
 {
 	cxemu_kunit_limits(t->cx)->log_max_mrw_sz = PAGE_SHIFT + 1;
@@ -522,6 +527,11 @@ static void spoil_mtt_align(struct cx_test *t, struct mk_desc *d, void *in, size
 	mtt_of(in)[0] |= cpu_to_be64(0x800);
 }
 
+static void spoil_mtt_flags(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
+{
+	mtt_of(in)[3] |= cpu_to_be64(4);
+}
+
 static struct mlx5_klm *klm_of(void *in)
 {
 	return MLX5_ADDR_OF(create_mkey_in, in, klm_pas_mtt);
@@ -540,6 +550,16 @@ static void spoil_klm_key(struct cx_test *t, struct mk_desc *d, void *in, size_t
 static void spoil_klm_range(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
 {
 	klm_of(in)[1].va = cpu_to_be64(IOVA + 3 * PAGE_SIZE + 1);
+}
+
+static void spoil_klm_before(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
+{
+	klm_of(in)[0].va = cpu_to_be64(IOVA - PAGE_SIZE);
+}
+
+static void spoil_klm_beyond(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
+{
+	klm_of(in)[1].va = cpu_to_be64(IOVA + 2 * NPAGES * PAGE_SIZE);
 }
 
 static void spoil_klm_sum(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
@@ -570,6 +590,8 @@ static const struct bad_mkey bad_mkeys[] = {
 	  CXDEV_SYN_MKEY_RANGE },
 	{ "page size 2K", false, spoil_page_size, MLX5_CMD_STAT_BAD_PARAM_ERR,
 	  CXDEV_SYN_PAGE_SIZE },
+	{ "page size 2G", false, spoil_page_size_big, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_PAGE_SIZE },
 	{ "longer than log_max_mrw_sz", false, spoil_too_long, MLX5_CMD_STAT_LIM_ERR,
 	  CXDEV_SYN_MKEY_TOO_LONG },
 	{ "fewer MTTs than pages", false, spoil_few_mtts, MLX5_CMD_STAT_BAD_PARAM_ERR,
@@ -580,11 +602,17 @@ static const struct bad_mkey bad_mkeys[] = {
 	  MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_MTT_ENTRY },
 	{ "unaligned MTT address", false, spoil_mtt_align, MLX5_CMD_STAT_BAD_PARAM_ERR,
 	  CXDEV_SYN_MTT_ENTRY },
+	{ "MTT with unknown flags", false, spoil_mtt_flags, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_MTT_ENTRY },
 	{ "more KLMs than log_max_klm_list_size", true, spoil_klm_many, MLX5_CMD_STAT_LIM_ERR,
 	  CXDEV_SYN_KLM_TOO_MANY },
 	{ "KLM to a key that is not there", true, spoil_klm_key, MLX5_CMD_STAT_BAD_RES_ERR,
 	  CXDEV_SYN_KLM_TARGET },
 	{ "KLM past its key's end", true, spoil_klm_range, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_KLM_RANGE },
+	{ "KLM before its key's start", true, spoil_klm_before, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_KLM_RANGE },
+	{ "KLM starting beyond its key", true, spoil_klm_beyond, MLX5_CMD_STAT_BAD_PARAM_ERR,
 	  CXDEV_SYN_KLM_RANGE },
 	{ "KLMs longer than the key", true, spoil_klm_sum, MLX5_CMD_STAT_BAD_PARAM_ERR,
 	  CXDEV_SYN_KLM_LENGTH },

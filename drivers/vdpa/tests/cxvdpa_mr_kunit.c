@@ -94,8 +94,6 @@ static void expect_at(struct kunit *test, struct mr_test *t, u64 iova, struct pa
 	KUNIT_EXPECT_PTR_EQ(test, va, page_address(page) + off);
 }
 
-#define expect_at(test, t, iova, page, off) expect_at(test, t, iova, page, off)
-
 #define EXPECT_FAULT(test, t, iova, write, err) do {				\
 	long __got;								\
 	xlate(t, iova, 8, write, &__got);					\
@@ -202,6 +200,26 @@ static void mr_chunk_limit(struct kunit *test)
 	expect_at(test, t, (u64)SZ_2G - 8, t->huge, SZ_2M - 8);
 }
 
+/* A hole over 2 GiB takes several null entries (a KLM counts 32 bits). */
+static void mr_big_hole(struct kunit *test)
+{
+	struct mr_test *t = test->priv;
+	u64 far = 5ULL * SZ_1G;
+
+	map_page(test, 0x0, t->pages[0], VHOST_MAP_RW);
+	map_page(test, far, t->pages[1], VHOST_MAP_RW);
+	/* Two chunks and three hole pieces: five entries; four are too few. */
+	t->res.log_max_klm_list_size = 2;
+	KUNIT_EXPECT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), -ENOSPC);
+	t->res.log_max_klm_list_size = 3;
+	KUNIT_ASSERT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), 0);
+	KUNIT_EXPECT_EQ(test, t->mr.len, far + PAGE_SIZE);
+	expect_at(test, t, 0x8, t->pages[0], 8);
+	expect_at(test, t, far + 8, t->pages[1], 8);
+	EXPECT_FAULT(test, t, 4ULL * SZ_1G, false, -EFAULT);
+	EXPECT_FAULT(test, t, SZ_2G, false, -EFAULT);
+}
+
 /* More KLM entries than the device allows: refused, nothing left behind. */
 static void mr_klm_limit(struct kunit *test)
 {
@@ -214,9 +232,11 @@ static void mr_klm_limit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, t->mr.key, 0);
 	KUNIT_EXPECT_EQ(test, t->mr.ndirect, 0);
-	/* Two entries fit: the same map without the hole. */
-	map_page(test, 0x1000, t->pages[2], VHOST_MAP_RW);
+	/* Exactly two entries fit: two chunks (permissions differ), no hole. */
+	vhost_iotlb_del_range(t->iotlb, 0x2000, 0x2fff);
+	map_page(test, 0x1000, t->pages[2], VHOST_MAP_RO);
 	KUNIT_EXPECT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), 0);
+	KUNIT_EXPECT_EQ(test, t->mr.ndirect, 2);
 	expect_at(test, t, 0x1000, t->pages[2], 0);
 }
 
@@ -230,6 +250,10 @@ static void mr_device_failure(struct kunit *test)
 	map_page(test, 0x4000, t->pages[2], VHOST_MAP_RW);
 	/* The third key (the last direct one) fails. */
 	cxemu_kunit_fail(MLX5_CMD_OP_CREATE_MKEY, 2, 1);
+	KUNIT_EXPECT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), -EIO);
+	KUNIT_EXPECT_EQ(test, t->mr.key, 0);
+	/* The fourth (the indirect key, every direct one made) fails. */
+	cxemu_kunit_fail(MLX5_CMD_OP_CREATE_MKEY, 3, 1);
 	KUNIT_EXPECT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), -EIO);
 	KUNIT_EXPECT_EQ(test, t->mr.key, 0);
 	/* The exit checks that the function holds nothing but the PD. */
@@ -252,6 +276,7 @@ static struct kunit_case cxvdpa_mr_cases[] = {
 	KUNIT_CASE(mr_permissions),
 	KUNIT_CASE(mr_huge_page),
 	KUNIT_CASE(mr_chunk_limit),
+	KUNIT_CASE(mr_big_hole),
 	KUNIT_CASE(mr_klm_limit),
 	KUNIT_CASE(mr_device_failure),
 	KUNIT_CASE(mr_empty),

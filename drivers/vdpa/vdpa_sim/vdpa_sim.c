@@ -27,30 +27,39 @@
  */
 #define VDPASIM_IOTLB_LIMIT UINT_MAX
 
-/* How devices created from now on take IOTLB changes (see map_mode). */
-static bool vdpasim_use_dma_map;
-
-static int vdpasim_map_mode_set(const char *val, const struct kernel_param *kp)
+static int vdpasim_choice_set(const char *val, const struct kernel_param *kp)
 {
-	if (sysfs_streq(val, "dma_map"))
-		WRITE_ONCE(vdpasim_use_dma_map, true);
-	else if (sysfs_streq(val, "set_map"))
-		WRITE_ONCE(vdpasim_use_dma_map, false);
+	struct vdpasim_choice *c = kp->arg;
+
+	if (sysfs_streq(val, c->names[1]))
+		WRITE_ONCE(c->value, true);
+	else if (sysfs_streq(val, c->names[0]))
+		WRITE_ONCE(c->value, false);
 	else
 		return -EINVAL;
 	return 0;
 }
 
-static int vdpasim_map_mode_get(char *buf, const struct kernel_param *kp)
+static int vdpasim_choice_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%s\n", READ_ONCE(vdpasim_use_dma_map) ? "dma_map" : "set_map");
+	const struct vdpasim_choice *c = kp->arg;
+
+	return sysfs_emit(buf, "%s\n", c->names[READ_ONCE(c->value)]);
 }
 
-static const struct kernel_param_ops vdpasim_map_mode_ops = {
-	.set = vdpasim_map_mode_set,
-	.get = vdpasim_map_mode_get,
+/*
+ * A module parameter that is one of two words (arg: struct vdpasim_choice),
+ * for the simulator classes' mode switches.
+ */
+const struct kernel_param_ops vdpasim_choice_ops = {
+	.set = vdpasim_choice_set,
+	.get = vdpasim_choice_get,
 };
-module_param_cb(map_mode, &vdpasim_map_mode_ops, NULL, 0644);
+EXPORT_SYMBOL_GPL(vdpasim_choice_ops);
+
+/* How devices created from now on take IOTLB changes (see map_mode). */
+static struct vdpasim_choice vdpasim_map_mode = { .names = { "set_map", "dma_map" } };
+module_param_cb(map_mode, &vdpasim_choice_ops, &vdpasim_map_mode, 0644);
 MODULE_PARM_DESC(map_mode,
 		 "how devices created afterwards take IOTLB changes: \"set_map\" (whole table, default) or \"dma_map\" (incremental)");
 
@@ -336,8 +345,7 @@ static void vdpasim_kick_vq(struct vdpa_device *vdpa, u16 idx)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 
-	if (sim->dev_attr.work)
-		queue_work(system_unbound_wq, &sim->work);
+	queue_work(system_unbound_wq, &sim->work);
 }
 
 static void vdpasim_set_vq_cb(struct vdpa_device *vdpa, u16 idx,
@@ -509,7 +517,7 @@ static void vdpasim_set_status(struct vdpa_device *vdpa, u8 status)
 	for (i = 0; start && i < sim->dev_attr.nvqs; i++)
 		if (sim->vqs[i].ready)
 			vdpasim_vq_start(sim, &sim->vqs[i]);
-	if (start && sim->bells.pages)
+	if (start)
 		vdpa_devring_bells_start(&sim->bells);
 	mutex_unlock(&sim->lock);
 	if (start)
@@ -527,8 +535,7 @@ static void vdpasim_core_reset_locked(struct vdpasim *sim)
 
 	lockdep_assert_held(&sim->lock);
 	/* Doorbells stay mapped across a reset; they are polled while running. */
-	if (sim->bells.pages)
-		vdpa_devring_bells_stop(&sim->bells);
+	vdpa_devring_bells_stop(&sim->bells);
 	for (i = 0; i < sim->dev_attr.nvqs; i++) {
 		memset(&sim->vqs[i], 0, sizeof(sim->vqs[i]));
 		sim->vqs[i].sim = sim;
@@ -608,10 +615,8 @@ static struct vdpa_notification_area
 vdpasim_get_vq_notification(struct vdpa_device *vdpa, u16 idx)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
-	struct vdpa_notification_area area = {};
+	struct vdpa_notification_area area;
 
-	if (!sim->bells.pages)
-		return area;
 	mutex_lock(&sim->lock);
 	area = vdpa_devring_bells_area(&sim->bells, idx);
 	if (sim->status & VIRTIO_CONFIG_S_DRIVER_OK)
@@ -897,7 +902,7 @@ static const struct vdpa_config_ops vdpasim_dma_map_ops = {
  */
 bool vdpasim_kunit_set_map_mode(bool dma_map)
 {
-	return xchg(&vdpasim_use_dma_map, dma_map);
+	return xchg(&vdpasim_map_mode.value, dma_map);
 }
 EXPORT_SYMBOL_IF_KUNIT(vdpasim_kunit_set_map_mode);
 #endif
@@ -919,7 +924,7 @@ EXPORT_SYMBOL_IF_KUNIT(vdpasim_kunit_set_map_mode);
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config)
 {
-	const struct vdpa_config_ops *ops = READ_ONCE(vdpasim_use_dma_map) ?
+	const struct vdpa_config_ops *ops = READ_ONCE(vdpasim_map_mode.value) ?
 					    &vdpasim_dma_map_ops : &vdpasim_set_map_ops;
 	struct vdpa_device *vdpa;
 	unsigned int poll_us;

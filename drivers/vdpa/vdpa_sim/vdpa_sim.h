@@ -20,6 +20,7 @@
 #ifndef _VDPA_SIM_H
 #define _VDPA_SIM_H
 
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/vdpa.h>
@@ -167,6 +168,18 @@ struct vdpasim {
 	struct dentry *debugfs;
 	struct vdpa_devring_bells bells;
 };
+
+/**
+ * struct vdpasim_choice - a two-word module parameter (vdpasim_choice_ops)
+ * @names: the word for false, then the word for true
+ * @value: the choice
+ */
+struct vdpasim_choice {
+	const char *names[2];
+	bool value;
+};
+
+extern const struct kernel_param_ops vdpasim_choice_ops;
 
 /* Transport and ring features every simulated device offers. */
 #define VDPASIM_COMMON_FEATURES (BIT_ULL(VIRTIO_F_VERSION_1) |		\

@@ -60,29 +60,9 @@
 /* Frames the host interface queues for the device before it stops. */
 #define VDPASIM_NET_HOST_QUEUE 256
 
-static bool vdpasim_net_use_netdev;
-
-static int vdpasim_net_wire_set(const char *val, const struct kernel_param *kp)
-{
-	if (sysfs_streq(val, "netdev"))
-		WRITE_ONCE(vdpasim_net_use_netdev, true);
-	else if (sysfs_streq(val, "loopback"))
-		WRITE_ONCE(vdpasim_net_use_netdev, false);
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int vdpasim_net_wire_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n", READ_ONCE(vdpasim_net_use_netdev) ? "netdev" : "loopback");
-}
-
-static const struct kernel_param_ops vdpasim_net_wire_ops = {
-	.set = vdpasim_net_wire_set,
-	.get = vdpasim_net_wire_get,
-};
-module_param_cb(wire, &vdpasim_net_wire_ops, NULL, 0644);
+/* What devices created from now on are cabled to (value: a host netdev). */
+static struct vdpasim_choice vdpasim_net_wire = { .names = { "loopback", "netdev" } };
+module_param_cb(wire, &vdpasim_choice_ops, &vdpasim_net_wire, 0644);
 MODULE_PARM_DESC(wire,
 		 "what devices created afterwards are cabled to: \"loopback\" (default) or \"netdev\" (a host interface)");
 
@@ -614,7 +594,7 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	else
 		eth_random_addr(net->mac);
 
-	if (READ_ONCE(vdpasim_net_use_netdev)) {
+	if (READ_ONCE(vdpasim_net_wire.value)) {
 		err = vdpasim_net_host_create(net);
 		if (err) {
 			dev_err(mdev->device, "%s: cannot create the host interface: %d\n",
