@@ -19,16 +19,45 @@
 struct cxdev;
 
 /**
- * struct cxdev_ops - the command channel of a function
+ * enum cxdev_event - what a function reports to its driver
+ * @CXDEV_EVENT_COMPLETION: a virtio queue object whose event mode is
+ *	MSI-X used buffers the driver wants to hear about; data: the vector
+ *	(event_qpn_or_msix)
+ * @CXDEV_EVENT_QUEUE_ERROR: a virtio queue object went to the ERR state
+ *	(a translation fault or a malformed ring); data: its queue_index
+ */
+enum cxdev_event {
+	CXDEV_EVENT_COMPLETION,
+	CXDEV_EVENT_QUEUE_ERROR,
+};
+
+/* The driver's event handler; see &cxdev_ops.set_events. */
+typedef void (*cxdev_event_fn)(void *ctx, enum cxdev_event event, u32 data);
+
+/**
+ * struct cxdev_ops - the command channel, doorbells and events of a function
  * @exec: run one command. @in is @inlen bytes of input mailbox, @out
  *	receives @outlen bytes of output mailbox. Returns 0 when the device
  *	executed the command, whatever its status (read status and syndrome
  *	from @out), or -errno when the command never reached the device
  *	(-EINVAL: an output mailbox too small to carry a status).
  *	Process context; may sleep.
+ * @set_events: deliver events to @fn(@ctx, ...) from now on, or to nobody
+ *	when @fn is NULL. Once it returns, no call to the previous handler
+ *	is running. The handler runs in softirq-disabled context and must
+ *	not call back into the function. Process context.
+ * @ring: ring the doorbell of virtio queue @index, as a driver's store to
+ *	the doorbell register does. Any context.
+ * @doorbell: physical address of virtio queue @index's doorbell page
+ *	(2^log_doorbell_stride bytes; a store of @index into its first
+ *	32-bit word rings it), which a driver may map for a user; 0 when the
+ *	function has none. Process context.
  */
 struct cxdev_ops {
 	int (*exec)(struct cxdev *cx, const void *in, size_t inlen, void *out, size_t outlen);
+	void (*set_events)(struct cxdev *cx, cxdev_event_fn fn, void *ctx);
+	void (*ring)(struct cxdev *cx, u16 index);
+	phys_addr_t (*doorbell)(struct cxdev *cx, u16 index);
 };
 
 /**
@@ -85,6 +114,16 @@ enum cxdev_syndrome {
 	CXDEV_SYN_KLM_RANGE,
 	CXDEV_SYN_KLM_LENGTH,
 	CXDEV_SYN_CAP_TYPE,
+	CXDEV_SYN_OBJ_TYPE,
+	CXDEV_SYN_BAD_OBJ,
+	CXDEV_SYN_VQ_INDEX,
+	CXDEV_SYN_VQ_SIZE,
+	CXDEV_SYN_VQ_TYPE,
+	CXDEV_SYN_VQ_EVENT,
+	CXDEV_SYN_VQ_FIELDS,
+	CXDEV_SYN_VQ_STATE,
+	CXDEV_SYN_VQ_MODIFY,
+	CXDEV_SYN_VQ_RING,
 };
 
 #endif /* _LINUX_CXDEV_H */

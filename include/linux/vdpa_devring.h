@@ -17,6 +17,7 @@
 #include <linux/uio.h>
 
 struct page;
+struct vhost_iotlb;
 struct vdpa_notification_area;
 struct vdpa_vq_state;
 
@@ -113,6 +114,12 @@ size_t vdpa_devring_read(const struct vdpa_devring_req *req, size_t offset,
 			 void *buf, size_t len);
 size_t vdpa_devring_write(const struct vdpa_devring_req *req, size_t offset,
 			  const void *buf, size_t len);
+long vdpa_devring_ram(u64 pa, u64 len, void **va);
+long vdpa_devring_iotlb_translate(struct vhost_iotlb *iotlb, u64 iova, u64 len, bool write,
+				  void **va);
+struct vhost_iotlb *vdpa_devring_iotlb_clone(struct vhost_iotlb *src, unsigned int limit);
+size_t vdpa_devring_transfer(const struct vdpa_devring_req *dst, size_t dst_off,
+			     const struct vdpa_devring_req *src, size_t src_off, size_t len);
 
 /* What a doorbell word reads while nobody has rung it. */
 #define VDPA_DEVRING_BELL_IDLE 0xffffffffU

@@ -2,7 +2,8 @@
 /*
  * cxemu command interface: mailbox checks every command gets, then one
  * handler per opcode. Function-level commands (capabilities, enable and
- * disable, special contexts, PDs, UARs) are here, memory keys in mkey.c.
+ * disable, special contexts, PDs, UARs) are here, memory keys in mkey.c,
+ * general objects (virtio net queues) in vq.c.
  *
  * Every mailbox starts like alloc_pd's: opcode, uid and op_mod in, status
  * and syndrome out; those fields are read through that layout.
@@ -10,6 +11,7 @@
 #include <linux/device.h>
 #include <linux/mlx5/device.h>
 #include <linux/mlx5/mlx5_ifc.h>
+#include <linux/mlx5/mlx5_ifc_vdpa.h>
 #include <linux/slab.h>
 
 #include "cxemu.h"
@@ -69,10 +71,15 @@ static u8 cxemu_query_hca_cap(struct cxemu *emu, const void *in, size_t inlen, v
 		*syndrome = CXDEV_SYN_BAD_OP_MOD;
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	}
+	if ((op_mod >> 1) == MLX5_CAP_VDPA_EMULATION)
+		return cxemu_query_emulation_cap(emu, cap);
 	if ((op_mod >> 1) != MLX5_CAP_GENERAL) {
 		*syndrome = CXDEV_SYN_CAP_TYPE;
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	}
+	MLX5_SET(cmd_hca_cap, cap, vhca_resource_manager, 1);
+	MLX5_SET64(cmd_hca_cap, cap, general_obj_types,
+		   MLX5_GENERAL_OBJ_TYPES_CAP_VIRTIO_NET_Q);
 	MLX5_SET(cmd_hca_cap, cap, log_max_pd, CXEMU_LOG_MAX_PD);
 	MLX5_SET(cmd_hca_cap, cap, log_max_mkey, CXEMU_LOG_MAX_MKEY);
 	MLX5_SET(cmd_hca_cap, cap, max_indirection, CXEMU_MAX_INDIRECTION);
@@ -100,6 +107,7 @@ static u8 cxemu_enable_hca(struct cxemu *emu, const void *in, size_t inlen, void
 		return MLX5_CMD_STAT_BAD_SYS_STATE_ERR;
 	}
 	emu->enabled = true;
+	vdpa_devring_bells_start(&emu->bells);
 	return MLX5_CMD_STAT_OK;
 }
 
@@ -111,14 +119,18 @@ static void cxemu_reclaim(struct cxemu *emu, const char *when)
 {
 	unsigned long pds = cxemu_count(emu, &emu->pds), uars = cxemu_count(emu, &emu->uars);
 	unsigned long mkeys = cxemu_count(emu, &emu->mkeys), idx;
+	unsigned long vqs = cxemu_count(emu, &emu->vqs);
 	struct cxemu_mkey *mk;
 
 	lockdep_assert_held(&emu->lock);
-	if (!pds && !uars && !mkeys)
+	if (!pds && !uars && !mkeys && !vqs)
 		return;
-	dev_err(&emu->cx.adev.dev, "%s: driver left %lu PDs, %lu UARs, %lu mkeys\n",
-		when, pds, uars, mkeys);
-	emu->leaked += pds + uars + mkeys;
+	dev_err(&emu->cx.adev.dev,
+		"%s: driver left %lu PDs, %lu UARs, %lu mkeys, %lu virtio queues\n",
+		when, pds, uars, mkeys, vqs);
+	emu->leaked += pds + uars + mkeys + vqs;
+	/* Queues first: they hold their keys. */
+	cxemu_vq_reclaim(emu);
 	xa_for_each(&emu->mkeys, idx, mk)
 		cxemu_mkey_free(mk);
 	xa_destroy(&emu->mkeys);
@@ -135,6 +147,7 @@ static u8 cxemu_disable_hca(struct cxemu *emu, const void *in, size_t inlen, voi
 	}
 	cxemu_reclaim(emu, "DISABLE_HCA");
 	emu->enabled = false;
+	vdpa_devring_bells_stop(&emu->bells);
 	return MLX5_CMD_STAT_OK;
 }
 
@@ -231,6 +244,15 @@ static const struct cxemu_cmd cxemu_cmds[] = {
 	CXEMU_CMD(CREATE_MKEY, create_mkey_in, create_mkey_out, cxemu_create_mkey,
 		  .var_in = true),
 	CXEMU_CMD(DESTROY_MKEY, destroy_mkey_in, destroy_mkey_out, cxemu_destroy_mkey),
+	/* obj_type is where op_mod is; vq.c checks it and the exact size. */
+	CXEMU_CMD(CREATE_GENERAL_OBJECT, general_obj_in_cmd_hdr, general_obj_out_cmd_hdr,
+		  cxemu_general_obj, .var_in = true, .op_mod = true),
+	CXEMU_CMD(MODIFY_GENERAL_OBJECT, general_obj_in_cmd_hdr, general_obj_out_cmd_hdr,
+		  cxemu_general_obj, .var_in = true, .op_mod = true),
+	CXEMU_CMD(QUERY_GENERAL_OBJECT, general_obj_in_cmd_hdr, query_virtio_net_q_out,
+		  cxemu_general_obj, .var_in = true, .op_mod = true),
+	CXEMU_CMD(DESTROY_GENERAL_OBJECT, general_obj_in_cmd_hdr, general_obj_out_cmd_hdr,
+		  cxemu_general_obj, .var_in = true, .op_mod = true),
 };
 
 static const struct cxemu_cmd *cxemu_find_cmd(u16 opcode)
@@ -324,15 +346,30 @@ int cxemu_exec(struct cxdev *cx, const void *in, size_t inlen, void *out, size_t
 /**
  * cxemu_init() - power-on state of a function
  * @emu: the function, zeroed
+ * @poll_us: doorbell polling period (0: no doorbell pages)
+ *
+ * Return: 0, or -ENOMEM with nothing to undo.
  */
-void cxemu_init(struct cxemu *emu)
+int cxemu_init(struct cxemu *emu, u32 poll_us)
 {
+	emu->req = kcalloc(2, sizeof(*emu->req), GFP_KERNEL);
+	if (!emu->req)
+		return -ENOMEM;
+	if (poll_us && vdpa_devring_bells_init(&emu->bells, CXEMU_MAX_VQS, poll_us,
+					       cxemu_bell_rang, emu)) {
+		kfree(emu->req);
+		return -ENOMEM;
+	}
 	mutex_init(&emu->lock);
+	spin_lock_init(&emu->event_lock);
+	INIT_WORK(&emu->work, cxemu_datapath);
 	xa_init_flags(&emu->pds, XA_FLAGS_ALLOC1);
 	xa_init_flags(&emu->uars, XA_FLAGS_ALLOC1);
 	xa_init_flags(&emu->mkeys, XA_FLAGS_ALLOC1);
+	xa_init_flags(&emu->vqs, XA_FLAGS_ALLOC1);
 	emu->limits.log_max_klm_list_size = 16;
 	emu->limits.log_max_mrw_sz = 40;
+	return 0;
 }
 
 /**
@@ -343,9 +380,13 @@ void cxemu_init(struct cxemu *emu)
  */
 void cxemu_teardown(struct cxemu *emu)
 {
+	/* The bells queue the datapath: silence them, then it. */
+	vdpa_devring_bells_destroy(&emu->bells);
+	cancel_work_sync(&emu->work);
 	mutex_lock(&emu->lock);
 	cxemu_reclaim(emu, "teardown");
 	emu->enabled = false;
 	mutex_unlock(&emu->lock);
 	mutex_destroy(&emu->lock);
+	kfree(emu->req);
 }

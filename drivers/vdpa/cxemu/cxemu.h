@@ -3,20 +3,32 @@
  * cxemu: a software model of a ConnectX-like virtio-net function, the
  * "firmware" behind a cxdev (include/linux/cxdev.h).
  *
- * Objects: protection domains, UARs and memory keys, each in an xarray
- * indexed by its number. A memory key is direct (an MTT: one physical
- * page per log_page_size step from start_addr) or indirect (a KLM list:
- * consecutive byte ranges, each pointing into a direct key or into the
- * null key, which faults). Translation walks indirect -> direct -> page.
+ * Objects: protection domains, UARs, memory keys and virtio net queues,
+ * each in an xarray indexed by its number. A memory key is direct (an
+ * MTT: one physical page per log_page_size step from start_addr),
+ * indirect (a KLM list: consecutive byte ranges, each pointing into a
+ * direct key or into the null key, which faults) or physical (PA: the
+ * address is the physical address, RAM only). Translation walks
+ * indirect -> direct -> page.
+ *
+ * A virtio net queue object in the RDY state is run by the datapath
+ * (vq.c) through vdpa_devring, every access translated through the
+ * queue's key; frames sent on queue 2N+1 arrive on queue 2N.
  *
  * Locking: cxemu.lock (mutex) serialises every command and guards every
- * object; translation runs with it held.
+ * object; the datapath runs a bounded batch with it held, so a command
+ * never changes a key or a queue under an access in flight.
+ * cxemu.event_lock (spinlock, BH) guards the driver's event handler and
+ * is held while it runs; it nests inside nothing of ours.
  */
 #ifndef _CXEMU_H
 #define _CXEMU_H
 
 #include <linux/cxdev.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/vdpa_devring.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 struct dentry;
@@ -33,6 +45,10 @@ struct dentry;
 #define CXEMU_MAX_LOG_MRW 52
 /* The null key: any access through it is a translation fault. */
 #define CXEMU_NULL_MKEY 0xffffff00U
+/* Virtio queues (and MSI-X vectors) per function: 16 queue pairs. */
+#define CXEMU_MAX_VQS 32
+#define CXEMU_LOG_MAX_VQ_OBJ 8
+#define CXEMU_LOG_DOORBELL_STRIDE PAGE_SHIFT
 
 /**
  * struct cxemu_limits - limits a test may change (debugfs, within
@@ -62,7 +78,8 @@ struct cxemu_klm {
 /**
  * struct cxemu_mkey - a memory key
  * @key: its value (index << 8 | variant byte)
- * @indirect: KLM list (else MTT)
+ * @indirect: KLM list
+ * @physical: access mode PA: no translation, any RAM
  * @lr: local read allowed
  * @lw: local write allowed
  * @pd: protection domain
@@ -72,11 +89,12 @@ struct cxemu_klm {
  * @n: entries in @pa or @klm
  * @pa: direct: physical address of each page
  * @klm: indirect: the list, in address order
- * @users: indirect keys pointing at this one
+ * @users: indirect keys and virtio queue objects using this one
  */
 struct cxemu_mkey {
 	u32 key;
 	bool indirect;
+	bool physical;
 	bool lr;
 	bool lw;
 	u32 pd;
@@ -90,6 +108,48 @@ struct cxemu_mkey {
 };
 
 /**
+ * struct cxemu_vq - a virtio net queue object
+ * @emu: its function
+ * @id: object id
+ * @index: queue_index: even receives, odd sends
+ * @state: MLX5_VIRTIO_NET_Q_OBJECT_STATE_*
+ * @packed: virtio_q_type packed
+ * @msix: event vector; meaningful when @events
+ * @events: event mode MSI-X (else no events)
+ * @size: queue_size
+ * @desc: descriptor area
+ * @driver: available (driver) area
+ * @device: used (device) area
+ * @mkey: the key every access goes through
+ * @avail_idx: hw_available_index while not RDY (packed: wrap in bit 15)
+ * @used_idx: hw_used_index while not RDY (packed: wrap in bit 15)
+ * @error: what sent it to ERR (-errno), 0 otherwise
+ * @received: descriptors taken from the ring
+ * @completed: descriptors returned used
+ * @ring: the ring, valid in RDY
+ */
+struct cxemu_vq {
+	struct cxemu *emu;
+	u32 id;
+	u16 index;
+	u8 state;
+	bool packed;
+	u32 msix;
+	bool events;
+	u16 size;
+	u64 desc;
+	u64 driver;
+	u64 device;
+	struct cxemu_mkey *mkey;
+	u16 avail_idx;
+	u16 used_idx;
+	int error;
+	u64 received;
+	u64 completed;
+	struct vdpa_devring ring;
+};
+
+/**
  * struct cxemu - one emulated function
  * @cx: what the parent driver binds to
  * @lock: see the top of this file
@@ -97,9 +157,17 @@ struct cxemu_mkey {
  * @pds: allocated protection domains (value: xa_mk_value(1))
  * @uars: allocated UARs (value: xa_mk_value(1))
  * @mkeys: memory keys by index
+ * @vqs: virtio net queue objects by id
+ * @by_index: the queue object of each queue_index, or NULL
  * @limits: current limits
  * @leaked: objects the driver left at DISABLE_HCA or teardown, ever
  * @debugfs: its debugfs directory
+ * @work: the datapath
+ * @req: two request buffers of the datapath
+ * @bells: doorbell pages, polled while enabled
+ * @event_lock: see the top of this file
+ * @event_fn: the driver's event handler, or NULL
+ * @event_ctx: its argument
  */
 struct cxemu {
 	struct cxdev cx;
@@ -108,9 +176,17 @@ struct cxemu {
 	struct xarray pds;
 	struct xarray uars;
 	struct xarray mkeys;
+	struct xarray vqs;
+	struct cxemu_vq *by_index[CXEMU_MAX_VQS];
 	struct cxemu_limits limits;
 	u64 leaked;
 	struct dentry *debugfs;
+	struct work_struct work;
+	struct vdpa_devring_req *req;
+	struct vdpa_devring_bells bells;
+	spinlock_t event_lock;	/* the event handler, see top of file */
+	cxdev_event_fn event_fn;
+	void *event_ctx;
 };
 
 static inline struct cxemu *cx_to_emu(struct cxdev *cx)
@@ -122,7 +198,7 @@ static inline struct cxemu *cx_to_emu(struct cxdev *cx)
 bool cxemu_should_fail(u16 opcode);
 
 /* cmd.c */
-void cxemu_init(struct cxemu *emu);
+int cxemu_init(struct cxemu *emu, u32 poll_us);
 void cxemu_teardown(struct cxemu *emu);
 int cxemu_exec(struct cxdev *cx, const void *in, size_t inlen, void *out, size_t outlen);
 unsigned long cxemu_count(struct cxemu *emu, struct xarray *xa);
@@ -133,6 +209,18 @@ u8 cxemu_destroy_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out
 		      u32 *syndrome);
 void cxemu_mkey_free(struct cxemu_mkey *mk);
 long cxemu_translate(struct cxemu *emu, u32 key, u64 addr, u64 len, bool write, void **va);
+long cxemu_translate_key(struct cxemu_mkey *mk, u64 addr, u64 len, bool write, void **va);
+struct cxemu_mkey *cxemu_mkey_find(struct cxemu *emu, u32 key);
+
+/* vq.c */
+u8 cxemu_query_emulation_cap(struct cxemu *emu, void *cap);
+u8 cxemu_general_obj(struct cxemu *emu, const void *in, size_t inlen, void *out, u32 *syndrome);
+void cxemu_vq_reclaim(struct cxemu *emu);
+void cxemu_datapath(struct work_struct *work);
+void cxemu_set_events(struct cxdev *cx, cxdev_event_fn fn, void *ctx);
+void cxemu_ring(struct cxdev *cx, u16 index);
+phys_addr_t cxemu_doorbell(struct cxdev *cx, u16 index);
+void cxemu_bell_rang(void *ctx, u16 index);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct cxdev *cxemu_kunit_new(void);

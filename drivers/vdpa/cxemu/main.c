@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cxemu: emulated ConnectX-like virtio-net functions on the auxiliary bus
- * (cxemu.vnet.N), each a cxdev whose commands the model in cmd.c and
- * mkey.c carries out.
+ * (cxemu.vnet.N), each a cxdev whose commands the model in cmd.c, mkey.c
+ * and vq.c carries out, and whose virtio queues vq.c runs.
  *
  * debugfs, /sys/kernel/debug/cxemu:
  *   fail_cmd/        fault-injection attribute: a command fails with
  *                    MLX5_CMD_STAT_INT_ERR and CXDEV_SYN_INJECTED
  *   fail_opcode      only this opcode fails (0: any)
  *   vnet.N/resources objects held by the driver, and leaked ever
+ *   vnet.N/queues    one line per virtio queue object: index, state,
+ *                    indexes, descriptors received and completed
  *   vnet.N/log_max_klm_list_size, vnet.N/log_max_mrw_sz
  *                    the limits reported and enforced (for tests)
  */
@@ -28,6 +30,11 @@ module_param(nr_functions, uint, 0444);
 MODULE_PARM_DESC(nr_functions, "emulated functions to create at load (1..16)");
 
 #define CXEMU_MAX_FUNCTIONS 16
+
+static unsigned int doorbell_poll_us = 250;
+module_param(doorbell_poll_us, uint, 0444);
+MODULE_PARM_DESC(doorbell_poll_us,
+		 "doorbell page polling period in microseconds (0: no doorbell pages)");
 
 static DECLARE_FAULT_ATTR(cxemu_fail_cmd);
 static u32 cxemu_fail_opcode;
@@ -50,6 +57,9 @@ bool cxemu_should_fail(u16 opcode)
 
 static const struct cxdev_ops cxemu_ops = {
 	.exec = cxemu_exec,
+	.set_events = cxemu_set_events,
+	.ring = cxemu_ring,
+	.doorbell = cxemu_doorbell,
 };
 
 static int cxemu_resources_show(struct seq_file *m, void *unused)
@@ -57,14 +67,32 @@ static int cxemu_resources_show(struct seq_file *m, void *unused)
 	struct cxemu *emu = m->private;
 
 	mutex_lock(&emu->lock);
-	seq_printf(m, "enabled %d\npd %lu\nuar %lu\nmkey %lu\nleaked %llu\n", emu->enabled,
-		   cxemu_count(emu, &emu->pds), cxemu_count(emu, &emu->uars),
-		   cxemu_count(emu, &emu->mkeys),
-		   emu->leaked);
+	seq_printf(m, "enabled %d\npd %lu\nuar %lu\nmkey %lu\nvq %lu\nleaked %llu\n",
+		   emu->enabled, cxemu_count(emu, &emu->pds), cxemu_count(emu, &emu->uars),
+		   cxemu_count(emu, &emu->mkeys), cxemu_count(emu, &emu->vqs), emu->leaked);
 	mutex_unlock(&emu->lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cxemu_resources);
+
+static int cxemu_queues_show(struct seq_file *m, void *unused)
+{
+	static const char * const states[] = { "init", "rdy", "suspend", "err" };
+	struct cxemu *emu = m->private;
+	struct cxemu_vq *vq;
+	u32 i;
+
+	mutex_lock(&emu->lock);
+	for (i = 0; i < CXEMU_MAX_VQS; i++) {
+		vq = emu->by_index[i];
+		if (vq)
+			seq_printf(m, "%u %s received %llu completed %llu\n", vq->index,
+				   states[vq->state], vq->received, vq->completed);
+	}
+	mutex_unlock(&emu->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cxemu_queues);
 
 /* A limit, set under the lock and within what the model's arithmetic takes. */
 static int cxemu_limit_set(struct cxemu *emu, u8 *limit, u64 val, u8 max)
@@ -126,7 +154,10 @@ static struct cxemu *cxemu_alloc(void)
 	if (!emu)
 		return NULL;
 	emu->cx.ops = &cxemu_ops;
-	cxemu_init(emu);
+	if (cxemu_init(emu, READ_ONCE(doorbell_poll_us))) {
+		kfree(emu);
+		return NULL;
+	}
 	return emu;
 }
 
@@ -155,6 +186,7 @@ static int cxemu_add(u32 id)
 	snprintf(name, sizeof(name), "%s.%u", adev->name, id);
 	emu->debugfs = debugfs_create_dir(name, cxemu_debugfs);
 	debugfs_create_file("resources", 0400, emu->debugfs, emu, &cxemu_resources_fops);
+	debugfs_create_file("queues", 0400, emu->debugfs, emu, &cxemu_queues_fops);
 	debugfs_create_file_unsafe("log_max_klm_list_size", 0600, emu->debugfs, emu,
 				   &cxemu_klm_limit_fops);
 	debugfs_create_file_unsafe("log_max_mrw_sz", 0600, emu->debugfs, emu,

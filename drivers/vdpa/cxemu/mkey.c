@@ -10,8 +10,12 @@
  *     with rd_en, and wr_en when the key allows writes;
  *   indirect: access mode KLMS, the same flags, 1 .. 2^log_max_klm_list_size
  *     entries whose byte counts add up to the key's length, each pointing
- *     into a live direct key (inside its range) or into the null key.
- * A key that another key points into cannot be destroyed.
+ *     into a live direct key (inside its range) or into the null key;
+ *   physical: access mode PA, the same flags, length64 set, start 0 and
+ *     no translation entries: an address is the physical address, and
+ *     only pages the page allocator manages are reachable through it.
+ * A key that another key or a virtio queue object uses cannot be
+ * destroyed.
  */
 #include <linux/minmax.h>
 #include <linux/mlx5/device.h>
@@ -37,7 +41,15 @@ void cxemu_mkey_free(struct cxemu_mkey *mk)
 	kfree(mk);
 }
 
-static struct cxemu_mkey *cxemu_mkey_find(struct cxemu *emu, u32 key)
+/**
+ * cxemu_mkey_find() - a live key by value
+ * @emu: the function
+ * @key: index << 8 | variant byte
+ *
+ * Context: cxemu.lock held.
+ * Return: the key, or NULL.
+ */
+struct cxemu_mkey *cxemu_mkey_find(struct cxemu *emu, u32 key)
 {
 	struct cxemu_mkey *mk = xa_load(&emu->mkeys, key >> 8);
 
@@ -124,7 +136,7 @@ static u8 cxemu_klm_parse(struct cxemu *emu, struct cxemu_mkey *mk, const struct
 		if (key == CXEMU_NULL_MKEY)
 			continue;
 		k->target = cxemu_mkey_find(emu, key);
-		if (!k->target || k->target->indirect) {
+		if (!k->target || k->target->indirect || k->target->physical) {
 			*syndrome = CXDEV_SYN_KLM_TARGET;
 			return MLX5_CMD_STAT_BAD_RES_ERR;
 		}
@@ -148,7 +160,7 @@ static bool cxemu_mkc_ok(const void *mkc)
 	return !MLX5_GET(mkc, mkc, free) && !MLX5_GET(mkc, mkc, umr_en) &&
 	       !MLX5_GET(mkc, mkc, a) && !MLX5_GET(mkc, mkc, rw) && !MLX5_GET(mkc, mkc, rr) &&
 	       (MLX5_GET(mkc, mkc, lr) || MLX5_GET(mkc, mkc, lw)) &&
-	       MLX5_GET(mkc, mkc, qpn) == 0xffffff && !MLX5_GET(mkc, mkc, length64) &&
+	       MLX5_GET(mkc, mkc, qpn) == 0xffffff &&
 	       !MLX5_GET(mkc, mkc, bsf_en) && !MLX5_GET(mkc, mkc, ma_translation_mode) &&
 	       !MLX5_GET(mkc, mkc, crossing_target_vhca_id);
 }
@@ -173,6 +185,7 @@ u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
 	u32 octs = MLX5_GET(create_mkey_in, in, translations_octword_actual_size);
 	u8 mode = MLX5_GET(mkc, mkc, access_mode_1_0) | MLX5_GET(mkc, mkc, access_mode_4_2) << 2;
 	struct cxemu_mkey *mk;
+	bool physical;
 	u32 idx, i;
 	u8 status;
 
@@ -187,8 +200,15 @@ u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
 		*syndrome = CXDEV_SYN_MKEY_FLAGS;
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	}
-	if (mode != MLX5_MKC_ACCESS_MODE_MTT && mode != MLX5_MKC_ACCESS_MODE_KLMS) {
+	if (mode != MLX5_MKC_ACCESS_MODE_MTT && mode != MLX5_MKC_ACCESS_MODE_KLMS &&
+	    mode != MLX5_MKC_ACCESS_MODE_PA) {
 		*syndrome = CXDEV_SYN_ACCESS_MODE;
+		return MLX5_CMD_STAT_BAD_PARAM_ERR;
+	}
+	/* Only a physical key spans everything; it has no entries. */
+	physical = mode == MLX5_MKC_ACCESS_MODE_PA;
+	if (MLX5_GET(mkc, mkc, length64) != physical) {
+		*syndrome = CXDEV_SYN_MKEY_RANGE;
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
 	}
 	if (MLX5_GET(mkc, mkc, translations_octword_size) != octs) {
@@ -206,12 +226,21 @@ u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
 		return MLX5_CMD_STAT_NO_RES_ERR;
 	}
 	mk->indirect = mode == MLX5_MKC_ACCESS_MODE_KLMS;
+	mk->physical = physical;
 	mk->lr = MLX5_GET(mkc, mkc, lr);
 	mk->lw = MLX5_GET(mkc, mkc, lw);
 	mk->pd = MLX5_GET(mkc, mkc, pd);
 	mk->start = MLX5_GET64(mkc, mkc, start_addr);
 	mk->len = MLX5_GET64(mkc, mkc, len);
 	mk->log_page = MLX5_GET(mkc, mkc, log_page_size);
+	if (mk->physical) {
+		if (mk->start || mk->len || mk->log_page || octs) {
+			*syndrome = CXDEV_SYN_MKEY_RANGE;
+			status = MLX5_CMD_STAT_BAD_PARAM_ERR;
+			goto err_free;
+		}
+		goto insert;
+	}
 	/* A key may end exactly at 2^64. */
 	if (!mk->len || mk->start + (mk->len - 1) < mk->start) {
 		*syndrome = CXDEV_SYN_MKEY_RANGE;
@@ -229,6 +258,7 @@ u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
 		status = cxemu_mtt_parse(mk, entries, octs, syndrome);
 	if (status != MLX5_CMD_STAT_OK)
 		goto err_free;
+insert:
 	if (xa_alloc(&emu->mkeys, &idx, mk, XA_LIMIT(1, BIT(CXEMU_LOG_MAX_MKEY) - 1),
 		     GFP_KERNEL)) {
 		*syndrome = CXDEV_SYN_NO_RESOURCE;
@@ -305,9 +335,8 @@ static const struct cxemu_klm *cxemu_klm_at(const struct cxemu_mkey *mk, u64 off
 }
 
 /**
- * cxemu_translate() - where an access through a memory key lands
- * @emu: the function
- * @key: the key the access uses
+ * cxemu_translate_key() - where an access through a memory key lands
+ * @mk: the key the access uses
  * @addr: the address in the key's space
  * @len: bytes wanted (nonzero)
  * @write: the access writes
@@ -315,22 +344,22 @@ static const struct cxemu_klm *cxemu_klm_at(const struct cxemu_mkey *mk, u64 off
  *
  * Walks an indirect key's KLM entry to its direct key, then to the page.
  *
- * Context: cxemu.lock held.
- * Return: bytes contiguous from @va (1 .. @len), -EFAULT when no key or
- * entry translates @addr (the null key included), -EACCES when a key
- * forbids the access.
+ * Context: cxemu.lock held (the key stays alive and unchanged).
+ * Return: bytes contiguous from @va (1 .. @len), -EFAULT when no entry
+ * translates @addr (the null key included), -EACCES when a key forbids
+ * the access.
  */
-long cxemu_translate(struct cxemu *emu, u32 key, u64 addr, u64 len, bool write, void **va)
+long cxemu_translate_key(struct cxemu_mkey *mk, u64 addr, u64 len, bool write, void **va)
 {
-	struct cxemu_mkey *mk = cxemu_mkey_find(emu, key);
 	const struct cxemu_klm *k;
 	u64 off, page, in_page;
 
-	lockdep_assert_held(&emu->lock);
-	if (!mk || addr < mk->start || addr - mk->start >= mk->len)
+	if (!mk->physical && (addr < mk->start || addr - mk->start >= mk->len))
 		return -EFAULT;
 	if (!cxemu_allows(mk, write))
 		return -EACCES;
+	if (mk->physical)
+		return vdpa_devring_ram(addr, len, va);
 	off = addr - mk->start;
 	len = min(len, mk->len - off);
 	if (mk->indirect) {
@@ -349,4 +378,24 @@ long cxemu_translate(struct cxemu *emu, u32 key, u64 addr, u64 len, bool write, 
 	len = min(len, page - in_page);
 	*va = phys_to_virt(mk->pa[off >> mk->log_page] + in_page);
 	return len;
+}
+
+/**
+ * cxemu_translate() - cxemu_translate_key() by key value
+ * @emu: the function
+ * @key: the key the access uses
+ * @addr: the address in the key's space
+ * @len: bytes wanted (nonzero)
+ * @write: the access writes
+ * @va: set to the kernel address of the first byte
+ *
+ * Context: cxemu.lock held.
+ * Return: as cxemu_translate_key(); -EFAULT for a key that does not exist.
+ */
+long cxemu_translate(struct cxemu *emu, u32 key, u64 addr, u64 len, bool write, void **va)
+{
+	struct cxemu_mkey *mk = cxemu_mkey_find(emu, key);
+
+	lockdep_assert_held(&emu->lock);
+	return mk ? cxemu_translate_key(mk, addr, len, write, va) : -EFAULT;
 }

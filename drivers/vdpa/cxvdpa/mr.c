@@ -284,6 +284,31 @@ err_chunks:
 EXPORT_SYMBOL_IF_KUNIT(cxvdpa_mr_build);
 
 /**
+ * cxvdpa_mr_build_pa() - the identity region: one physical-address key
+ * @res: the function
+ * @mr: the region built
+ *
+ * What an address space translates by default, and after reset_map: the
+ * device reaches memory at its physical address, as a bus driver on the
+ * DMA API without an IOMMU expects.
+ *
+ * Context: process context.
+ * Return: 0 or -errno; on failure @mr is empty.
+ */
+int cxvdpa_mr_build_pa(struct cxvdpa_res *res, struct cxvdpa_mr *mr)
+{
+	u32 in[MLX5_ST_SZ_DW(create_mkey_in)] = {};
+	void *mkc = MLX5_ADDR_OF(create_mkey_in, in, memory_key_mkey_entry);
+
+	memset(mr, 0, sizeof(*mr));
+	MLX5_SET(mkc, mkc, access_mode_1_0, MLX5_MKC_ACCESS_MODE_PA);
+	MLX5_SET(mkc, mkc, lr, 1);
+	MLX5_SET(mkc, mkc, lw, 1);
+	MLX5_SET(mkc, mkc, length64, 1);
+	return cxvdpa_create_mkey(res, in, sizeof(in), &mr->key);
+}
+
+/**
  * cxvdpa_mr_destroy() - destroy a region's keys, indirect first
  * @res: the function
  * @mr: the region; empty afterwards

@@ -17,7 +17,9 @@
  *   event suppression: le16 off_wrap, le16 flags
  */
 #include <linux/errno.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 #include <linux/unaligned.h>
 #include <linux/vdpa.h>
 #include <linux/vdpa_devring.h>
@@ -638,6 +640,72 @@ size_t vdpa_devring_write(const struct vdpa_devring_req *req, size_t offset,
 	return devring_iov_copy(req->in, req->nin, offset, (void *)buf, len, true);
 }
 EXPORT_SYMBOL_GPL(vdpa_devring_write);
+
+/**
+ * vdpa_devring_transfer() - copy from one buffer into another
+ * @dst: the buffer written
+ * @dst_off: where to start in its writable part
+ * @src: the buffer read
+ * @src_off: where to start in its readable part
+ * @len: bytes to copy
+ *
+ * What a device forwarding between two queues does, with no bounce buffer.
+ *
+ * Context: any.
+ * Return: bytes copied, less than @len at the end of either part.
+ */
+size_t vdpa_devring_transfer(const struct vdpa_devring_req *dst, size_t dst_off,
+			     const struct vdpa_devring_req *src, size_t src_off, size_t len)
+{
+	size_t done = 0, n, w;
+	unsigned int i;
+
+	for (i = 0; i < src->nout && done < len; i++) {
+		if (src_off >= src->out[i].iov_len) {
+			src_off -= src->out[i].iov_len;
+			continue;
+		}
+		n = min(src->out[i].iov_len - src_off, len - done);
+		w = vdpa_devring_write(dst, dst_off + done, src->out[i].iov_base + src_off, n);
+		done += w;
+		if (w < n)
+			break;
+		src_off = 0;
+	}
+	return done;
+}
+EXPORT_SYMBOL_GPL(vdpa_devring_transfer);
+
+/**
+ * vdpa_devring_ram() - kernel address of physical memory a device may reach
+ * @pa: physical address
+ * @len: bytes wanted (nonzero)
+ * @va: set to the kernel address of @pa
+ *
+ * For software devices whose translation ends in a physical address.
+ * Only pages the page allocator manages are reachable: not holes, not
+ * MMIO, not reserved memory. At most 1 MiB per call, so a descriptor that
+ * claims gigabytes is walked in steps.
+ *
+ * Context: any.
+ * Return: bytes reachable and contiguous in the direct map from @va (1 ..
+ * @len), or -EFAULT when @pa itself is not.
+ */
+long vdpa_devring_ram(u64 pa, u64 len, void **va)
+{
+	unsigned long pfn = PHYS_PFN(pa), last, p;
+
+	len = min_t(u64, len, SZ_1M);
+	last = PHYS_PFN(pa + len - 1);
+	for (p = pfn; p <= last; p++)
+		if (!pfn_valid(p) || PageReserved(pfn_to_page(p)))
+			break;
+	if (p == pfn)
+		return -EFAULT;
+	*va = page_address(pfn_to_page(pfn)) + offset_in_page(pa);
+	return min_t(u64, len, PFN_PHYS(p) - pa);
+}
+EXPORT_SYMBOL_GPL(vdpa_devring_ram);
 
 MODULE_DESCRIPTION("Device side of virtqueues for software vDPA devices");
 MODULE_LICENSE("GPL");

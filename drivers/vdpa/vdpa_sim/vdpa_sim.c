@@ -80,29 +80,6 @@ static DECLARE_FAULT_ATTR(vdpasim_fail_dma);
 /* /sys/kernel/debug/vdpa_sim: the fault attributes and a directory per device. */
 static struct dentry *vdpasim_debugfs;
 
-/*
- * Only RAM is reachable: the kernel address of [@pa, @pa + @len) and how
- * much of it is RAM, contiguous in the direct map (always, on the 64-bit
- * architectures this runs on; the loop stops at the first non-RAM page).
- */
-static long vdpasim_ram(u64 pa, u64 len, void **va)
-{
-	u64 pfn, last, p;
-
-	/* Bound the page walk per call: a descriptor may claim gigabytes. */
-	len = min_t(u64, len, SZ_1M);
-	pfn = PHYS_PFN(pa);
-	last = PHYS_PFN(pa + len - 1);
-
-	if (!pfn_valid(pfn))
-		return -EFAULT;
-	for (p = pfn + 1; p <= last; p++)
-		if (!pfn_valid(p))
-			break;
-	*va = page_address(pfn_to_page(pfn)) + offset_in_page(pa);
-	return min_t(u64, len, PFN_PHYS(p) - pa);
-}
-
 /* Guest address to kernel address, through the virtqueue's address space. */
 static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **va)
 {
@@ -110,31 +87,18 @@ static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **v
 	struct vdpasim *sim = vq->sim;
 	u32 group = sim->dev_attr.vq_group ? sim->dev_attr.vq_group(sim, vq->idx) : 0;
 	u32 asid = sim->group_asid[group];
-	struct vhost_iotlb_map *map;
-	u64 pa, limit = len;
+	long ret;
 
 	lockdep_assert_held(&sim->lock);
 	if (should_fail(&vdpasim_fail_dma, len))
 		return -EFAULT;
 	spin_lock(&sim->iommu_lock);
-	if (sim->passthrough[asid]) {
-		pa = iova;
-	} else {
-		map = vhost_iotlb_itree_first(sim->iommu[asid], iova, iova);
-		if (!map) {
-			spin_unlock(&sim->iommu_lock);
-			return -EFAULT;
-		}
-		if (!(map->perm & (write ? VHOST_MAP_WO : VHOST_MAP_RO))) {
-			spin_unlock(&sim->iommu_lock);
-			return -EACCES;
-		}
-		pa = map->addr + (iova - map->start);
-		limit = min(len, map->last - iova + 1);
-	}
+	if (sim->passthrough[asid])
+		ret = vdpa_devring_ram(iova, len, va);
+	else
+		ret = vdpa_devring_iotlb_translate(sim->iommu[asid], iova, len, write, va);
 	spin_unlock(&sim->iommu_lock);
-
-	return vdpasim_ram(pa, limit, va);
+	return ret;
 }
 
 static const struct vdpa_devring_ops vdpasim_ring_ops = {
@@ -690,29 +654,6 @@ static int vdpasim_set_group_asid(struct vdpa_device *vdpa, unsigned int group,
 	return 0;
 }
 
-/*
- * Copy every range of @src into a new IOTLB. Building the replacement
- * before switching keeps ranges that stay mapped valid throughout.
- */
-static struct vhost_iotlb *vdpasim_iotlb_clone(struct vhost_iotlb *src)
-{
-	struct vhost_iotlb_map *map;
-	struct vhost_iotlb *dst;
-
-	dst = vhost_iotlb_alloc(VDPASIM_IOTLB_LIMIT, 0);
-	if (!dst)
-		return NULL;
-	for (map = vhost_iotlb_itree_first(src, 0, U64_MAX); map;
-	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
-		if (vhost_iotlb_add_range_ctx(dst, map->start, map->last,
-					      map->addr, map->perm, map->opaque)) {
-			vhost_iotlb_free(dst);
-			return NULL;
-		}
-	}
-	return dst;
-}
-
 static int vdpasim_set_map(struct vdpa_device *vdpa, unsigned int asid,
 			   struct vhost_iotlb *iotlb)
 {
@@ -723,7 +664,7 @@ static int vdpasim_set_map(struct vdpa_device *vdpa, unsigned int asid,
 		return -EINVAL;
 	if (should_fail(&vdpasim_fail_map, 1))
 		return -ENOMEM;
-	new = vdpasim_iotlb_clone(iotlb);
+	new = vdpa_devring_iotlb_clone(iotlb, VDPASIM_IOTLB_LIMIT);
 	if (!new)
 		return -ENOMEM;
 

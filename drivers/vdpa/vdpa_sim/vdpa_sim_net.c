@@ -146,20 +146,13 @@ static void vdpasim_net_set_config(struct vdpasim *sim, const void *config)
  */
 static u32 vdpasim_net_loop(struct vdpa_devring_req *tx, struct vdpa_devring_req *rx)
 {
-	size_t hdr = sizeof(struct virtio_net_hdr_v1), off;
-	u8 chunk[256];
+	static const struct virtio_net_hdr_v1 clean;
+	size_t hdr = sizeof(clean);
 
 	if (tx->out_len < hdr || rx->in_len < tx->out_len)
 		return 0;
-	memset(chunk, 0, hdr);
-	vdpa_devring_write(rx, 0, chunk, hdr);
-	for (off = hdr; off < tx->out_len;) {
-		size_t n = vdpa_devring_read(tx, off, chunk, sizeof(chunk));
-
-		vdpa_devring_write(rx, off, chunk, n);
-		off += n;
-	}
-	return tx->out_len;
+	vdpa_devring_write(rx, 0, &clean, hdr);
+	return hdr + vdpa_devring_transfer(rx, hdr, tx, hdr, tx->out_len - hdr);
 }
 
 static bool vdpasim_net_in_table(u8 table[][ETH_ALEN], u32 n, const u8 *addr)
