@@ -1019,6 +1019,38 @@ out:
 	return ok;
 }
 
+/*
+ * Map changes while frames are in flight: each frame is kicked, then a
+ * page that is neither ring nor buffer is unmapped and mapped again
+ * before the frame is looked for. A parent that rebuilds its translation
+ * must never leave the rings without one.
+ */
+static bool t_remap_during_traffic(void)
+{
+	struct vdev d;
+	bool ok = false;
+	int i;
+
+	if (!dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true))
+		goto out;
+	for (i = 0; i < 3 * QSZ; i++) {
+		net_send(&d, i, 200);
+		last = unmap(d.fd, 0, d.iova + 40 * PAGE, PAGE);
+		if (!expect_err(0, __LINE__))
+			goto out;
+		last = map(d.fd, 0, d.iova + 40 * PAGE, PAGE, d.area + 40 * PAGE, VHOST_ACCESS_RW);
+		if (!expect_err(0, __LINE__))
+			goto out;
+		if (!net_expect(&d, i, 200))
+			goto out;
+	}
+	ok = check(!(get_status(d.fd) & VIRTIO_CONFIG_S_NEEDS_RESET), "device needs reset");
+out:
+	dev_fini(&d);
+	return ok;
+}
+
 /* RLIMIT_MEMLOCK: exactly the limit succeeds, one page more fails, nothing charged. */
 static bool t_memlock_limit(void)
 {
@@ -1682,6 +1714,7 @@ int main(int argc, char **argv)
 		run("no-persist", t_no_persist);
 		run("invalidate", t_invalidate);
 		run("invalidate-keeps-rest", t_invalidate_keeps_rest);
+		run("remap-during-traffic", t_remap_during_traffic);
 		run("memlock-limit", t_memlock_limit);
 		run("same-page-twice", t_same_page_twice);
 		run("close-by-child", t_close_by_child);

@@ -9,12 +9,19 @@
 # the identity mapping is back; kmemleak is checked by the harness.
 . "$(dirname "$0")/lib.sh"
 
+. "$(dirname "$0")/vhost_lib.sh"
+
+# The parent: the simulator unless the caller names another (t-cxvdpa.sh).
 ROUNDS=${ROUNDS:-50}
-BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/vhost_vdpa_test
+MGMT=${MGMT:-vdpasim_net}
+PARENT_MODULES=${PARENT_MODULES:-vdpa_sim_net}
 DEV=/sys/bus/vdpa/devices/sw0
 
-modprobe vdpa_sim_net && modprobe vhost_vdpa && modprobe virtio_vdpa || exit 1
-trap 'vdpa dev del sw0 2>/dev/null; modprobe -r vhost_vdpa virtio_vdpa vdpa_sim_net' EXIT
+for m in $PARENT_MODULES vhost_vdpa virtio_vdpa; do
+	modprobe "$m" || exit 1
+done
+# shellcheck disable=SC2086 # a list of module names
+trap 'vdpa dev del sw0 2>/dev/null; modprobe -r vhost_vdpa virtio_vdpa $PARENT_MODULES' EXIT
 ulimit -l unlimited
 
 bind_to() {
@@ -26,7 +33,7 @@ bind_to() {
 	[ "$(basename "$(readlink "$DEV/driver")")" = "$1" ]
 }
 
-vdpa dev add name sw0 mgmtdev vdpasim_net mac 02:00:00:00:05:01 || exit 1
+vdpa dev add name sw0 mgmtdev "$MGMT" mac 02:00:00:00:05:01 || exit 1
 bad=
 for round in $(seq "$ROUNDS"); do
 	bind_to vhost_vdpa || { bad="round $round: bind vhost_vdpa"; break; }

@@ -6,8 +6,8 @@
 # dma_map) and a blk device, then removal while the file is open (dev
 # del, unbind, parent rmmod), and bind/unbind loops.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vhost_lib.sh"
 
-BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/vhost_vdpa_test
 MAP_MODE=/sys/module/vdpa_sim/parameters/map_mode
 
 [ -x "$BIN" ] || { echo "no $BIN: run make tests"; exit 1; }
@@ -22,27 +22,6 @@ trap cleanup EXIT
 # PA mode: a VMM pins its memory (ARCHITECTURE.md); the limit case lowers it itself.
 ulimit -l unlimited
 echo 4 >/proc/sys/vm/nr_hugepages
-
-chardev_of() { basename "$(ls -d "/sys/bus/vdpa/devices/$1/"vhost-vdpa-* 2>/dev/null)"; }
-driver_of() { basename "$(readlink "/sys/bus/vdpa/devices/$1/driver" 2>/dev/null)"; }
-
-# Record each TAP line of the client as one result, prefixed.
-tap() {
-	local prefix=$1 line name
-	shift
-	"$@" 2>&1 | while IFS= read -r line; do
-		echo "$line"
-		case "$line" in
-		"ok "*)
-			name=${line#ok * - }
-			echo "ok $T_NAME:$prefix:${name%% *}" >>"$T_RESULTS" ;;
-		"not ok "*)
-			name=${line#not ok * - }
-			echo "not ok $T_NAME:$prefix:${name%% *}" >>"$T_RESULTS"
-			echo "FAILED: $T_NAME:$prefix: $line" ;;
-		esac
-	done
-}
 
 t_expect_eq chardev-region 1 "$(grep -c ' vhost-vdpa$' /proc/devices)"
 
@@ -61,34 +40,11 @@ t_check blk-add vdpa dev add name vb0 mgmtdev vdpasim_blk
 tap blk "$BIN" blk "/dev/$(chardev_of vb0)"
 t_check blk-del vdpa dev del vb0
 
-# Removal while a VMM has the file open with memory mapped and traffic
-# done: the removal completes, later calls fail, the pins are released.
-removal() {
-	local how=$1 cmd=$2 fifo=/tmp/hold.$$ out=/tmp/hold.out ready
-
-	vdpa dev add name vn0 mgmtdev vdpasim_net || return 1
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	"$BIN" hold "/dev/$(chardev_of vn0)" <"$fifo" >"$out" 2>&1 &
-	local pid=$!
-	exec 9>"$fifo"
-	for _ in $(seq 100); do
-		ready=$(grep '^ready' "$out")
-		[ -n "$ready" ] && break
-		sleep 0.1
-	done
-	t_expect_eq "remove-$how-pinned" "ready 256" "$ready"
-	t_check "remove-$how" timeout 30 sh -c "$cmd"
-	echo go >&9
-	exec 9>&-
-	wait "$pid"
-	tap "remove-$how" cat "$out"
-	rm -f "$fifo" "$out"
-}
-removal dev-del "vdpa dev del vn0"
-removal unbind "echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind"
+# Removal while a VMM has the file open (vhost_lib.sh).
+removal dev-del "vdpa dev del vn0" vn0 vdpasim_net
+removal unbind "echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind" vn0 vdpasim_net
 vdpa dev del vn0
-removal rmmod-parent "modprobe -r vdpa_sim_net"
+removal rmmod-parent "modprobe -r vdpa_sim_net" vn0 vdpasim_net
 modprobe vdpa_sim_net
 
 # Bind and unbind without a file, then with one opened in between.

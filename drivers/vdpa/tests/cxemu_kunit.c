@@ -10,6 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/mlx5/device.h>
 #include <linux/mlx5/mlx5_ifc.h>
+#include <linux/mlx5/mlx5_ifc_vdpa.h>
 #include <linux/mlx5/qp.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -23,7 +24,7 @@ struct cx_test {
 	struct cxdev *cx;
 	struct page *pages[NPAGES];
 	u32 pd;
-	u32 out[64];
+	u32 out[MLX5_ST_SZ_DW(query_virtio_net_q_out)];
 };
 
 /* Run a command; the status, with the syndrome in *syndrome. */
@@ -273,7 +274,21 @@ static void cx_query_caps(struct kunit *test)
 				CXEMU_LOG_MAX_MKEY);
 		KUNIT_EXPECT_EQ(test, MLX5_GET(cmd_hca_cap, cap, max_indirection), 1);
 
+		KUNIT_EXPECT_EQ(test, MLX5_GET64(cmd_hca_cap, cap, general_obj_types),
+				MLX5_GENERAL_OBJ_TYPES_CAP_VIRTIO_NET_Q);
+
 		MLX5_SET(query_hca_cap_in, in, op_mod, MLX5_CAP_VDPA_EMULATION << 1);
+		KUNIT_ASSERT_EQ(test, t->cx->ops->exec(t->cx, in, inlen, out, outlen), 0);
+		KUNIT_EXPECT_EQ(test, MLX5_GET(query_hca_cap_out, out, status), MLX5_CMD_STAT_OK);
+		KUNIT_EXPECT_EQ(test, MLX5_GET(virtio_emulation_cap, cap, max_num_virtio_queues),
+				CXEMU_MAX_VQS);
+		KUNIT_EXPECT_EQ(test, MLX5_GET(virtio_emulation_cap, cap, log_doorbell_stride),
+				PAGE_SHIFT);
+		KUNIT_EXPECT_EQ(test, MLX5_GET(virtio_emulation_cap, cap, virtio_queue_type),
+				MLX5_VIRTIO_EMULATION_CAP_VIRTIO_QUEUE_TYPE_SPLIT |
+				MLX5_VIRTIO_EMULATION_CAP_VIRTIO_QUEUE_TYPE_PACKED);
+
+		MLX5_SET(query_hca_cap_in, in, op_mod, MLX5_CAP_ETHERNET_OFFLOADS << 1);
 		KUNIT_ASSERT_EQ(test, t->cx->ops->exec(t->cx, in, inlen, out, outlen), 0);
 		st = MLX5_GET(query_hca_cap_out, out, status);
 		syn = MLX5_GET(query_hca_cap_out, out, syndrome);
@@ -436,9 +451,14 @@ struct bad_mkey {
 
 #define MKC(in) MLX5_ADDR_OF(create_mkey_in, in, memory_key_mkey_entry)
 
+static void spoil_length64(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
+{
+	MLX5_SET(mkc, MKC(in), length64, 1);
+}
+
 static void spoil_mode(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
 {
-	MLX5_SET(mkc, MKC(in), access_mode_1_0, MLX5_MKC_ACCESS_MODE_PA);
+	MLX5_SET(mkc, MKC(in), access_mode_1_0, MLX5_MKC_ACCESS_MODE_KSM);
 }
 
 static void spoil_umr(struct cx_test *t, struct mk_desc *d, void *in, size_t *inlen)
@@ -573,7 +593,7 @@ static void spoil_klm_zero(struct cx_test *t, struct mk_desc *d, void *in, size_
 }
 
 static const struct bad_mkey bad_mkeys[] = {
-	{ "access mode PA", false, spoil_mode, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	{ "access mode KSM", false, spoil_mode, MLX5_CMD_STAT_BAD_PARAM_ERR,
 	  CXDEV_SYN_ACCESS_MODE },
 	{ "UMR enabled", false, spoil_umr, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_MKEY_FLAGS },
 	{ "remote read", false, spoil_remote, MLX5_CMD_STAT_BAD_PARAM_ERR,
@@ -618,6 +638,8 @@ static const struct bad_mkey bad_mkeys[] = {
 	  CXDEV_SYN_KLM_LENGTH },
 	{ "KLM of zero bytes", true, spoil_klm_zero, MLX5_CMD_STAT_BAD_PARAM_ERR,
 	  CXDEV_SYN_KLM_LENGTH },
+	{ "length64 on a direct key", false, spoil_length64, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_MKEY_RANGE },
 };
 
 KUNIT_ARRAY_PARAM_DESC(bad_mkeys, bad_mkeys, name);
@@ -667,6 +689,315 @@ static void cx_mkey_bad(struct kunit *test)
 	t->cx = NULL;
 }
 
+
+/* ---- virtio net queue objects ---- */
+
+#define VQ_INLEN MLX5_ST_SZ_BYTES(create_virtio_net_q_in)
+
+/* A good create_virtio_net_q_in: split, 16 entries, MSI-X, through @key. */
+static void vq_build(struct cx_test *t, void *in, u32 key, u16 index)
+{
+	void *obj = MLX5_ADDR_OF(create_virtio_net_q_in, in, obj_context);
+	void *q = MLX5_ADDR_OF(virtio_net_q_object, obj, virtio_q_context);
+
+	memset(in, 0, VQ_INLEN);
+	MLX5_SET(general_obj_in_cmd_hdr, in, opcode, MLX5_CMD_OP_CREATE_GENERAL_OBJECT);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_type, MLX5_OBJ_TYPE_VIRTIO_NET_Q);
+	MLX5_SET(virtio_q, q, virtio_q_type, MLX5_VIRTIO_EMULATION_VIRTIO_QUEUE_TYPE_SPLIT);
+	MLX5_SET(virtio_q, q, event_mode, MLX5_VIRTIO_Q_EVENT_MODE_MSIX_MODE);
+	MLX5_SET(virtio_q, q, event_qpn_or_msix, index);
+	MLX5_SET(virtio_q, q, queue_index, index);
+	MLX5_SET(virtio_q, q, doorbell_stride_index, index);
+	MLX5_SET(virtio_q, q, queue_size, 16);
+	MLX5_SET(virtio_q, q, virtio_version_1_0, 1);
+	MLX5_SET64(virtio_q, q, desc_addr, IOVA);
+	MLX5_SET64(virtio_q, q, available_addr, IOVA + PAGE_SIZE);
+	MLX5_SET64(virtio_q, q, used_addr, IOVA + 2 * PAGE_SIZE);
+	MLX5_SET(virtio_q, q, virtio_q_mkey, key);
+	MLX5_SET(virtio_q, q, pd, t->pd);
+	MLX5_SET(virtio_net_q_object, obj, hw_available_index, 7);
+	MLX5_SET(virtio_net_q_object, obj, hw_used_index, 7);
+}
+
+/* QUERY, MODIFY or DESTROY of object @id; MODIFY's context from @in if given. */
+static u8 vq_cmd(struct cx_test *t, u16 opcode, u32 id, void *in, u32 *syndrome)
+{
+	u32 hdr[MLX5_ST_SZ_DW(general_obj_in_cmd_hdr)] = {};
+	void *mbox = in ? in : hdr;
+
+	MLX5_SET(general_obj_in_cmd_hdr, mbox, opcode, opcode);
+	MLX5_SET(general_obj_in_cmd_hdr, mbox, obj_type, MLX5_OBJ_TYPE_VIRTIO_NET_Q);
+	MLX5_SET(general_obj_in_cmd_hdr, mbox, obj_id, id);
+	return cx_run(t, mbox, in ? VQ_INLEN : sizeof(hdr), syndrome);
+}
+
+static u8 vq_modify(struct cx_test *t, u32 id, u64 sel, u8 state, u32 key, u32 *syndrome)
+{
+	u32 in[MLX5_ST_SZ_DW(modify_virtio_net_q_in)] = {};
+	void *obj = MLX5_ADDR_OF(modify_virtio_net_q_in, in, obj_context);
+	void *q = MLX5_ADDR_OF(virtio_net_q_object, obj, virtio_q_context);
+
+	MLX5_SET64(virtio_net_q_object, obj, modify_field_select, sel);
+	MLX5_SET(virtio_net_q_object, obj, state, state);
+	MLX5_SET(virtio_q, q, virtio_q_mkey, key);
+	return vq_cmd(t, MLX5_CMD_OP_MODIFY_GENERAL_OBJECT, id, in, syndrome);
+}
+
+static u8 vq_state(struct kunit *test, struct cx_test *t, u32 id)
+{
+	void *obj = MLX5_ADDR_OF(query_virtio_net_q_out, t->out, obj_context);
+	u32 syn;
+
+	KUNIT_EXPECT_EQ(test, vq_cmd(t, MLX5_CMD_OP_QUERY_GENERAL_OBJECT, id, NULL, &syn),
+			MLX5_CMD_STAT_OK);
+	return MLX5_GET(virtio_net_q_object, obj, state);
+}
+
+/*
+ * A queue's life: INIT -> RDY -> SUSPEND -> RDY, what each state allows,
+ * the key held while the queue exists, and the index kept across states.
+ */
+static void cx_vq_states(struct kunit *test)
+{
+	const u64 st = MLX5_VIRTQ_MODIFY_MASK_STATE, mk = MLX5_VIRTQ_MODIFY_MASK_VIRTIO_Q_MKEY;
+	struct cx_test *t = test->priv;
+	u32 in[MLX5_ST_SZ_DW(create_virtio_net_q_in)];
+	void *obj = MLX5_ADDR_OF(query_virtio_net_q_out, t->out, obj_context);
+	struct mk_desc d;
+	u32 key, key2, id, syn;
+	u8 status;
+
+	mk_direct_desc(t, &d);
+	key = mk_create(test, t, &d, &status, &syn);
+	KUNIT_ASSERT_EQ(test, status, MLX5_CMD_STAT_OK);
+	key2 = mk_create(test, t, &d, &status, &syn);
+	KUNIT_ASSERT_EQ(test, status, MLX5_CMD_STAT_OK);
+	vq_build(t, in, key, 1);
+	KUNIT_ASSERT_EQ(test, cx_run(t, in, VQ_INLEN, &syn), MLX5_CMD_STAT_OK);
+	id = MLX5_GET(general_obj_out_cmd_hdr, t->out, obj_id);
+	KUNIT_EXPECT_NE(test, id, 0);
+	KUNIT_EXPECT_EQ(test, vq_state(test, t, id), MLX5_VIRTIO_NET_Q_OBJECT_STATE_INIT);
+	KUNIT_EXPECT_EQ(test, MLX5_GET(virtio_net_q_object, obj, hw_available_index), 7);
+
+	/* The same queue index twice is refused. */
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_VQ_INDEX,
+		   cx_run(t, in, VQ_INLEN, &__syn));
+	/* INIT cannot suspend; a key in use cannot go. */
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_SYS_STATE_ERR, CXDEV_SYN_VQ_STATE,
+		   vq_modify(t, id, st, MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND, 0, &__syn));
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_RES_BUSY, CXDEV_SYN_MKEY_BUSY,
+		   mk_destroy(t, key, &__syn));
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_VQ_MODIFY,
+		   vq_modify(t, id, BIT_ULL(3), 0, 0, &__syn));
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_RES_ERR, CXDEV_SYN_BAD_MKEY,
+		   vq_modify(t, id, mk, 0, key ^ 1, &__syn));
+
+	/* The driver's side of the ring: avail index 7, as the object says. */
+	*(__le16 *)(page_address(t->pages[1]) + 2) = cpu_to_le16(7);
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_OK, 0,
+		   vq_modify(t, id, st, MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY, 0, &__syn));
+	KUNIT_EXPECT_EQ(test, vq_state(test, t, id), MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY);
+	/* Running: only the state may change. */
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_SYS_STATE_ERR, CXDEV_SYN_VQ_STATE,
+		   vq_modify(t, id, mk, 0, key2, &__syn));
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_SYS_STATE_ERR, CXDEV_SYN_VQ_STATE,
+		   vq_modify(t, id, st, MLX5_VIRTIO_NET_Q_OBJECT_STATE_INIT, 0, &__syn));
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_OK, 0,
+		   vq_modify(t, id, st, MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND, 0, &__syn));
+	/* Suspended: a new key and back to RDY in one modify; the old key is free. */
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_OK, 0,
+		   vq_modify(t, id, st | mk, MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY, key2, &__syn));
+	KUNIT_EXPECT_EQ(test, vq_state(test, t, id), MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY);
+	KUNIT_EXPECT_EQ(test, MLX5_GET(virtio_q, MLX5_ADDR_OF(virtio_net_q_object, obj,
+							      virtio_q_context), virtio_q_mkey),
+			key2);
+	KUNIT_EXPECT_EQ(test, MLX5_GET(virtio_net_q_object, obj, hw_available_index), 7);
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_OK, 0, mk_destroy(t, key, &__syn));
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_RES_BUSY, CXDEV_SYN_MKEY_BUSY,
+		   mk_destroy(t, key2, &__syn));
+
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_OK, 0,
+		   vq_cmd(t, MLX5_CMD_OP_DESTROY_GENERAL_OBJECT, id, NULL, &__syn));
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_RES_ERR, CXDEV_SYN_BAD_OBJ,
+		   vq_cmd(t, MLX5_CMD_OP_QUERY_GENERAL_OBJECT, id, NULL, &__syn));
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_OK, 0, mk_destroy(t, key2, &__syn));
+	/* A queue and a key left at teardown are counted with the PD. */
+	key = mk_create(test, t, &d, &status, &syn);
+	vq_build(t, in, key, 0);
+	KUNIT_ASSERT_EQ(test, cx_run(t, in, VQ_INLEN, &syn), MLX5_CMD_STAT_OK);
+	KUNIT_EXPECT_EQ(test, cxemu_kunit_free(t->cx), 3);
+	t->cx = NULL;
+}
+
+struct bad_vq {
+	const char *name;
+	void (*spoil)(void *in);
+	u8 status;
+	u32 syndrome;
+};
+
+#define VQ_OBJ(in) MLX5_ADDR_OF(create_virtio_net_q_in, in, obj_context)
+#define VQ_Q(in) MLX5_ADDR_OF(virtio_net_q_object, VQ_OBJ(in), virtio_q_context)
+
+static void spoil_vq_type(void *in)
+{
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_type, MLX5_OBJ_TYPE_VIRTIO_Q_COUNTERS);
+}
+
+static void spoil_vq_obj_id(void *in)
+{
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_id, 5);
+}
+
+static void spoil_vq_state(void *in)
+{
+	MLX5_SET(virtio_net_q_object, VQ_OBJ(in), state, MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY);
+}
+
+static void spoil_vq_version(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), virtio_version_1_0, 0);
+}
+
+static void spoil_vq_umem(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), umem_2_id, 9);
+}
+
+static void spoil_vq_features(void *in)
+{
+	MLX5_SET(virtio_net_q_object, VQ_OBJ(in), queue_feature_bit_mask_12_3, 1);
+}
+
+static void spoil_vq_ring_type(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), virtio_q_type, 2);
+}
+
+static void spoil_vq_event_qp(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), event_mode, MLX5_VIRTIO_Q_EVENT_MODE_QP_MODE);
+}
+
+static void spoil_vq_vector(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), event_qpn_or_msix, CXEMU_MAX_VQS);
+}
+
+static void spoil_vq_index(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), queue_index, CXEMU_MAX_VQS);
+	MLX5_SET(virtio_q, VQ_Q(in), doorbell_stride_index, CXEMU_MAX_VQS);
+}
+
+static void spoil_vq_stride(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), doorbell_stride_index, 2);
+}
+
+static void spoil_vq_size(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), queue_size, 24);
+}
+
+static void spoil_vq_pd(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), pd, 77);
+}
+
+static void spoil_vq_mkey(void *in)
+{
+	MLX5_SET(virtio_q, VQ_Q(in), virtio_q_mkey, 0x12345);
+}
+
+static const struct bad_vq bad_vqs[] = {
+	{ "object type not a virtio net queue", spoil_vq_type, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_OBJ_TYPE },
+	{ "create naming an object id", spoil_vq_obj_id, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_VQ_FIELDS },
+	{ "created in RDY", spoil_vq_state, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_VQ_FIELDS },
+	{ "not virtio 1.0", spoil_vq_version, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_VQ_FIELDS },
+	{ "a umem", spoil_vq_umem, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_VQ_FIELDS },
+	{ "queue feature bits", spoil_vq_features, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_VQ_FIELDS },
+	{ "unknown ring type", spoil_vq_ring_type, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_VQ_TYPE },
+	{ "QP event mode", spoil_vq_event_qp, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_VQ_EVENT },
+	{ "vector out of range", spoil_vq_vector, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_VQ_EVENT },
+	{ "queue index out of range", spoil_vq_index, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_VQ_INDEX },
+	{ "doorbell stride index not the queue's", spoil_vq_stride,
+	  MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_VQ_INDEX },
+	{ "split size not a power of 2", spoil_vq_size, MLX5_CMD_STAT_BAD_PARAM_ERR,
+	  CXDEV_SYN_VQ_SIZE },
+	{ "PD not allocated", spoil_vq_pd, MLX5_CMD_STAT_BAD_RES_ERR, CXDEV_SYN_BAD_PD },
+	{ "key not there", spoil_vq_mkey, MLX5_CMD_STAT_BAD_RES_ERR, CXDEV_SYN_BAD_MKEY },
+};
+
+KUNIT_ARRAY_PARAM_DESC(bad_vqs, bad_vqs, name);
+
+/* The good queue, then one thing wrong with it: refused, and nothing stays. */
+static void cx_vq_bad(struct kunit *test)
+{
+	const struct bad_vq *bad = test->param_value;
+	struct cx_test *t = test->priv;
+	u32 in[MLX5_ST_SZ_DW(create_virtio_net_q_in)];
+	struct mk_desc d;
+	u32 key, syn;
+	u8 st;
+
+	mk_direct_desc(t, &d);
+	key = mk_create(test, t, &d, &st, &syn);
+	KUNIT_ASSERT_EQ(test, st, MLX5_CMD_STAT_OK);
+	vq_build(t, in, key, 1);
+	KUNIT_ASSERT_EQ(test, cx_run(t, in, VQ_INLEN, &syn), MLX5_CMD_STAT_OK);
+	KUNIT_ASSERT_EQ(test, vq_cmd(t, MLX5_CMD_OP_DESTROY_GENERAL_OBJECT,
+				     MLX5_GET(general_obj_out_cmd_hdr, t->out, obj_id), NULL,
+				     &syn), MLX5_CMD_STAT_OK);
+
+	vq_build(t, in, key, 1);
+	bad->spoil(in);
+	st = cx_run(t, in, VQ_INLEN, &syn);
+	KUNIT_EXPECT_EQ(test, st, bad->status);
+	KUNIT_EXPECT_EQ(test, syn, bad->syndrome);
+	KUNIT_EXPECT_EQ(test, MLX5_GET(general_obj_out_cmd_hdr, t->out, obj_id), 0);
+	KUNIT_EXPECT_EQ(test, mk_destroy(t, key, &syn), MLX5_CMD_STAT_OK);
+	KUNIT_EXPECT_EQ(test, cxemu_kunit_free(t->cx), 1);	/* the fixture's PD */
+	t->cx = NULL;
+}
+
+/* A physical key reaches allocated pages at their address; its shape is fixed. */
+static void cx_mkey_physical(struct kunit *test)
+{
+	struct cx_test *t = test->priv;
+	u32 in[MLX5_ST_SZ_DW(create_mkey_in)] = {};
+	void *mkc = MLX5_ADDR_OF(create_mkey_in, in, memory_key_mkey_entry);
+	phys_addr_t pa = page_to_phys(t->pages[2]);
+	u32 syn, key;
+	void *va;
+
+	MLX5_SET(create_mkey_in, in, opcode, MLX5_CMD_OP_CREATE_MKEY);
+	MLX5_SET(mkc, mkc, access_mode_1_0, MLX5_MKC_ACCESS_MODE_PA);
+	MLX5_SET(mkc, mkc, lr, 1);
+	MLX5_SET(mkc, mkc, qpn, 0xffffff);
+	MLX5_SET(mkc, mkc, pd, t->pd);
+	/* Without length64, or with a start, it is refused. */
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_MKEY_RANGE,
+		   cx_run(t, in, sizeof(in), &__syn));
+	MLX5_SET(mkc, mkc, length64, 1);
+	MLX5_SET64(mkc, mkc, start_addr, PAGE_SIZE);
+	EXPECT_CMD(test, t, MLX5_CMD_STAT_BAD_PARAM_ERR, CXDEV_SYN_MKEY_RANGE,
+		   cx_run(t, in, sizeof(in), &__syn));
+	MLX5_SET64(mkc, mkc, start_addr, 0);
+	KUNIT_ASSERT_EQ(test, cx_run(t, in, sizeof(in), &syn), MLX5_CMD_STAT_OK);
+	key = MLX5_GET(create_mkey_out, t->out, mkey_index) << 8;
+	KUNIT_EXPECT_EQ(test, cxemu_kunit_translate(t->cx, key, pa + 16, 32, false, &va), 32);
+	KUNIT_EXPECT_PTR_EQ(test, va, page_address(t->pages[2]) + 16);
+	KUNIT_EXPECT_EQ(test, cxemu_kunit_translate(t->cx, key, pa, 8, true, &va), -EACCES);
+	KUNIT_EXPECT_EQ(test, mk_destroy(t, key, &syn), MLX5_CMD_STAT_OK);
+}
+
 /* fail_cmd fails the chosen opcode, the given number of times. */
 static void cx_fault_injection(struct kunit *test)
 {
@@ -692,6 +1023,9 @@ static struct kunit_case cxemu_cases[] = {
 	KUNIT_CASE(cx_mkey_direct),
 	KUNIT_CASE(cx_mkey_indirect),
 	KUNIT_CASE_PARAM(cx_mkey_bad, bad_mkeys_gen_params),
+	KUNIT_CASE(cx_mkey_physical),
+	KUNIT_CASE(cx_vq_states),
+	KUNIT_CASE_PARAM(cx_vq_bad, bad_vqs_gen_params),
 	KUNIT_CASE(cx_fault_injection),
 	{}
 };

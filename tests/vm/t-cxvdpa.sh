@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The mlx5-style parent (cxvdpa) on the emulated ConnectX-like function
+# (cxemu), through the same clients as the simulator: the whole userspace
+# vhost-vdpa suite; virtio_net over virtio_vdpa (loopback frames checked
+# byte for byte, the MAC set through the software control queue); a
+# device deleted while frames flow; a VMM holding the device while it is
+# deleted or while the auxiliary device is unbound (hot-unplug); driver
+# switching. After each part the function holds nothing of the device's:
+# the emulator's own accounting says so.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vhost_lib.sh"
+
+MGMT=auxiliary/cxemu.vnet.0
+DBG=/sys/kernel/debug/cxemu/vnet.0
+AUXDRV=/sys/bus/auxiliary/drivers/cxvdpa.vnet
+
+[ -x "$BIN" ] || { echo "no $BIN: run make tests"; exit 1; }
+modprobe cxemu && modprobe cxvdpa && modprobe vhost_vdpa || exit 1
+trap 'vdpa dev del cx0 2>/dev/null; modprobe -r vhost_vdpa virtio_vdpa cxvdpa cxemu' EXIT
+ulimit -l unlimited
+echo 4 >/proc/sys/vm/nr_hugepages
+
+# What the function holds beyond the parent's PD: "mkey N vq N leaked N".
+held() {
+	echo "$(grep '^mkey ' $DBG/resources) $(grep '^vq ' $DBG/resources)" \
+	     "$(grep '^leaked ' $DBG/resources)"
+}
+netdev_of() { ls "/sys/bus/vdpa/devices/$1/"virtio*/net/ 2>/dev/null; }
+loopback() { python3 "$(dirname "$0")/net_loopback.py" "$@"; }
+
+t_expect_eq mgmtdev-listed 1 "$(vdpa mgmtdev show | grep -c "^$MGMT:")"
+t_check add-bad-vqp sh -c "! vdpa dev add name cx0 mgmtdev $MGMT max_vqp 9 2>/dev/null"
+t_check add vdpa dev add name cx0 mgmtdev "$MGMT"
+t_check add-second-refused sh -c "! vdpa dev add name cx1 mgmtdev $MGMT 2>/dev/null"
+t_expect_eq bound vhost_vdpa "$(driver_of cx0)"
+# The identity map of both address spaces: one physical key each.
+t_expect_eq identity-keys "mkey 2 vq 0 leaked 0" "$(held)"
+tap vhost "$BIN" net "/dev/$(chardev_of cx0)"
+t_check del vdpa dev del cx0
+t_expect_eq vhost-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+
+removal dev-del "vdpa dev del cx0" cx0 "$MGMT"
+t_expect_eq dev-del-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+removal aux-unbind "echo cxemu.vnet.0 >$AUXDRV/unbind" cx0 "$MGMT"
+t_expect_eq aux-unbind-disabled "enabled 0" "$(grep '^enabled ' $DBG/resources)"
+t_expect_eq aux-unbind-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+t_check aux-rebind sh -c "echo cxemu.vnet.0 >$AUXDRV/bind"
+t_expect_eq aux-rebind-mgmtdev 1 "$(vdpa mgmtdev show | grep -c "^$MGMT:")"
+
+modprobe -r vhost_vdpa
+modprobe virtio_vdpa || exit 1
+t_check net-add vdpa dev add name cx0 mgmtdev "$MGMT" mac 02:00:00:00:07:01 max_vqp 2
+IF=$(netdev_of cx0)
+t_expect_eq net-netdev 1 "$(echo "$IF" | wc -w)"
+sysctl -qw "net.ipv6.conf.$IF.disable_ipv6=1"
+t_check net-up ip link set "$IF" up
+t_check net-loopback-frames loopback "$IF" 60 61 1000 1514
+# The frames went through the function's queue objects (a TX queue of
+# either pair, as the stack picks), not around them.
+t_check net-through-objects grep -q '^[13] rdy received [1-9]' $DBG/queues
+t_check net-cvq-mac ip link set "$IF" address 02:00:00:00:07:02
+t_expect_eq net-cvq-mac-config 02:00:00:00:07:02 \
+	"$(vdpa -j dev config show cx0 | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["config"]["cx0"]["mac"])')"
+t_check net-loopback-new-mac loopback "$IF" 100
+# Deleted while frames flow.
+( while loopback "$IF" 1000 1000 1000 >/dev/null 2>&1; do :; done ) &
+flow=$!
+sleep 2
+t_check del-during-traffic timeout 30 vdpa dev del cx0
+wait "$flow"
+t_expect_eq del-during-traffic-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+modprobe -r virtio_vdpa
+
+T_NAME=$T_NAME:switch ROUNDS=5 MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
+	bash "$(dirname "$0")/t-driver-switch.sh"
+modprobe cxemu && modprobe cxvdpa || exit 1
+t_expect_eq switch-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+
+# The parent unloaded with a device in use: it goes, and the function is clean.
+modprobe virtio_vdpa
+vdpa dev add name cx0 mgmtdev "$MGMT"
+t_check rmmod-parent-while-bound modprobe -r cxvdpa
+t_expect_eq rmmod-parent-disabled "enabled 0" "$(grep '^enabled ' $DBG/resources)"
+t_expect_eq rmmod-parent-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
