@@ -16,7 +16,8 @@
  *     and used index, key. States go INIT -> RDY, RDY -> SUSPEND and
  *     SUSPEND -> RDY (freeze to ready); other fields change only in INIT
  *     or SUSPEND. Going RDY sets the ring up; a size or alignment the
- *     format forbids fails it. A failed modify changes nothing.
+ *     format forbids, or a packed position outside the ring, fails it.
+ *     A failed modify changes nothing.
  *   query and destroy: in any state.
  * A queue whose ring is malformed or whose access faults goes to ERR: it
  * stops where it was, error_type says why (1: translation, 2: ring), and
@@ -103,6 +104,10 @@ static int cxemu_vq_ring_start(struct cxemu_vq *vq, struct cxemu_vq *nv)
 	struct vdpa_vq_state st = {};
 	int err;
 
+	/* A packed position is a slot (and a wrap bit): it must be in the ring. */
+	if (nv->packed && ((nv->avail_idx & 0x7fff) >= nv->size ||
+			   (nv->used_idx & 0x7fff) >= nv->size))
+		return -EINVAL;
 	err = vdpa_devring_init(&nv->ring, &cxemu_ring_ops, vq, nv->desc, nv->driver,
 				nv->device, nv->size, features);
 	if (err)

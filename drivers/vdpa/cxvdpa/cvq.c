@@ -89,7 +89,7 @@ static int cxvdpa_cvq_run(struct cxvdpa_dev *d, bool *more)
 static void cxvdpa_cvq_work(struct work_struct *work)
 {
 	struct cxvdpa_dev *d = container_of(work, struct cxvdpa_dev, cvq.work);
-	struct vdpa_callback *cb = &d->vqs[d->nvqs - 1].cb;
+	struct vdpa_callback *cb = &d->vqs[cxvdpa_cvq_idx(d)].cb;
 	bool more = false;
 	int ret = 0;
 
@@ -128,7 +128,7 @@ void cxvdpa_cvq_init(struct cxvdpa_dev *d)
  */
 void cxvdpa_cvq_start(struct cxvdpa_dev *d)
 {
-	struct cxvdpa_vq *vq = &d->vqs[d->nvqs - 1];
+	struct cxvdpa_vq *vq = &d->vqs[cxvdpa_cvq_idx(d)];
 	struct vdpa_vq_state st;
 	int err;
 
@@ -141,7 +141,7 @@ void cxvdpa_cvq_start(struct cxvdpa_dev *d)
 		cxvdpa_needs_reset(d, "control queue", err);
 		return;
 	}
-	cxvdpa_start_state(d, d->nvqs - 1, &st);
+	cxvdpa_start_state(d, cxvdpa_cvq_idx(d), &st);
 	vdpa_devring_set_state(&d->cvq.ring, &st);
 	d->cvq.running = true;
 	queue_work(system_unbound_wq, &d->cvq.work);
@@ -153,7 +153,7 @@ void cxvdpa_cvq_start(struct cxvdpa_dev *d)
  */
 void cxvdpa_cvq_stop(struct cxvdpa_dev *d)
 {
-	struct cxvdpa_vq *vq = &d->vqs[d->nvqs - 1];
+	struct cxvdpa_vq *vq = &d->vqs[cxvdpa_cvq_idx(d)];
 
 	lockdep_assert_held(&d->lock);
 	if (!d->cvq.running)
@@ -174,5 +174,5 @@ void cxvdpa_cvq_get_state(struct cxvdpa_dev *d, struct vdpa_vq_state *state)
 	if (d->cvq.running)
 		vdpa_devring_get_state(&d->cvq.ring, state);
 	else
-		*state = d->vqs[d->nvqs - 1].state;
+		cxvdpa_start_state(d, cxvdpa_cvq_idx(d), state);
 }

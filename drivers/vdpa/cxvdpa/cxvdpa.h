@@ -12,7 +12,8 @@
  *
  * A device has 2 * max_vqp data queues (RX, TX, ...) in group 0, run by
  * the function as virtio queue objects through the key of group 0's
- * address space, and a control queue in group 1, run here through a copy
+ * address space, and a control queue in group 1 (index 2 * max_vqp with
+ * VIRTIO_NET_F_MQ, else 2), run here through a copy
  * of group 1's IOTLB. Two address spaces, each starting in the identity
  * map.
  *
@@ -160,7 +161,7 @@ struct cxvdpa_mgmt;
  * @max_vqp: queue pairs
  * @cur_vqp: queue pairs the driver enabled (VIRTIO_NET_CTRL_MQ)
  * @nvqs: virtqueues (2 * @max_vqp + 1)
- * @vqs: the virtqueues; the last is the control queue
+ * @vqs: the virtqueues; cxvdpa_cvq_idx() is the control queue
  * @group_asid: address space of each group
  * @as: the address spaces
  * @config: config space (little endian)
@@ -208,6 +209,20 @@ struct cxvdpa_mgmt {
 static inline struct cxvdpa_dev *vdpa_to_cxvdpa(struct vdpa_device *vdpa)
 {
 	return container_of(vdpa, struct cxvdpa_dev, vdpa);
+}
+
+/*
+ * Data queues in use: every pair with VIRTIO_NET_F_MQ, else one. The
+ * control queue comes right after them (virtio 1.2, 5.1.2).
+ */
+static inline u16 cxvdpa_data_vqs(struct cxvdpa_dev *d)
+{
+	return READ_ONCE(d->features) & BIT_ULL(VIRTIO_NET_F_MQ) ? 2 * d->max_vqp : 2;
+}
+
+static inline u16 cxvdpa_cvq_idx(struct cxvdpa_dev *d)
+{
+	return cxvdpa_data_vqs(d);
 }
 
 static inline struct cxvdpa_res *cxvdpa_dev_res(struct cxvdpa_dev *d)

@@ -39,7 +39,7 @@
 
 static bool cxvdpa_is_cvq(struct cxvdpa_dev *d, u16 idx)
 {
-	return idx == d->nvqs - 1;
+	return idx == cxvdpa_cvq_idx(d);
 }
 
 /* The config interrupt; the caller may hold cxvdpa_dev.lock. */
@@ -96,7 +96,7 @@ static void cxvdpa_event(void *ctx, enum cxdev_event event, u32 data)
 		schedule_work(&d->error_work);
 		return;
 	}
-	if (data >= d->nvqs - 1)
+	if (data >= cxvdpa_data_vqs(d))
 		return;
 	/* Softirqs are off already (cxdev_ops.set_events). */
 	spin_lock(&d->cb_lock);

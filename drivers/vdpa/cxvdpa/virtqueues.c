@@ -219,7 +219,7 @@ int cxvdpa_vqs_start(struct cxvdpa_dev *d)
 	u16 i;
 
 	lockdep_assert_held(&d->lock);
-	for (i = 0; i < 2 * d->max_vqp; i++) {
+	for (i = 0; i < cxvdpa_data_vqs(d); i++) {
 		if (!d->vqs[i].ready)
 			continue;
 		err = cxvdpa_vq_start(d, i);
@@ -274,38 +274,51 @@ int cxvdpa_vqs_suspend(struct cxvdpa_dev *d, bool suspend)
  * @d: the device
  * @key: the new key
  *
- * A running object is suspended, then given @key and made ready in one
- * modify; a suspended one only gets @key. An object in ERR is destroyed:
- * it can change no more, and its device needs a reset anyway.
+ * Every running object is suspended first, senders before receivers (a
+ * frame in flight never meets a stopped receive queue); then each one gets
+ * @key, and the ones that ran are made ready again in the same modify,
+ * receivers first. An object in ERR is destroyed: it can change no more,
+ * and its device needs a reset anyway.
  *
  * Return: 0 or the first -errno; objects that failed are destroyed, so
  * none keeps the old key.
  */
 int cxvdpa_vqs_swap_key(struct cxvdpa_dev *d, u32 key)
 {
-	const u64 sel = MLX5_VIRTQ_MODIFY_MASK_VIRTIO_Q_MKEY | MLX5_VIRTQ_MODIFY_MASK_STATE;
+	const u64 sel = MLX5_VIRTQ_MODIFY_MASK_VIRTIO_Q_MKEY;
+	u32 was_running = 0;
 	struct vdpa_vq_state st;
 	int err, ret = 0;
 	u8 state;
 	u16 i;
 
 	lockdep_assert_held(&d->lock);
-	for (i = 0; i < 2 * d->max_vqp; i++) {
+	BUILD_BUG_ON(2 * CXVDPA_MAX_VQP > 32);
+	for (i = 2 * d->max_vqp; i-- > 0;) {
 		if (!d->vqs[i].obj)
 			continue;
 		err = cxvdpa_vq_query(d, i, &state, &st);
-		if (!err && state == MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY)
+		if (!err && state == MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY) {
 			err = cxvdpa_vq_set_state(d, i, MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND);
-		else if (!err && state != MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND)
+			was_running |= BIT(i);
+		} else if (!err && state != MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND) {
 			err = -EIO;
-		if (!err)
-			err = cxvdpa_vq_modify(d, i, state == MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY ?
-					       sel : MLX5_VIRTQ_MODIFY_MASK_VIRTIO_Q_MKEY,
-					       state, key);
+		}
 		if (err) {
 			cxvdpa_vq_destroy(d, i);
-			if (!ret)
-				ret = err;
+			ret = ret ?: err;
+		}
+	}
+	for (i = 0; i < 2 * d->max_vqp; i++) {
+		if (!d->vqs[i].obj)
+			continue;
+		err = was_running & BIT(i) ?
+		      cxvdpa_vq_modify(d, i, sel | MLX5_VIRTQ_MODIFY_MASK_STATE,
+				       MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY, key) :
+		      cxvdpa_vq_modify(d, i, sel, MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND, key);
+		if (err) {
+			cxvdpa_vq_destroy(d, i);
+			ret = ret ?: err;
 		}
 	}
 	return ret;
@@ -325,7 +338,7 @@ int cxvdpa_vq_get_state(struct cxvdpa_dev *d, u16 idx, struct vdpa_vq_state *sta
 
 	lockdep_assert_held(&d->lock);
 	if (!d->vqs[idx].obj) {
-		*state = d->vqs[idx].state;
+		cxvdpa_start_state(d, idx, state);
 		return 0;
 	}
 	return cxvdpa_vq_query(d, idx, &obj_state, state);

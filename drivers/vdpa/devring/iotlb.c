@@ -30,8 +30,9 @@ long vdpa_devring_iotlb_translate(struct vhost_iotlb *iotlb, u64 iova, u64 len, 
 		return -EFAULT;
 	if (!(map->perm & (write ? VHOST_MAP_WO : VHOST_MAP_RO)))
 		return -EACCES;
-	return vdpa_devring_ram(map->addr + (iova - map->start), min(len, map->last - iova + 1),
-				va);
+	/* One entry may span all 2^64 bytes: count from len - 1, not to last + 1. */
+	return vdpa_devring_ram(map->addr + (iova - map->start),
+				min(len - 1, map->last - iova) + 1, va);
 }
 EXPORT_SYMBOL_GPL(vdpa_devring_iotlb_translate);
 

@@ -689,7 +689,6 @@ static void cx_mkey_bad(struct kunit *test)
 	t->cx = NULL;
 }
 
-
 /* ---- virtio net queue objects ---- */
 
 #define VQ_INLEN MLX5_ST_SZ_BYTES(create_virtio_net_q_in)
