@@ -13,6 +13,8 @@
 #define _LINUX_VDPA_DEVRING_H
 
 #include <linux/hrtimer.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 
@@ -156,5 +158,34 @@ void vdpa_devring_bells_destroy(struct vdpa_devring_bells *b);
 struct vdpa_notification_area vdpa_devring_bells_area(struct vdpa_devring_bells *b, u16 idx);
 void vdpa_devring_bells_start(struct vdpa_devring_bells *b);
 void vdpa_devring_bells_stop(struct vdpa_devring_bells *b);
+
+/**
+ * struct vdpa_devring_port - a host interface cabled to a software net device
+ * @ndev: the interface (the port is its private data)
+ * @to_device: frames the host sent, waiting for receive buffers
+ * @wake: runs the device when the host sent a frame
+ * @ctx: argument of @wake
+ * @peer: the device's name: the interface's phys_port_name
+ */
+struct vdpa_devring_port {
+	struct net_device *ndev;
+	struct sk_buff_head to_device;
+	void (*wake)(void *ctx);
+	void *ctx;
+	char peer[32];
+};
+
+struct vdpa_devring_port *vdpa_devring_port_create(const char *ifname, const char *peer,
+						   u32 mtu, void (*wake)(void *ctx), void *ctx);
+void vdpa_devring_port_destroy(struct vdpa_devring_port *port);
+void vdpa_devring_port_carrier(struct vdpa_devring_port *port, bool up);
+void vdpa_devring_port_to_host(struct vdpa_devring_port *port,
+			       const struct vdpa_devring_req *tx, size_t hdr);
+struct sk_buff *vdpa_devring_port_next(struct vdpa_devring_port *port);
+void vdpa_devring_port_unget(struct vdpa_devring_port *port, struct sk_buff *skb);
+u32 vdpa_devring_port_deliver(struct vdpa_devring_port *port,
+			      const struct vdpa_devring_req *rx, size_t hdr, struct sk_buff *skb);
+void vdpa_devring_port_drained(struct vdpa_devring_port *port);
+void vdpa_devring_port_purge(struct vdpa_devring_port *port);
 
 #endif /* _LINUX_VDPA_DEVRING_H */

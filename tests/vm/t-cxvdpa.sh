@@ -7,7 +7,8 @@
 # byte for byte, the MAC set through the software control queue); a
 # device deleted while frames flow; a VMM holding the device while it is
 # deleted or while the auxiliary device is unbound (hot-unplug); driver
-# switching. After each part the function holds nothing of the device's:
+# switching; the host-interface wire (ping between a namespace holding the
+# virtio_net interface and the host side). After each part the function holds nothing of the device's:
 # the emulator's own accounting says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost_lib.sh"
@@ -18,7 +19,8 @@ AUXDRV=/sys/bus/auxiliary/drivers/cxvdpa.vnet
 
 [ -x "$BIN" ] || { echo "no $BIN: run make tests"; exit 1; }
 modprobe cxemu && modprobe cxvdpa && modprobe vhost_vdpa || exit 1
-trap 'vdpa dev del cx0 2>/dev/null; modprobe -r vhost_vdpa virtio_vdpa cxvdpa cxemu' EXIT
+trap 'ip netns del vcx 2>/dev/null; vdpa dev del cx0 2>/dev/null
+      modprobe -r vhost_vdpa virtio_vdpa cxvdpa cxemu' EXIT
 ulimit -l unlimited
 echo 4 >/proc/sys/vm/nr_hugepages
 
@@ -85,3 +87,33 @@ vdpa dev add name cx0 mgmtdev "$MGMT"
 t_check rmmod-parent-while-bound modprobe -r cxvdpa
 t_expect_eq rmmod-parent-disabled "enabled 0" "$(grep '^enabled ' $DBG/resources)"
 t_expect_eq rmmod-parent-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+
+# Host-interface wire: the function is cabled to cxemuN, whose
+# phys_port_name is the function's name.
+modprobe -r cxemu
+modprobe cxemu wire=netdev && modprobe cxvdpa || exit 1
+HIF=
+for i in /sys/class/net/*; do
+	[ "$(cat "$i/phys_port_name" 2>/dev/null)" = cxemu.vnet.0 ] && HIF=$(basename "$i")
+done
+t_expect_eq hostif-exists cxemu "${HIF%%[0-9]*}"
+t_check hostif-add vdpa dev add name cx0 mgmtdev "$MGMT" mac 02:00:00:00:07:11
+GIF=$(netdev_of cx0)
+ip netns add vcx
+t_check hostif-netns ip link set "$GIF" netns vcx
+t_check hostif-guest-addr ip -n vcx addr add 10.78.0.2/24 dev "$GIF"
+t_check hostif-guest-up ip -n vcx link set "$GIF" up
+t_check hostif-host-addr ip addr add 10.78.0.1/24 dev "$HIF"
+t_check hostif-host-up ip link set "$HIF" up
+for _ in $(seq 50); do
+	[ "$(cat "/sys/class/net/$HIF/carrier")" = 1 ] && break
+	sleep 0.1
+done
+t_expect_eq hostif-carrier 1 "$(cat "/sys/class/net/$HIF/carrier")"
+t_check hostif-ping-guest ping -c 3 -i 0.2 -W 5 10.78.0.2
+t_check hostif-ping-host ip netns exec vcx ping -c 3 -i 0.2 -W 5 10.78.0.1
+t_check hostif-ping-large ping -c 2 -W 5 -s 1400 10.78.0.2
+ip netns del vcx
+t_check hostif-del vdpa dev del cx0
+t_check hostif-rmmod modprobe -r virtio_vdpa cxvdpa cxemu
+t_expect_eq hostif-gone "" "$(ls -d /sys/class/net/"$HIF" 2>/dev/null)"

@@ -168,6 +168,8 @@ struct cxemu_vq {
  * @event_lock: see the top of this file
  * @event_fn: the driver's event handler, or NULL
  * @event_ctx: its argument
+ * @port: the host interface the function is cabled to (wire=netdev), or
+ *	NULL; cleared under @lock before it is destroyed
  */
 struct cxemu {
 	struct cxdev cx;
@@ -187,6 +189,7 @@ struct cxemu {
 	spinlock_t event_lock;	/* the event handler, see top of file */
 	cxdev_event_fn event_fn;
 	void *event_ctx;
+	struct vdpa_devring_port *port;
 };
 
 static inline struct cxemu *cx_to_emu(struct cxdev *cx)

@@ -17,6 +17,7 @@
 #include <linux/auxiliary_bus.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
+#include <linux/etherdevice.h>
 #include <linux/fault-inject.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
@@ -35,6 +36,11 @@ static unsigned int doorbell_poll_us = 250;
 module_param(doorbell_poll_us, uint, 0444);
 MODULE_PARM_DESC(doorbell_poll_us,
 		 "doorbell page polling period in microseconds (0: no doorbell pages)");
+
+static char *wire = "loopback";
+module_param(wire, charp, 0444);
+MODULE_PARM_DESC(wire,
+		 "what the functions are cabled to: \"loopback\" (default) or \"netdev\" (a host interface each)");
 
 static DECLARE_FAULT_ATTR(cxemu_fail_cmd);
 static u32 cxemu_fail_opcode;
@@ -139,6 +145,26 @@ static int cxemu_mrw_limit_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(cxemu_mrw_limit_fops, cxemu_mrw_limit_get, cxemu_mrw_limit_set,
 			 "%llu\n");
 
+static void cxemu_port_wake(void *ctx)
+{
+	struct cxemu *emu = ctx;
+
+	queue_work(system_unbound_wq, &emu->work);
+}
+
+/* Uncable the host interface: the datapath stops using it, then it goes. */
+static void cxemu_port_destroy(struct cxemu *emu)
+{
+	struct vdpa_devring_port *port;
+
+	mutex_lock(&emu->lock);
+	port = emu->port;
+	emu->port = NULL;
+	mutex_unlock(&emu->lock);
+	if (port)
+		vdpa_devring_port_destroy(port);
+}
+
 static void cxemu_release(struct device *dev)
 {
 	struct cxemu *emu = cx_to_emu(adev_to_cxdev(to_auxiliary_dev(dev)));
@@ -184,6 +210,19 @@ static int cxemu_add(u32 id)
 	}
 	/* From here on the release frees it. The device is named at add. */
 	snprintf(name, sizeof(name), "%s.%u", adev->name, id);
+	if (!strcmp(wire, "netdev")) {
+		char peer[32];
+
+		snprintf(peer, sizeof(peer), KBUILD_MODNAME ".%s", name);
+		emu->port = vdpa_devring_port_create(KBUILD_MODNAME "%d", peer, ETH_DATA_LEN,
+						     cxemu_port_wake, emu);
+		if (IS_ERR(emu->port)) {
+			err = PTR_ERR(emu->port);
+			emu->port = NULL;
+			auxiliary_device_uninit(adev);
+			return err;
+		}
+	}
 	emu->debugfs = debugfs_create_dir(name, cxemu_debugfs);
 	debugfs_create_file("resources", 0400, emu->debugfs, emu, &cxemu_resources_fops);
 	debugfs_create_file("queues", 0400, emu->debugfs, emu, &cxemu_queues_fops);
@@ -194,6 +233,7 @@ static int cxemu_add(u32 id)
 	err = auxiliary_device_add(adev);
 	if (err) {
 		debugfs_remove(emu->debugfs);
+		cxemu_port_destroy(emu);
 		auxiliary_device_uninit(adev);
 		return err;
 	}
@@ -204,7 +244,9 @@ static int cxemu_add(u32 id)
 static void cxemu_del(struct cxemu *emu)
 {
 	debugfs_remove(emu->debugfs);
+	/* The driver goes first; the host interface then has no user. */
 	auxiliary_device_delete(&emu->cx.adev);
+	cxemu_port_destroy(emu);
 	auxiliary_device_uninit(&emu->cx.adev);
 }
 
@@ -325,7 +367,8 @@ static int __init cxemu_mod_init(void)
 	u32 i;
 	int err;
 
-	if (nr_functions > CXEMU_MAX_FUNCTIONS)
+	if (nr_functions > CXEMU_MAX_FUNCTIONS ||
+	    (strcmp(wire, "loopback") && strcmp(wire, "netdev")))
 		return -EINVAL;
 	cxemu_root = root_device_register(KBUILD_MODNAME);
 	if (IS_ERR(cxemu_root))

@@ -23,8 +23,13 @@
  * stops where it was, error_type says why (1: translation, 2: ring), and
  * the driver gets CXDEV_EVENT_QUEUE_ERROR. Only destroy leaves ERR.
  *
- * The wire is a loopback: a frame sent on queue 2N+1 arrives on queue 2N
- * with a clean virtio-net header, or is dropped when 2N has no buffer.
+ * The wire (module parameter, per function at creation):
+ *   loopback  a frame sent on queue 2N+1 arrives on queue 2N with a clean
+ *             virtio-net header, or is dropped when 2N has no buffer;
+ *   netdev    the function is cabled to a host interface (cxemu%d, its
+ *             phys_port_name the function's name): frames sent on any
+ *             queue arrive there, frames the host sends arrive on queue 0.
+ *             The carrier is up while queue 0 is ready.
  */
 #include <linux/device.h>
 #include <linux/log2.h>
@@ -205,6 +210,30 @@ static u32 cxemu_loop(const struct vdpa_devring_req *tx, const struct vdpa_devri
 	return hdr + vdpa_devring_transfer(rx, hdr, tx, hdr, tx->out_len - hdr);
 }
 
+/* Frames the host sent, into queue 0; true when work is left. */
+static bool cxemu_from_host(struct cxemu *emu, struct cxemu_batch *b)
+{
+	struct vdpa_devring_req *rx = &emu->req[1];
+	struct cxemu_vq *rxq = emu->by_index[0];
+	struct sk_buff *skb;
+	int n;
+
+	for (n = 0; n < CXEMU_BUDGET; n++) {
+		skb = vdpa_devring_port_next(emu->port);
+		if (!skb)
+			break;
+		if (cxemu_vq_pop(rxq, rx, b) <= 0) {
+			vdpa_devring_port_unget(emu->port, skb);
+			break;
+		}
+		cxemu_vq_push(rxq, rx, vdpa_devring_port_deliver(emu->port, rx,
+								 sizeof(struct virtio_net_hdr_v1),
+								 skb), b);
+	}
+	vdpa_devring_port_drained(emu->port);
+	return n == CXEMU_BUDGET;
+}
+
 /* One bounded run over every queue pair; true when work is left. */
 static bool cxemu_net_run(struct cxemu *emu, struct cxemu_batch *b)
 {
@@ -215,19 +244,28 @@ static bool cxemu_net_run(struct cxemu *emu, struct cxemu_batch *b)
 	u16 i;
 
 	lockdep_assert_held(&emu->lock);
+	if (emu->port)
+		vdpa_devring_port_carrier(emu->port, cxemu_vq_running(emu->by_index[0]));
 	for (i = 1; i < CXEMU_MAX_VQS; i += 2) {
 		txq = emu->by_index[i];
 		rxq = emu->by_index[i - 1];
 		for (n = 0; n < CXEMU_BUDGET; n++) {
 			if (cxemu_vq_pop(txq, tx, b) <= 0)
 				break;
-			ret = cxemu_vq_pop(rxq, rx, b);
-			if (ret > 0)
-				cxemu_vq_push(rxq, rx, cxemu_loop(tx, rx), b);
+			if (emu->port) {
+				vdpa_devring_port_to_host(emu->port, tx,
+							  sizeof(struct virtio_net_hdr_v1));
+			} else {
+				ret = cxemu_vq_pop(rxq, rx, b);
+				if (ret > 0)
+					cxemu_vq_push(rxq, rx, cxemu_loop(tx, rx), b);
+			}
 			cxemu_vq_push(txq, tx, 0, b);
 		}
 		more |= n == CXEMU_BUDGET;
 	}
+	if (emu->port)
+		more |= cxemu_from_host(emu, b);
 	return more;
 }
 
@@ -504,9 +542,11 @@ static u8 cxemu_vq_modify(struct cxemu *emu, struct cxemu_vq *vq, const void *in
 	nv.mkey->users++;
 	vq->mkey->users--;
 	*vq = nv;
-	/* A queue made ready looks at its ring, as hardware does: no kick is lost. */
-	if (cxemu_vq_running(vq))
-		queue_work(system_unbound_wq, &emu->work);
+	/*
+	 * A queue made ready looks at its ring, as hardware does: no kick is
+	 * lost. Any state change may change the carrier, too.
+	 */
+	queue_work(system_unbound_wq, &emu->work);
 	return MLX5_CMD_STAT_OK;
 }
 
@@ -545,7 +585,12 @@ static void cxemu_vq_free(struct cxemu *emu, struct cxemu_vq *vq)
 	xa_erase(&emu->vqs, vq->id);
 	emu->by_index[vq->index] = NULL;
 	vq->mkey->users--;
+	/* Frames for a driver that is gone are not the next one's. */
+	if (emu->port && !vq->index)
+		vdpa_devring_port_purge(emu->port);
 	kfree(vq);
+	/* The datapath updates the carrier. */
+	queue_work(system_unbound_wq, &emu->work);
 }
 
 /**

@@ -57,8 +57,6 @@
 #define VDPASIM_NET_BUDGET 64
 /* Addresses of each class the MAC filter table holds. */
 #define VDPASIM_NET_MAC_TABLE 32
-/* Frames the host interface queues for the device before it stops. */
-#define VDPASIM_NET_HOST_QUEUE 256
 
 /* What devices created from now on are cabled to (value: a host netdev). */
 static struct vdpasim_choice vdpasim_net_wire = { .names = { "loopback", "netdev" } };
@@ -80,12 +78,10 @@ MODULE_PARM_DESC(wire,
  * @n_uc: entries in @uc; VDPASIM_NET_MAC_TABLE + 1 when the driver sent
  *	more than fit (then every unicast address passes, as a NIC does)
  * @n_mc: entries in @mc, overflowing the same way
- * @ndev: the host interface in netdev wire mode, else NULL; cleared before
- *	it is unregistered
- * @host_txq: frames the host interface sent, waiting for receive buffers
- *	(its own lock; emptied under sim.lock only)
+ * @port: the host interface in netdev wire mode, else NULL; cleared before
+ *	it is destroyed
  *
- * Everything but @sim and @host_txq is protected by sim.lock.
+ * Everything but @sim is protected by sim.lock.
  */
 struct vdpasim_net {
 	struct vdpasim sim;
@@ -99,13 +95,7 @@ struct vdpasim_net {
 	u8 mc[VDPASIM_NET_MAC_TABLE][ETH_ALEN];
 	u32 n_uc;
 	u32 n_mc;
-	struct net_device *ndev;
-	struct sk_buff_head host_txq;
-};
-
-/* The host interface's private data: the device it is cabled to. */
-struct vdpasim_net_host {
-	struct vdpasim_net *net;
+	struct vdpa_devring_port *port;
 };
 
 static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
@@ -223,32 +213,6 @@ static u8 vdpasim_net_set_table(struct vdpasim_net *net, struct vdpa_devring_req
 	return VIRTIO_NET_OK;
 }
 
-/* A frame the driver sent goes up the host interface's receive path. */
-static void vdpasim_net_to_host(struct vdpasim_net *net, struct vdpa_devring_req *tx)
-{
-	size_t hdr = sizeof(struct virtio_net_hdr_v1), len;
-	struct net_device *ndev = net->ndev;
-	struct sk_buff *skb;
-
-	if (!ndev)
-		return;
-	if (tx->out_len < hdr + ETH_HLEN || tx->out_len - hdr > ndev->mtu + VLAN_ETH_HLEN) {
-		DEV_STATS_INC(ndev, rx_length_errors);
-		return;
-	}
-	len = tx->out_len - hdr;
-	skb = __netdev_alloc_skb_ip_align(ndev, len, GFP_KERNEL);
-	if (!skb) {
-		DEV_STATS_INC(ndev, rx_dropped);
-		return;
-	}
-	vdpa_devring_read(tx, hdr, skb_put(skb, len), len);
-	skb->protocol = eth_type_trans(skb, ndev);
-	DEV_STATS_INC(ndev, rx_packets);
-	DEV_STATS_ADD(ndev, rx_bytes, len);
-	netif_rx(skb);
-}
-
 /*
  * Frames the host sent go to queue pair 0's receive buffers. Returns true
  * when frames are left and buffers are not: the driver's next receive
@@ -259,12 +223,11 @@ static bool vdpasim_net_from_host(struct vdpasim_net *net)
 	size_t hdr = sizeof(struct virtio_net_hdr_v1);
 	struct vdpasim *sim = &net->sim;
 	struct vdpa_devring_req *rx = &sim->req[1];
-	struct virtio_net_hdr_v1 vhdr = {};
 	struct sk_buff *skb;
 	int n, ret;
 
 	for (n = 0; n < VDPASIM_NET_BUDGET; n++) {
-		skb = skb_dequeue(&net->host_txq);
+		skb = vdpa_devring_port_next(net->port);
 		if (!skb)
 			break;
 		if (skb->len < ETH_HLEN || !vdpasim_net_accepts(net, skb->data)) {
@@ -273,111 +236,54 @@ static bool vdpasim_net_from_host(struct vdpasim_net *net)
 		}
 		ret = vdpasim_vq_pop(sim, 0, rx);
 		if (ret <= 0) {
-			skb_queue_head(&net->host_txq, skb);
+			vdpa_devring_port_unget(net->port, skb);
 			return false;
 		}
-		if (rx->in_len < hdr + skb->len || skb_linearize(skb)) {
-			DEV_STATS_INC(skb->dev, tx_dropped);
-			vdpasim_vq_push(sim, 0, rx, 0);
-		} else {
-			vdpa_devring_write(rx, 0, &vhdr, hdr);
-			vdpa_devring_write(rx, hdr, skb->data, skb->len);
-			DEV_STATS_INC(skb->dev, tx_packets);
-			DEV_STATS_ADD(skb->dev, tx_bytes, skb->len);
-			vdpasim_vq_push(sim, 0, rx, hdr + skb->len);
-		}
-		consume_skb(skb);
+		vdpasim_vq_push(sim, 0, rx, vdpa_devring_port_deliver(net->port, rx, hdr, skb));
 	}
-	if (net->ndev && netif_queue_stopped(net->ndev) &&
-	    skb_queue_len(&net->host_txq) < VDPASIM_NET_HOST_QUEUE / 2)
-		netif_wake_queue(net->ndev);
+	vdpa_devring_port_drained(net->port);
 	return n == VDPASIM_NET_BUDGET;
 }
 
 /* The host carrier: up while a driver runs the device and the link is up. */
 static void vdpasim_net_update_carrier(struct vdpasim_net *net)
 {
-	bool up = net->link_up && (net->sim.status & VIRTIO_CONFIG_S_DRIVER_OK);
-
 	lockdep_assert_held(&net->sim.lock);
-	if (!net->ndev || up == netif_carrier_ok(net->ndev))
-		return;
-	if (up)
-		netif_carrier_on(net->ndev);
-	else
-		netif_carrier_off(net->ndev);
+	if (net->port)
+		vdpa_devring_port_carrier(net->port, net->link_up &&
+					  (net->sim.status & VIRTIO_CONFIG_S_DRIVER_OK));
 }
 
-static netdev_tx_t vdpasim_net_host_xmit(struct sk_buff *skb, struct net_device *ndev)
+static void vdpasim_net_wake(void *ctx)
 {
-	struct vdpasim_net_host *host = netdev_priv(ndev);
-	struct vdpasim_net *net = host->net;
+	struct vdpasim_net *net = ctx;
 
-	skb_queue_tail(&net->host_txq, skb);
-	if (skb_queue_len(&net->host_txq) >= VDPASIM_NET_HOST_QUEUE)
-		netif_stop_queue(ndev);
 	queue_work(system_unbound_wq, &net->sim.work);
-	return NETDEV_TX_OK;
 }
-
-static int vdpasim_net_host_port_name(struct net_device *ndev, char *buf, size_t len)
-{
-	struct vdpasim_net_host *host = netdev_priv(ndev);
-
-	if (snprintf(buf, len, "%s", dev_name(&host->net->sim.vdpa.dev)) >= len)
-		return -EOPNOTSUPP;
-	return 0;
-}
-
-static const struct net_device_ops vdpasim_net_host_ops = {
-	.ndo_start_xmit = vdpasim_net_host_xmit,
-	.ndo_get_phys_port_name = vdpasim_net_host_port_name,
-	.ndo_set_mac_address = eth_mac_addr,
-	.ndo_validate_addr = eth_validate_addr,
-};
 
 static int vdpasim_net_host_create(struct vdpasim_net *net)
 {
-	struct vdpasim_net_host *host;
-	struct net_device *ndev;
-	int err;
+	struct vdpa_devring_port *port;
 
-	ndev = alloc_netdev(sizeof(*host), "vdpasim%d", NET_NAME_ENUM, ether_setup);
-	if (!ndev)
-		return -ENOMEM;
-	host = netdev_priv(ndev);
-	host->net = net;
-	ndev->netdev_ops = &vdpasim_net_host_ops;
-	ndev->max_mtu = ETH_MAX_MTU;
-	ndev->mtu = net->mtu;
-	eth_hw_addr_random(ndev);
-	netif_carrier_off(ndev);
-	err = register_netdev(ndev);
-	if (err) {
-		free_netdev(ndev);
-		return err;
-	}
-	net->ndev = ndev;
+	port = vdpa_devring_port_create("vdpasim%d", dev_name(&net->sim.vdpa.dev), net->mtu,
+					vdpasim_net_wake, net);
+	if (IS_ERR(port))
+		return PTR_ERR(port);
+	net->port = port;
 	return 0;
 }
 
 /* Uncable the host interface: the datapath stops using it, then it goes. */
 static void vdpasim_net_host_destroy(struct vdpasim_net *net)
 {
-	struct net_device *ndev;
+	struct vdpa_devring_port *port;
 
 	mutex_lock(&net->sim.lock);
-	ndev = net->ndev;
-	net->ndev = NULL;
+	port = net->port;
+	net->port = NULL;
 	mutex_unlock(&net->sim.lock);
-	if (!ndev)
-		return;
-	unregister_netdev(ndev);
-	/* No transmit runs any more; drop what it queued. */
-	mutex_lock(&net->sim.lock);
-	skb_queue_purge(&net->host_txq);
-	mutex_unlock(&net->sim.lock);
-	free_netdev(ndev);
+	if (port)
+		vdpa_devring_port_destroy(port);
 }
 
 /* Whether a frame the driver sent passes its own receive filter (loopback). */
@@ -444,7 +350,8 @@ static void vdpasim_net_reset(struct vdpasim *sim)
 	net->rx_mode = 0;
 	net->n_uc = 0;
 	net->n_mc = 0;
-	skb_queue_purge(&net->host_txq);
+	if (net->port)
+		vdpa_devring_port_purge(net->port);
 	vdpasim_net_update_carrier(net);
 }
 
@@ -462,8 +369,9 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 		for (n = 0; n < VDPASIM_NET_BUDGET; n++) {
 			if (vdpasim_vq_pop(sim, 2 * pair + 1, tx) <= 0)
 				break;
-			if (net->ndev) {
-				vdpasim_net_to_host(net, tx);
+			if (net->port) {
+				vdpa_devring_port_to_host(net->port, tx,
+							  sizeof(struct virtio_net_hdr_v1));
 				vdpasim_vq_push(sim, 2 * pair + 1, tx, 0);
 				continue;
 			}
@@ -481,7 +389,7 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 		}
 		more |= n == VDPASIM_NET_BUDGET;
 	}
-	if (net->ndev)
+	if (net->port)
 		more |= vdpasim_net_from_host(net);
 
 	for (n = 0; n < VDPASIM_NET_BUDGET; n++) {
@@ -492,12 +400,6 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 		vdpasim_vq_push(sim, cvq, tx, vdpa_devring_write(tx, 0, &ack, sizeof(ack)));
 	}
 	return more || n == VDPASIM_NET_BUDGET;
-}
-
-/* Frames queued for a driver that never came; the host interface is gone. */
-static void vdpasim_net_free(struct vdpasim *sim)
-{
-	skb_queue_purge(&sim_to_net(sim)->host_txq);
 }
 
 static int vdpasim_net_link_get(void *data, u64 *val)
@@ -551,7 +453,6 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		.set_config = vdpasim_net_set_config,
 		.reset = vdpasim_net_reset,
 		.work = vdpasim_net_work,
-		.free = vdpasim_net_free,
 		.debugfs_init = vdpasim_net_debugfs_init,
 	};
 	u16 max_vqp = 1;
@@ -575,7 +476,6 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	net = sim_to_net(sim);
-	skb_queue_head_init(&net->host_txq);
 	net->max_vqp = max_vqp;
 	net->cur_vqp = 1;
 	net->link_up = true;
@@ -598,8 +498,8 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	err = vdpasim_register(sim);
 	if (err)
 		goto err_host_destroy;
-	if (net->ndev)
-		dev_info(&sim->vdpa.dev, "cabled to host interface %s\n", net->ndev->name);
+	if (net->port)
+		dev_info(&sim->vdpa.dev, "cabled to host interface %s\n", net->port->ndev->name);
 	return 0;
 
 err_host_destroy:
