@@ -175,6 +175,7 @@ struct vdpa_devring_port {
 	char peer[32];
 };
 
+u32 vdpa_devring_net_loop(const struct vdpa_devring_req *tx, const struct vdpa_devring_req *rx);
 struct vdpa_devring_port *vdpa_devring_port_create(const char *ifname, const char *peer,
 						   u32 mtu, void (*wake)(void *ctx), void *ctx);
 void vdpa_devring_port_destroy(struct vdpa_devring_port *port);

@@ -198,18 +198,6 @@ static void cxemu_vq_push(struct cxemu_vq *vq, struct vdpa_devring_req *req, u32
 		b->vectors |= BIT_ULL(vq->msix);
 }
 
-/* The frame of @tx into @rx with a clean header; bytes written. */
-static u32 cxemu_loop(const struct vdpa_devring_req *tx, const struct vdpa_devring_req *rx)
-{
-	static const struct virtio_net_hdr_v1 clean;
-	size_t hdr = sizeof(clean);
-
-	if (tx->out_len < hdr || rx->in_len < tx->out_len)
-		return 0;
-	vdpa_devring_write(rx, 0, &clean, hdr);
-	return hdr + vdpa_devring_transfer(rx, hdr, tx, hdr, tx->out_len - hdr);
-}
-
 /* Frames the host sent, into queue 0; true when work is left. */
 static bool cxemu_from_host(struct cxemu *emu, struct cxemu_batch *b)
 {
@@ -258,7 +246,7 @@ static bool cxemu_net_run(struct cxemu *emu, struct cxemu_batch *b)
 			} else {
 				ret = cxemu_vq_pop(rxq, rx, b);
 				if (ret > 0)
-					cxemu_vq_push(rxq, rx, cxemu_loop(tx, rx), b);
+					cxemu_vq_push(rxq, rx, vdpa_devring_net_loop(tx, rx), b);
 			}
 			cxemu_vq_push(txq, tx, 0, b);
 		}

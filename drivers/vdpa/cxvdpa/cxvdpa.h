@@ -115,7 +115,8 @@ struct cxvdpa_as {
  *	when destroyed)
  * @state_set: @state was set (else a new ring's start)
  * @obj: its virtio queue object's id, 0 when it has none
- * @suspended: the object is in SUSPEND
+ * @suspended: the object does not run: SUSPEND, or INIT on a suspended
+ *	device
  * @cb: the driver's callback (under cxvdpa_dev.cb_lock)
  */
 struct cxvdpa_vq {
@@ -253,6 +254,7 @@ void cxvdpa_vqs_destroy(struct cxvdpa_dev *d);
 int cxvdpa_vqs_suspend(struct cxvdpa_dev *d, bool suspend);
 int cxvdpa_vqs_swap_key(struct cxvdpa_dev *d, u32 key);
 int cxvdpa_vq_get_state(struct cxvdpa_dev *d, u16 idx, struct vdpa_vq_state *state);
+bool cxvdpa_vqs_in_error(struct cxvdpa_dev *d);
 u32 cxvdpa_data_key(struct cxvdpa_dev *d);
 
 /* cvq.c */

@@ -110,8 +110,9 @@ static void cxvdpa_error_work(struct work_struct *work)
 {
 	struct cxvdpa_dev *d = container_of(work, struct cxvdpa_dev, error_work);
 
+	/* An event may be older than the last reset: ask the objects. */
 	mutex_lock(&d->lock);
-	if (d->status & VIRTIO_CONFIG_S_DRIVER_OK)
+	if ((d->status & VIRTIO_CONFIG_S_DRIVER_OK) && cxvdpa_vqs_in_error(d))
 		cxvdpa_needs_reset(d, "virtio queue object", -EIO);
 	mutex_unlock(&d->lock);
 }

@@ -148,6 +148,10 @@ static int cxvdpa_vq_query(struct cxvdpa_dev *d, u16 idx, u8 *state, struct vdpa
 	return 0;
 }
 
+/*
+ * An object that could not be destroyed stays recorded: the next reset
+ * tries again, and one left at the end is the function's to count.
+ */
 static void cxvdpa_vq_destroy(struct cxvdpa_dev *d, u16 idx)
 {
 	u32 in[MLX5_ST_SZ_DW(destroy_virtio_net_q_in)] = {};
@@ -156,7 +160,8 @@ static void cxvdpa_vq_destroy(struct cxvdpa_dev *d, u16 idx)
 	if (!d->vqs[idx].obj)
 		return;
 	cxvdpa_obj_hdr(in, MLX5_CMD_OP_DESTROY_GENERAL_OBJECT, d->vqs[idx].obj);
-	cxvdpa_cmd(cxvdpa_dev_res(d), in, sizeof(in), out, sizeof(out));
+	if (cxvdpa_cmd(cxvdpa_dev_res(d), in, sizeof(in), out, sizeof(out)))
+		return;
 	d->vqs[idx].obj = 0;
 	d->vqs[idx].suspended = false;
 }
@@ -165,6 +170,9 @@ static void cxvdpa_vq_destroy(struct cxvdpa_dev *d, u16 idx)
  * cxvdpa_vq_start() - give a ready data queue its object, running
  * @d: the device, started
  * @idx: the queue
+ *
+ * On a suspended device the object stays in INIT (marked suspended), so
+ * it never runs before resume, which makes it ready.
  *
  * Return: 0 or -errno; on failure the queue has no object.
  */
@@ -176,9 +184,11 @@ int cxvdpa_vq_start(struct cxvdpa_dev *d, u16 idx)
 	err = cxvdpa_vq_create(d, idx);
 	if (err)
 		return err;
+	if (d->suspended) {
+		d->vqs[idx].suspended = true;
+		return 0;
+	}
 	err = cxvdpa_vq_set_state(d, idx, MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY);
-	if (!err && d->suspended)
-		err = cxvdpa_vq_set_state(d, idx, MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND);
 	if (err)
 		cxvdpa_vq_destroy(d, idx);
 	return err;
@@ -245,9 +255,10 @@ void cxvdpa_vqs_destroy(struct cxvdpa_dev *d)
 }
 
 /**
- * cxvdpa_vqs_suspend() - move every object to SUSPEND, or back to RDY
+ * cxvdpa_vqs_suspend() - move every object to SUSPEND, or to RDY
  * @d: the device
- * @suspend: which way
+ * @suspend: which way (RDY from SUSPEND, or from INIT for a queue started
+ *	while the device was suspended)
  *
  * Return: 0, or the first -errno (the others are still moved).
  */
@@ -255,11 +266,13 @@ int cxvdpa_vqs_suspend(struct cxvdpa_dev *d, bool suspend)
 {
 	u8 to = suspend ? MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND :
 			  MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY;
+	u16 n = 2 * d->max_vqp, k, i;
 	int err, ret = 0;
-	u16 i;
 
 	lockdep_assert_held(&d->lock);
-	for (i = 0; i < 2 * d->max_vqp; i++) {
+	/* Senders stop before receivers and start after them: no frame is lost. */
+	for (k = 0; k < n; k++) {
+		i = suspend ? n - 1 - k : k;
 		if (!d->vqs[i].obj || d->vqs[i].suspended == suspend)
 			continue;
 		err = cxvdpa_vq_set_state(d, i, to);
@@ -277,7 +290,8 @@ int cxvdpa_vqs_suspend(struct cxvdpa_dev *d, bool suspend)
  * Every running object is suspended first, senders before receivers (a
  * frame in flight never meets a stopped receive queue); then each one gets
  * @key, and the ones that ran are made ready again in the same modify,
- * receivers first. An object in ERR is destroyed: it can change no more,
+ * receivers first. One that did not run (SUSPEND, or INIT on a suspended
+ * device) only gets @key. An object in ERR is destroyed: it can change no more,
  * and its device needs a reset anyway.
  *
  * Return: 0 or the first -errno; objects that failed are destroyed, so
@@ -301,7 +315,8 @@ int cxvdpa_vqs_swap_key(struct cxvdpa_dev *d, u32 key)
 		if (!err && state == MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY) {
 			err = cxvdpa_vq_set_state(d, i, MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND);
 			was_running |= BIT(i);
-		} else if (!err && state != MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND) {
+		} else if (!err && state != MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND &&
+			   state != MLX5_VIRTIO_NET_Q_OBJECT_STATE_INIT) {
 			err = -EIO;
 		}
 		if (err) {
@@ -322,6 +337,26 @@ int cxvdpa_vqs_swap_key(struct cxvdpa_dev *d, u32 key)
 		}
 	}
 	return ret;
+}
+
+/**
+ * cxvdpa_vqs_in_error() - whether some object is in ERR
+ * @d: the device
+ *
+ * Return: true when one is (an error event is about this instance).
+ */
+bool cxvdpa_vqs_in_error(struct cxvdpa_dev *d)
+{
+	struct vdpa_vq_state st;
+	u8 state;
+	u16 i;
+
+	lockdep_assert_held(&d->lock);
+	for (i = 0; i < 2 * d->max_vqp; i++)
+		if (d->vqs[i].obj && !cxvdpa_vq_query(d, i, &state, &st) &&
+		    state == MLX5_VIRTIO_NET_Q_OBJECT_STATE_ERR)
+			return true;
+	return false;
 }
 
 /**

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vdpa_devring ports: the host side of a software net device's wire. A
+ * vdpa_devring net helpers: the loopback, and ports, the host side of a
+ * software net device's wire. A
  * port is a host network interface; what the device's driver sends comes
  * up its receive path, and what the host sends through it is queued for
  * the device's receive queues. Its phys_port_name names the device it is
@@ -15,6 +16,30 @@
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/vdpa_devring.h>
+#include <linux/virtio_net.h>
+
+/**
+ * vdpa_devring_net_loop() - a sent frame into a receive buffer
+ * @tx: the transmit buffer: a virtio_net_hdr_v1, then the frame
+ * @rx: the receive buffer
+ *
+ * The frame arrives with a clean header (a software device offers no
+ * offloads, so there is nothing to keep).
+ *
+ * Return: bytes written into @rx; 0 for a runt, or when @rx is too small
+ * (the frame is dropped, as a NIC drops it).
+ */
+u32 vdpa_devring_net_loop(const struct vdpa_devring_req *tx, const struct vdpa_devring_req *rx)
+{
+	static const struct virtio_net_hdr_v1 clean;
+	size_t hdr = sizeof(clean);
+
+	if (tx->out_len < hdr || rx->in_len < tx->out_len)
+		return 0;
+	vdpa_devring_write(rx, 0, &clean, hdr);
+	return hdr + vdpa_devring_transfer(rx, hdr, tx, hdr, tx->out_len - hdr);
+}
+EXPORT_SYMBOL_GPL(vdpa_devring_net_loop);
 
 /* Frames the host may queue for the device before its queue stops. */
 #define VDPA_DEVRING_PORT_QUEUE 256

@@ -129,22 +129,6 @@ static void vdpasim_net_set_config(struct vdpasim *sim, const void *config)
 	ether_addr_copy(sim_to_net(sim)->mac, cfg->mac);
 }
 
-/*
- * Loopback: a frame sent on queue pair N arrives on queue pair N, with a
- * clean header (no offloads are offered, so there is nothing to keep).
- * Returns the bytes written into the receive buffer.
- */
-static u32 vdpasim_net_loop(struct vdpa_devring_req *tx, struct vdpa_devring_req *rx)
-{
-	static const struct virtio_net_hdr_v1 clean;
-	size_t hdr = sizeof(clean);
-
-	if (tx->out_len < hdr || rx->in_len < tx->out_len)
-		return 0;
-	vdpa_devring_write(rx, 0, &clean, hdr);
-	return hdr + vdpa_devring_transfer(rx, hdr, tx, hdr, tx->out_len - hdr);
-}
-
 static bool vdpasim_net_in_table(u8 table[][ETH_ALEN], u32 n, const u8 *addr)
 {
 	u32 i;
@@ -384,7 +368,7 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 				return false;
 			/* No receive buffer: the frame is dropped, as a NIC would. */
 			if (ret)
-				vdpasim_vq_push(sim, 2 * pair, rx, vdpasim_net_loop(tx, rx));
+				vdpasim_vq_push(sim, 2 * pair, rx, vdpa_devring_net_loop(tx, rx));
 			vdpasim_vq_push(sim, 2 * pair + 1, tx, 0);
 		}
 		more |= n == VDPASIM_NET_BUDGET;
