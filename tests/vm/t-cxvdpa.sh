@@ -7,7 +7,7 @@
 # byte for byte, the MAC set through the software control queue); a
 # device deleted while frames flow; a VMM holding the device while it is
 # deleted or while the auxiliary device is unbound (hot-unplug); driver
-# switching; the host-interface wire (ping between a namespace holding the
+# switching; the net part of t-virtio-vdpa.sh; the host-interface wire (ping between a namespace holding the
 # virtio_net interface and the host side). After each part the function holds nothing of the device's:
 # the emulator's own accounting says so.
 . "$(dirname "$0")/lib.sh"
@@ -81,17 +81,17 @@ T_NAME=$T_NAME:switch ROUNDS=5 MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
 modprobe cxemu && modprobe cxvdpa || exit 1
 t_expect_eq switch-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 
-# The parent unloaded with a device in use: it goes, and the function is clean.
-modprobe virtio_vdpa
-vdpa dev add name cx0 mgmtdev "$MGMT"
-t_check rmmod-parent-while-bound modprobe -r cxvdpa
+# The virtio-vdpa suite's net part (rebinding, driver_override, deleting
+# bound devices, unloading the parent under a driver) on this parent.
+T_NAME=$T_NAME:virtio MGMT=$MGMT NET_MODULE=cxvdpa BLK=no \
+	bash "$(dirname "$0")/t-virtio-vdpa.sh"
 t_expect_eq rmmod-parent-disabled "enabled 0" "$(grep '^enabled ' $DBG/resources)"
 t_expect_eq rmmod-parent-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 
 # Host-interface wire: the function is cabled to cxemuN, whose
 # phys_port_name is the function's name.
 modprobe -r cxemu
-modprobe cxemu wire=netdev && modprobe cxvdpa || exit 1
+modprobe cxemu wire=netdev && modprobe cxvdpa && modprobe virtio_vdpa || exit 1
 HIF=
 for i in /sys/class/net/*; do
 	[ "$(cat "$i/phys_port_name" 2>/dev/null)" = cxemu.vnet.0 ] && HIF=$(basename "$i")
