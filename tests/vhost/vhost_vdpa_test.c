@@ -1051,6 +1051,70 @@ out:
 	return ok;
 }
 
+/*
+ * The control queue in its own address space: its group moves to ASID 1,
+ * its ring and buffers are mapped there and unmapped from ASID 0, and a
+ * MAC_ADDR_SET through it is acked and sets the config MAC. A parent that
+ * translated the control queue through ASID 0 would fault instead.
+ */
+static bool t_cvq_own_asid(void)
+{
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_ASID);
+	__u64 features = NET_FEATURES | BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+			 BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	static const __u8 mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x0c, 0x01 };
+	struct vhost_vring_state grp = { .index = 1, .num = 1 };
+	struct {
+		struct vhost_vdpa_config hdr;
+		__u8 buf[6];
+	} cfg = { .hdr = { .off = 0, .len = 6 } };
+	__u8 *cmd, *ack;
+	struct vdev d;
+	bool ok = false;
+
+	if (!dev_init(&d, 3))
+		goto out;
+	last = xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &backend);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &grp);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	/* Queue 2's ring and buffers 2-3: in ASID 1 (before it starts), then only there. */
+	last = map(d.fd, 1, qiova(&d, 2, 0), 4 * PAGE, qva(&d, 2, 0), VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 1, buf_iova(&d, 2), 2 * PAGE, buf_va(&d, 2), VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	if (!dev_start(&d, features, backend, true))
+		goto out;
+	last = unmap(d.fd, 0, qiova(&d, 2, 0), 4 * PAGE);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = unmap(d.fd, 0, buf_iova(&d, 2), 2 * PAGE);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	cmd = buf_va(&d, 2);
+	ack = buf_va(&d, 3);
+	cmd[0] = VIRTIO_NET_CTRL_MAC;
+	cmd[1] = VIRTIO_NET_CTRL_MAC_ADDR_SET;
+	memcpy(cmd + 2, mac, sizeof(mac));
+	*ack = 0xff;
+	ring_add(&d, 2, buf_iova(&d, 2), 2 + sizeof(mac), buf_iova(&d, 3), 1);
+	ring_kick(&d, 2);
+	if (!check(ring_wait(&d, 2, d.q[2].avail), "no ack (status 0x%x)", get_status(d.fd)) ||
+	    !check(*ack == VIRTIO_NET_OK, "ack %u", *ack))
+		goto out;
+	last = xioctl(d.fd, VHOST_VDPA_GET_CONFIG, &cfg);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	ok = check(!memcmp(cfg.buf, mac, sizeof(mac)), "config MAC not the one set");
+out:
+	dev_fini(&d);
+	return ok;
+}
+
 /* RLIMIT_MEMLOCK: exactly the limit succeeds, one page more fails, nothing charged. */
 static bool t_memlock_limit(void)
 {
@@ -1715,6 +1779,7 @@ int main(int argc, char **argv)
 		run("invalidate", t_invalidate);
 		run("invalidate-keeps-rest", t_invalidate_keeps_rest);
 		run("remap-during-traffic", t_remap_during_traffic);
+		run("cvq-own-asid", t_cvq_own_asid);
 		run("memlock-limit", t_memlock_limit);
 		run("same-page-twice", t_same_page_twice);
 		run("close-by-child", t_close_by_child);
