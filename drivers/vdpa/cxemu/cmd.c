@@ -380,13 +380,16 @@ int cxemu_init(struct cxemu *emu, u32 poll_us)
  */
 void cxemu_teardown(struct cxemu *emu)
 {
-	/* The bells queue the datapath: silence them, then it. */
+	/*
+	 * The bells and the reclaim (a queue going) queue the datapath:
+	 * silence the bells, reclaim, and only then wait the datapath out.
+	 */
 	vdpa_devring_bells_destroy(&emu->bells);
-	cancel_work_sync(&emu->work);
 	mutex_lock(&emu->lock);
 	cxemu_reclaim(emu, "teardown");
 	emu->enabled = false;
 	mutex_unlock(&emu->lock);
+	cancel_work_sync(&emu->work);
 	mutex_destroy(&emu->lock);
 	kfree(emu->req);
 }
