@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# DPDK 22.11 testpmd, unchanged, on /dev/vhost-vdpa-N: virtio_user sends
+# 4 bursts of 32 frames to the device's MAC and must receive every one of
+# them back through the loopback, on the simulator in both map modes and
+# on the emulated ConnectX function. testpmd's memory is pinned (PA mode)
+# while it runs.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vhost_lib.sh"
+
+MAC=02:00:00:00:0d:01
+FRAMES=128
+
+# testpmd_on NAME DEV: run testpmd on vDPA device DEV, check the counts.
+testpmd_on() {
+	local name=$1 dev=$2 out tx rx pinned
+
+	t_expect_eq "$name-bound" vhost_vdpa "$(driver_of "$dev")"
+	out=$(timeout 300 python3 "$(dirname "$0")/testpmd.py" "/dev/$(chardev_of "$dev")" \
+		"$MAC" $((FRAMES / 32)) 2>&1)
+	t_check "$name-ran" test $? -eq 0
+	read -r _ tx _ rx _ pinned <<<"$(grep -o 'tx [0-9]* rx [0-9]* pinned_kib [0-9]*' <<<"$out")"
+	t_expect_eq "$name-sent" "$FRAMES" "$tx"
+	t_expect_eq "$name-received" "$FRAMES" "$rx"
+	t_check "$name-pinned" test "${pinned:-0}" -gt 0
+	[ "$tx" = "$FRAMES" ] && [ "$rx" = "$FRAMES" ] || tail -n 40 <<<"$out"
+}
+
+ulimit -l unlimited
+modprobe vhost_vdpa && modprobe vdpa_sim_net || exit 1
+for mode in set_map dma_map; do
+	echo "$mode" >/sys/module/vdpa_sim/parameters/map_mode
+	t_check "sim-$mode-add" vdpa dev add name pmd0 mgmtdev vdpasim_net mac $MAC
+	testpmd_on "sim-$mode" pmd0
+	t_check "sim-$mode-del" vdpa dev del pmd0
+done
+echo set_map >/sys/module/vdpa_sim/parameters/map_mode
+
+modprobe cxemu && modprobe cxvdpa || exit 1
+t_check cx-add vdpa dev add name pmd1 mgmtdev auxiliary/cxemu.vnet.0 mac $MAC
+testpmd_on cx pmd1
+t_check cx-del vdpa dev del pmd1
+t_check rmmod modprobe -r cxvdpa cxemu vdpa_sim_net vhost_vdpa
