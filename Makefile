@@ -39,10 +39,10 @@ sparse: $(if $(filter $(KDIR),$(REF_KDIR)),ref-kernel)
 check:
 	@$(CURDIR)/scripts/check.sh
 
-# Create simulated devices in the VM and move data through them.
-demo: modules
-	@$(CURDIR)/scripts/vm-run.sh --out $(CURDIR)/build/demo -- scripts/demo-guest.sh; \
-	status=$$?; cat $(CURDIR)/build/demo/log; exit $$status
+# From a fresh machine: packages, kernel, modules, VM; then vDPA devices used
+# by virtio_net, virtio_blk and DPDK testpmd in the VM, and a summary.
+demo:
+	@$(CURDIR)/scripts/demo.sh
 
 # make vm            a shell in the test VM with our modules installed
 # make vm CMD='...'  run one command there and return its exit status
@@ -61,7 +61,7 @@ clean:
 help:
 	@echo 'make [KDIR=...]   build our modules (default KDIR: the debug reference kernel)'
 	@echo 'make check        static checks + the VM test suite; ends with "N passed, N failed"'
-	@echo 'make demo         simulated vDPA devices used by virtio_net/virtio_blk in the VM'
+	@echo 'make demo         from a fresh machine to vDPA devices used by virtio_net, virtio_blk and testpmd'
 	@echo 'make vm [CMD=..]  shell (or one command) in the test VM'
 	@echo 'make sparse       sparse C=2 over every source'
 	@echo 'make ref-kernel   build the reference kernel into the cache'
