@@ -11,6 +11,8 @@ PKGS=(
 	rsync python3 perl gawk
 	# the reference kernel source and a distro headers package (build-only check)
 	linux-source-6.12 linux-headers-6.12-amd64
+	# the nested guest's kernel and virtio_net (scripts/guest-image.sh)
+	linux-image-6.12-amd64
 	# static checks
 	sparse
 	# test VM and its clients
