@@ -12,6 +12,9 @@
 loaded() { [ -d "/sys/module/$1" ] && echo yes || echo no; }
 DEV=/sys/bus/vdpa/devices/mp0
 
+# Start from nothing: earlier tests may have left modules loaded.
+t_check unload-all modprobe -r virtio_vdpa vhost_vdpa vdpa_sim_net vdpa_sim_blk cxvdpa cxemu \
+	vdpa_sim vdpa_devring vdpa
 t_expect_eq starts-unloaded no "$(loaded vdpa)"
 t_check modprobe-parent modprobe vdpa_sim_net
 for m in vdpa vdpa_sim vdpa_devring; do
