@@ -863,6 +863,69 @@ static bool t_net_packed(void)
 	return net_traffic(true);
 }
 
+/*
+ * The driver's half of VIRTIO_RING_F_EVENT_IDX: after making buffers
+ * available from @old on, kick only when the avail index passed the one the
+ * device published at the end of its used ring.
+ */
+static bool ring_kick_wanted(struct vdev *d, int q, __u16 old)
+{
+	struct vring_used *u = qva(d, q, USED_OFF);
+	__u16 event, new = d->q[q].avail;
+
+	/* Our avail index before the device's request (virtio_mb). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	event = __atomic_load_n((__u16 *)&u->ring[QSZ], __ATOMIC_ACQUIRE);
+	return (__u16)(new - event - 1) < (__u16)(new - old);
+}
+
+/*
+ * With EVENT_IDX the device must publish where it wants the next kick, or
+ * a driver that follows the rule kicks once and never again. Frames are
+ * sent one by one and kicked only when the device asked for it. A device
+ * that does not offer the feature must refuse it.
+ */
+static bool t_event_idx(void)
+{
+	__u64 f = NET_FEATURES | BIT(VIRTIO_RING_F_EVENT_IDX), offered = 0;
+	__u16 old[2], *avail_event;
+	struct vdev d;
+	bool ok = false;
+	int i, q;
+
+	if (!dev_init(&d, 2))
+		goto out;
+	if (!check(!xioctl(d.fd, VHOST_GET_FEATURES, &offered), "GET_FEATURES"))
+		goto out;
+	if (!(offered & BIT(VIRTIO_RING_F_EVENT_IDX))) {
+		last = xioctl(d.fd, VHOST_SET_FEATURES, &f) ? -errno : 0;
+		ok = expect_err(EINVAL, __LINE__);
+		goto out;
+	}
+	if (!dev_start(&d, f, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
+		       BIT(VHOST_BACKEND_F_IOTLB_BATCH), true))
+		goto out;
+	for (i = 0; i < 40; i++) {
+		for (q = 0; q < 2; q++)
+			old[q] = d.q[q].avail;
+		net_post(&d, i, 60 + i);
+		for (q = 0; q < 2; q++)
+			if (ring_kick_wanted(&d, q, old[q]))
+				ring_kick(&d, q);
+		if (!net_expect(&d, i, 60 + i))
+			goto out;
+	}
+	/* Idle again, the device waits for a kick at the next buffer. */
+	avail_event = (__u16 *)&((struct vring_used *)qva(&d, 1, USED_OFF))->ring[QSZ];
+	for (i = 0; i < 400 && __atomic_load_n(avail_event, __ATOMIC_ACQUIRE) != d.q[1].avail; i++)
+		usleep(5000);
+	ok = check(*avail_event == d.q[1].avail, "avail_event %u, avail index %u",
+		   *avail_event, d.q[1].avail);
+out:
+	dev_fini(&d);
+	return ok;
+}
+
 /* A device nobody mapped reaches nothing, not even at physical addresses. */
 static bool t_unmapped_is_device_error(void)
 {
@@ -1773,6 +1836,7 @@ int main(int argc, char **argv)
 		run("owner-only", t_owner_only);
 		run("net-split-traffic", t_net_split);
 		run("net-packed-traffic", t_net_packed);
+		run("event-idx", t_event_idx);
 		run("unmapped-is-device-error", t_unmapped_is_device_error);
 		run("iotlb-persist", t_persist);
 		run("no-persist", t_no_persist);

@@ -209,6 +209,16 @@ int vdpasim_vq_pop(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req)
 	if (!vdpasim_vq_running(sim, idx))
 		return 0;
 	ret = vdpa_devring_pop(&vq->ring, req);
+	if (!ret) {
+		/*
+		 * Drained: ask for a kick at the next buffer (with EVENT_IDX
+		 * the driver kicks only past the index published here), then
+		 * look once more for one that came before the request.
+		 */
+		ret = vdpa_devring_kick_enable(&vq->ring);
+		if (ret > 0)
+			ret = vdpa_devring_pop(&vq->ring, req);
+	}
 	if (ret < 0)
 		vdpasim_needs_reset(sim, idx, ret);
 	else
