@@ -13,7 +13,7 @@ KDIR ?= $(REF_KDIR)
 # W=1 and -Werror (Kbuild) are not optional: a warning is a build failure.
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
-.PHONY: all modules tests ref-kernel sparse check demo vm clean help
+.PHONY: all modules tests ref-kernel sparse check check-e2e demo vm clean help
 
 all: modules tests
 
@@ -39,6 +39,10 @@ sparse: $(if $(filter $(KDIR),$(REF_KDIR)),ref-kernel)
 check:
 	@$(CURDIR)/scripts/check.sh
 
+# The slow end-to-end tests: QEMU guests nested in the test VM (tests/e2e/).
+check-e2e: modules tests
+	@$(CURDIR)/scripts/check-e2e.sh
+
 # From a fresh machine: packages, kernel, modules, VM; then vDPA devices used
 # by virtio_net, virtio_blk and DPDK testpmd in the VM, and a summary.
 demo:
@@ -61,6 +65,7 @@ clean:
 help:
 	@echo 'make [KDIR=...]   build our modules (default KDIR: the debug reference kernel)'
 	@echo 'make check        static checks + the VM test suite; ends with "N passed, N failed"'
+	@echo 'make check-e2e    QEMU 7.2 guests on /dev/vhost-vdpa-N, nested in the VM (slow)'
 	@echo 'make demo         from a fresh machine to vDPA devices used by virtio_net, virtio_blk and testpmd'
 	@echo 'make vm [CMD=..]  shell (or one command) in the test VM'
 	@echo 'make sparse       sparse C=2 over every source'
