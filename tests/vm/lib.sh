@@ -24,3 +24,13 @@ t_expect_eq() {
 		echo "FAILED: $T_NAME:$1: expected '$2', got '$3'"
 	fi
 }
+
+# host_of PORT: the host interface (vdpa_sim_net or cxemu wire=netdev)
+# whose phys_port_name is PORT, if there is one.
+host_of() {
+	local n
+
+	for n in /sys/class/net/*; do
+		[ "$(cat "$n/phys_port_name" 2>/dev/null)" = "$1" ] && basename "$n"
+	done
+}

@@ -92,10 +92,7 @@ t_expect_eq rmmod-parent-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 # phys_port_name is the function's name.
 modprobe -r cxemu
 modprobe cxemu wire=netdev && modprobe cxvdpa && modprobe virtio_vdpa || exit 1
-HIF=
-for i in /sys/class/net/*; do
-	[ "$(cat "$i/phys_port_name" 2>/dev/null)" = cxemu.vnet.0 ] && HIF=$(basename "$i")
-done
+HIF=$(host_of cxemu.vnet.0)
 t_expect_eq hostif-exists cxemu "${HIF%%[0-9]*}"
 t_check hostif-add vdpa dev add name cx0 mgmtdev "$MGMT" mac 02:00:00:00:07:11
 GIF=$(netdev_of cx0)

@@ -23,13 +23,6 @@ trap cleanup EXIT
 
 netdev_of() { ls "/sys/bus/vdpa/devices/$1/"virtio*/net/ 2>/dev/null; }
 virtio_of() { basename "$(ls -d "/sys/bus/vdpa/devices/$1/"virtio* 2>/dev/null)"; }
-host_of() {
-	local n
-
-	for n in /sys/class/net/*; do
-		[ "$(cat "$n/phys_port_name" 2>/dev/null)" = "$1" ] && basename "$n"
-	done
-}
 # Bit N of a virtio device's negotiated features (a string of 0s and 1s).
 feature() { cut -c$(($2 + 1)) "/sys/bus/virtio/devices/$1/features"; }
 wait_for() {
