@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for tests/e2e/t-*.sh, sourced after tests/vm/lib.sh: the nested
+# guest (scripts/guest-image.sh) under QEMU 7.2, unchanged.
+
+GUEST=$VDPA_REPO/build/guest
+GUEST_MAC=52:54:00:00:00:02
+QMP=$VDPA_REPO/tests/e2e/qmp.py
+
+# qemu_start NAME NETDEV [QEMU-ARGS...]: boot the guest (CPU model
+# $GUEST_CPU, default qemu64) in the background
+# with -netdev NETDEV (its options, without id) behind a virtio-net-pci
+# whose doorbells can be mapped (page-per-vq). The guest's address is
+# 10.77.0.2/24 and it pings 10.77.0.1. Sets $qpid; the console goes to
+# $VDPA_OUT/NAME.console, stderr to NAME.stderr, QMP listens on
+# /tmp/NAME.qmp (the 9p out directory cannot hold sockets).
+qemu_start() {
+	local name=$1 netdev=$2
+
+	shift 2
+	rm -f "/tmp/$name.qmp"
+	qemu-system-x86_64 -machine q35,accel=tcg -cpu "${GUEST_CPU:-qemu64}" -smp 1 -m 256M \
+		-nodefaults -no-user-config -display none -monitor none \
+		-kernel "$GUEST/vmlinuz" -initrd "$GUEST/initramfs.gz" \
+		-append "console=ttyS0 quiet e2e.ip=10.77.0.2/24 e2e.peer=10.77.0.1" \
+		-netdev "$netdev,id=n0" \
+		-device "virtio-net-pci,netdev=n0,mac=$GUEST_MAC,page-per-vq=on,romfile=" \
+		-serial "file:$VDPA_OUT/$name.console" \
+		-qmp "unix:/tmp/$name.qmp,server=on,wait=off" \
+		"$@" 2>"$VDPA_OUT/$name.stderr" &
+	qpid=$!
+}
+
+# pings_ok NAME: how many pings the guest on console NAME had answered.
+pings_ok() {
+	local n
+
+	n=$(grep -c '^e2e: ping [0-9]* ok' "$VDPA_OUT/$1.console" 2>/dev/null)
+	echo "${n:-0}"
+}
