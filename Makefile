@@ -13,17 +13,22 @@ KDIR ?= $(REF_KDIR)
 # W=1 and -Werror (Kbuild) are not optional: a warning is a build failure.
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
-.PHONY: all modules tests ref-kernel sparse check check-e2e demo vm clean help
+.PHONY: all modules tests ref-kernel sparse check check-e2e bench demo vm clean help
 
 all: modules tests
 
 # Userspace test clients run inside the VM (tests/vm/t-*.sh).
-TEST_BINS := build/tests/vhost_vdpa_test
+TEST_BINS := build/tests/vhost_vdpa_test build/tests/vdpa_bench
 tests: $(TEST_BINS)
 
-build/tests/%: tests/vhost/%.c
+build/tests/%: tests/vhost/%.c tests/vhost/vhost_client.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+# The benchmark client (make bench), built with the tests so it stays compiled.
+build/tests/vdpa_bench: tests/bench/vdpa_bench.c tests/vhost/vhost_client.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -Werror -Itests/vhost -o $@ $<
 
 modules: $(if $(filter $(KDIR),$(REF_KDIR)),ref-kernel)
 	$(KMAKE) modules
@@ -42,6 +47,11 @@ check:
 # The slow end-to-end tests: QEMU guests nested in the test VM (tests/e2e/).
 check-e2e: modules tests
 	@$(CURDIR)/scripts/check-e2e.sh
+
+# Ours against the upstream 6.12 modules in the bench kernel, side by side
+# (Documentation/bench.rst). Prints a markdown table.
+bench:
+	@$(CURDIR)/scripts/bench.sh
 
 # From a fresh machine: packages, kernel, modules, VM; then vDPA devices used
 # by virtio_net, virtio_blk and DPDK testpmd in the VM, and a summary.
@@ -66,6 +76,7 @@ help:
 	@echo 'make [KDIR=...]   build our modules (default KDIR: the debug reference kernel)'
 	@echo 'make check        static checks + the VM test suite; ends with "N passed, N failed"'
 	@echo 'make check-e2e    QEMU 7.2 guests on /dev/vhost-vdpa-N, nested in the VM (slow)'
+	@echo 'make bench        ours against the upstream 6.12 stack, side by side (bench kernel)'
 	@echo 'make demo         from a fresh machine to vDPA devices used by virtio_net, virtio_blk and testpmd'
 	@echo 'make vm [CMD=..]  shell (or one command) in the test VM'
 	@echo 'make sparse       sparse C=2 over every source'

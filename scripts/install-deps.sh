@@ -16,7 +16,9 @@ PKGS=(
 	# static checks
 	sparse
 	# test VM and its clients
-	qemu-system-x86 iproute2 iputils-ping busybox-static
+	qemu-system-x86 iproute2 iputils-ping busybox-static jq
+	# make bench (virtio_blk IOPS)
+	fio
 	# used by later tests (DPDK virtio_user over vhost-vdpa)
 	dpdk dpdk-dev
 )

@@ -7,14 +7,22 @@
 # name (vdpa, vhost_vdpa, ...) because depmod searches updates/ first.
 # Prints the directory to bind-mount on /lib/modules.
 #
-#   scripts/stage-modules.sh [debug|bench]
+#   scripts/stage-modules.sh [debug|bench] [--baseline]
+#
+# Our modules come from the tree for debug, and from build/bench-src (a
+# copy built against the bench kernel by scripts/bench.sh) for bench.
+# --baseline stages the reference kernel's modules alone, in
+# build/vm/FLAVOUR-baseline: the upstream stack make bench compares with.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 flavour=${1:-debug}
+baseline=0
+[ "${2:-}" = --baseline ] && baseline=1
 kdir=$("$repo/scripts/build-ref-kernel.sh" --print-dir "$flavour")
 kver=$(cat "$kdir/include/config/kernel.release")
 base=$repo/build/vm/$flavour
+[ $baseline -eq 1 ] && base=$base-baseline
 dst=$base/lib/modules/$kver
 
 mkdir -p "$dst"
@@ -24,14 +32,15 @@ cp "$kdir/mod-root/lib/modules/$kver/modules.order" \
 	"$kdir/mod-root/lib/modules/$kver/modules.builtin"* "$dst/"
 
 rm -rf "$dst/updates"
-# Our modules in the tree are built against the debug kernel (make's default
-# KDIR); the bench kernel's structures differ (lockdep, KASAN), so it gets
-# only the reference modules until a bench build of ours exists.
-[ "$flavour" = debug ] && while IFS= read -r -d '' ko; do
-	rel=${ko#"$repo/"}
+# The tree's modules are built against the debug kernel (make's default
+# KDIR); the bench kernel's structures differ (lockdep, KASAN).
+src=$repo
+[ "$flavour" = bench ] && src=$repo/build/bench-src
+[ $baseline -eq 0 ] && while IFS= read -r -d '' ko; do
+	rel=${ko#"$src/"}
 	mkdir -p "$dst/updates/$(dirname "$rel")"
 	cp "$ko" "$dst/updates/$rel"
-done < <(find "$repo" -path "$repo/build" -prune -o -name '*.ko' -print0)
+done < <(find "$src" -path "$src/build" -prune -o -name '*.ko' -print0)
 
 conf=$base/depmod.conf
 echo "search updates built-in" >"$conf"

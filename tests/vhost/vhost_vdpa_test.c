@@ -49,22 +49,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* uAPI numbers newer than the distro's headers (Linux 6.12 values). */
-#ifndef VHOST_BACKEND_F_RESUME
-#define VHOST_BACKEND_F_RESUME 0x5
-#endif
-#ifndef VHOST_BACKEND_F_DESC_ASID
-#define VHOST_BACKEND_F_DESC_ASID 0x7
-#endif
-#ifndef VHOST_BACKEND_F_IOTLB_PERSIST
-#define VHOST_BACKEND_F_IOTLB_PERSIST 0x8
-#endif
-#ifndef VHOST_VDPA_RESUME
-#define VHOST_VDPA_RESUME _IO(VHOST_VIRTIO, 0x7E)
-#endif
-#ifndef VHOST_VDPA_GET_VRING_SIZE
-#define VHOST_VDPA_GET_VRING_SIZE _IOWR(VHOST_VIRTIO, 0x82, struct vhost_vring_state)
-#endif
+#include "vhost_client.h"
 
 #define PAGE 4096UL
 #define QSZ 64
@@ -181,53 +166,6 @@ static bool expect_pin(long want, int line)
 static int dev_open(void)
 {
 	return open(dev_path, O_RDWR);
-}
-
-/* ioctl returning -errno, so checks can compare one value. */
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int iotlb_msg(int fd, __u32 asid, __u8 type, __u64 iova, __u64 size,
-		     __u64 uaddr, __u8 perm)
-{
-	struct vhost_msg_v2 msg = {
-		.type = VHOST_IOTLB_MSG_V2,
-		.asid = asid,
-		.iotlb = {
-			.iova = iova, .size = size, .uaddr = uaddr,
-			.perm = perm, .type = type,
-		},
-	};
-	ssize_t n = write(fd, &msg, sizeof(msg));
-
-	if (n < 0)
-		return -errno;
-	return n == sizeof(msg) ? 0 : -EIO;
-}
-
-static int map(int fd, __u32 asid, __u64 iova, __u64 size, void *p, __u8 perm)
-{
-	return iotlb_msg(fd, asid, VHOST_IOTLB_UPDATE, iova, size, (uintptr_t)p, perm);
-}
-
-static int unmap(int fd, __u32 asid, __u64 iova, __u64 size)
-{
-	return iotlb_msg(fd, asid, VHOST_IOTLB_INVALIDATE, iova, size, 0, 0);
-}
-
-static int set_status(int fd, __u8 status)
-{
-	return xioctl(fd, VHOST_VDPA_SET_STATUS, &status);
-}
-
-static __u8 get_status(int fd)
-{
-	__u8 status = 0xff;
-
-	ioctl(fd, VHOST_VDPA_GET_STATUS, &status);
-	return status;
 }
 
 static __u64 qiova(struct vdev *d, int q, __u64 off)

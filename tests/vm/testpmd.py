@@ -3,6 +3,7 @@
 """Drive DPDK's dpdk-testpmd on a vhost-vdpa character device.
 
     testpmd.py DEVICE MAC BURSTS
+    testpmd.py DEVICE MAC BURSTS --rate LEN SECONDS
 
 testpmd runs with virtio_user on DEVICE (no hugepages, a small mbuf pool),
 sends BURSTS bursts of 32 frames addressed to MAC ("start tx_first"), then
@@ -10,6 +11,11 @@ only receives. It waits until the port counted as many frames received as
 sent, or 60 seconds, and prints one line "tx N rx N pinned_kib N": the
 port statistics and the memory the kernel pinned for testpmd (VmPin).
 Exit status 0 when testpmd ran and printed its statistics.
+
+With --rate (make bench), the BURSTS bursts are LEN-byte frames and
+testpmd forwards every frame it receives back to the device ("io"), so
+through a loopback device they circulate; after a one-second warm-up it
+prints "pps N gbps N", the receive rate over SECONDS.
 """
 import os
 import re
@@ -22,6 +28,8 @@ PROMPT = b'testpmd> '
 
 
 def main():
+    if len(sys.argv) not in (4, 7) or (len(sys.argv) == 7 and sys.argv[4] != '--rate'):
+        raise SystemExit('usage: testpmd.py DEVICE MAC BURSTS [--rate LEN SECONDS]')
     dev, mac, bursts = sys.argv[1], sys.argv[2], int(sys.argv[3])
     # testpmd prints with stdio: unbuffered, or the statistics would arrive
     # after the prompt that follows them.
@@ -61,6 +69,23 @@ def main():
         return int(tx.group(1)), int(rx.group(1))
 
     sys.stdout.write(until_prompt())
+    if len(sys.argv) == 7:
+        length, secs = int(sys.argv[5]), float(sys.argv[6])
+        run(f'set txpkts {length}')
+        run('set fwd io')
+        run(f'start tx_first {bursts}')
+        time.sleep(1)
+        t0, (_, rx0) = time.monotonic(), counts()
+        time.sleep(secs)
+        t1, (_, rx1) = time.monotonic(), counts()
+        run('stop')
+        pmd.stdin.write(b'quit\n')
+        pmd.stdin.flush()
+        pmd.communicate(timeout=60)
+        pps = (rx1 - rx0) / (t1 - t0)
+        # On a line of its own: testpmd's last prompt has no newline.
+        print(f'\npps {pps:.0f} gbps {pps * length * 8 / 1e9:.4f}')
+        return
     run('set fwd rxonly')
     run(f'start tx_first {bursts}')
     end = time.monotonic() + 60
