@@ -34,6 +34,20 @@ loopback() { python3 "$(dirname "$0")/net_loopback.py" "$@"; }
 
 t_expect_eq mgmtdev-listed 1 "$(vdpa mgmtdev show | grep -c "^$MGMT:")"
 t_check add-bad-vqp sh -c "! vdpa dev add name cx0 mgmtdev $MGMT max_vqp 9 2>/dev/null"
+# iproute2's whole flow on this management device: every net attribute on
+# add, then show, config show, vstats (not offered), del.
+t_expect_eq flow-mgmtdev-class 1 "$(vdpa mgmtdev show "$MGMT" | grep -c '^  supported_classes net$')"
+t_expect_eq flow-mgmtdev-vqs 1 "$(vdpa mgmtdev show "$MGMT" | grep -c '^  max_supported_vqs 17$')"
+t_check flow-add vdpa dev add name cx0 mgmtdev "$MGMT" mac 02:00:00:00:07:21 mtu 1400 max_vqp 4
+t_check flow-dev-show sh -c "vdpa dev show cx0 | grep -q '^cx0: type network mgmtdev $MGMT .* max_vqs 9 '"
+CFG=$(vdpa dev config show cx0)
+echo "$CFG"
+for want in "mac 02:00:00:00:07:21" "mtu 1400" "max_vq_pairs 4"; do
+	t_check "flow-config-${want%% *}" grep -q " $want\b" <<<"$CFG"
+done
+t_check flow-vstats-refused sh -c "! vdpa dev vstats show cx0 qidx 0 2>/dev/null"
+t_check flow-del vdpa dev del cx0
+t_expect_eq flow-gone "" "$(vdpa dev show cx0 2>/dev/null)"
 t_check add vdpa dev add name cx0 mgmtdev "$MGMT"
 t_check add-second-refused sh -c "! vdpa dev add name cx1 mgmtdev $MGMT 2>/dev/null"
 t_expect_eq bound vhost_vdpa "$(driver_of cx0)"
