@@ -279,7 +279,7 @@ static void net_start(struct bnet *n, int len)
 		die("SET_FEATURES", errno);
 	status |= VIRTIO_CONFIG_S_FEATURES_OK;
 	if (set_status(n->fd, status) || !(get_status(n->fd) & VIRTIO_CONFIG_S_FEATURES_OK))
-		die("FEATURES_OK", errno);
+		die("FEATURES_OK", EIO);
 	for (i = 0; i < 2; i++) {
 		struct bq *q = &n->q[i];
 		__u64 ring = IOVA + i * 4 * PAGE;

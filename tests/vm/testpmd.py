@@ -68,6 +68,12 @@ def main():
             raise SystemExit('testpmd: no port statistics')
         return int(tx.group(1)), int(rx.group(1))
 
+    def finish():
+        run('stop')
+        pmd.stdin.write(b'quit\n')
+        pmd.stdin.flush()
+        pmd.communicate(timeout=60)
+
     sys.stdout.write(until_prompt())
     if len(sys.argv) == 7:
         length, secs = int(sys.argv[5]), float(sys.argv[6])
@@ -78,10 +84,7 @@ def main():
         t0, (_, rx0) = time.monotonic(), counts()
         time.sleep(secs)
         t1, (_, rx1) = time.monotonic(), counts()
-        run('stop')
-        pmd.stdin.write(b'quit\n')
-        pmd.stdin.flush()
-        pmd.communicate(timeout=60)
+        finish()
         pps = (rx1 - rx0) / (t1 - t0)
         # On a line of its own: testpmd's last prompt has no newline.
         print(f'\npps {pps:.0f} gbps {pps * length * 8 / 1e9:.4f}')
@@ -95,10 +98,7 @@ def main():
         tx, rx = counts()
     with open(f'/proc/{pmd.pid}/status') as status:
         pinned = re.search(r'VmPin:\s+(\d+)', status.read())
-    run('stop')
-    pmd.stdin.write(b'quit\n')
-    pmd.stdin.flush()
-    pmd.communicate(timeout=60)
+    finish()
     print(f'tx {tx} rx {rx} pinned_kib {pinned.group(1) if pinned else 0}')
 
 
