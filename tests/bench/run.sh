@@ -182,10 +182,8 @@ done
 unload || exit 1
 
 # The mlx5-style parent (no baseline): map build and change against the
-# number of IOTLB entries. The function's KLM list may hold 2^17 entries
-# here (set before cxvdpa reads the limits), so 65536 entries fit.
+# number of IOTLB entries, each its own direct key.
 modprobe cxemu || exit 1
-echo 17 >/sys/kernel/debug/cxemu/vnet.0/log_max_klm_list_size
 modprobe cxvdpa && modprobe vhost_vdpa || exit 1
 vdpa dev add name benchcx mgmtdev auxiliary/cxemu.vnet.0 || exit 1
 for n in 1 16 256 4096 65536; do

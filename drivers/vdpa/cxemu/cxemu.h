@@ -36,7 +36,7 @@ struct dentry;
 /* Capabilities the model reports and enforces. */
 #define CXEMU_LOG_MAX_PD 10
 #define CXEMU_LOG_MAX_UAR 6
-#define CXEMU_LOG_MAX_MKEY 16
+#define CXEMU_LOG_MAX_MKEY 24
 #define CXEMU_MAX_INDIRECTION 1
 #define CXEMU_MIN_LOG_PAGE 12
 #define CXEMU_MAX_LOG_PAGE 30
