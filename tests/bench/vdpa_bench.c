@@ -28,7 +28,10 @@
  *                                   in flight, which must all loop back
  *                                   (change_ms)
  *
- * KIND: 4k (anonymous, THP off), thp (anonymous, 2 MiB aligned,
+ * While map holds the memory mapped it runs the shell command in
+ * $VDPA_BENCH_HOOK, if set, to look at the kernel's state (slabinfo).
+ *
+ * KIND: 4k (anonymous, THP off, no two pages physically adjacent), thp (anonymous, 2 MiB aligned,
  * MADV_HUGEPAGE), huge (hugetlbfs 2 MiB pages). Memory is touched before
  * it is mapped, so the rows measure pinning and mapping, not page faults.
  */
@@ -101,10 +104,26 @@ static long meminfo_kb(const char *field)
 	return kb;
 }
 
-static void *mem_get(size_t len, const char *kind)
+/* Anonymous memory, 2 MiB aligned, THP as asked. */
+static char *mem_anon(size_t len, bool thp)
 {
 	size_t align = 2 * MIB;
 	char *p;
+
+	p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	p = (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
+	if (madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+		die("madvise", errno);
+	return p;
+}
+
+static void *mem_get(size_t len, const char *kind)
+{
+	char *p, *spacer;
+	size_t off;
 
 	if (!strcmp(kind, "huge")) {
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -112,17 +131,30 @@ static void *mem_get(size_t len, const char *kind)
 			 -1, 0);
 		if (p == MAP_FAILED)
 			die("mmap hugetlb (nr_hugepages?)", errno);
-	} else {
-		if (strcmp(kind, "4k") && strcmp(kind, "thp"))
-			die(kind, EINVAL);
-		p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			die("mmap", errno);
-		p = (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
-		if (madvise(p, len, strcmp(kind, "thp") ? MADV_NOHUGEPAGE : MADV_HUGEPAGE))
-			die("madvise", errno);
+		memset(p, 1, len);
+		return p;
 	}
+	if (!strcmp(kind, "thp")) {
+		p = mem_anon(len, true);
+		memset(p, 1, len);
+		return p;
+	}
+	if (strcmp(kind, "4k"))
+		die(kind, EINVAL);
+	/*
+	 * A guest's 4 KiB pages, as a long-running host hands them out: no
+	 * two physically adjacent. Each page is faulted in between two pages
+	 * of a spacer, freed afterwards, so the layout does not depend on
+	 * what ran before (a fresh boot hands out long contiguous runs).
+	 */
+	p = mem_anon(len, false);
+	spacer = mem_anon(len, false);
+	for (off = 0; off < len; off += PAGE) {
+		p[off] = 1;
+		spacer[off] = 1;
+	}
+	if (munmap(spacer, len))
+		die("munmap", errno);
 	memset(p, 1, len);
 	return p;
 }
@@ -160,6 +192,15 @@ static void map_all(int fd, void *p, size_t len, bool add)
 		die(add ? "IOTLB UPDATE" : "IOTLB INVALIDATE", -err);
 }
 
+/* $VDPA_BENCH_HOOK, run while the memory is mapped (e.g. to read slabinfo). */
+static void hook(void)
+{
+	const char *cmd = getenv("VDPA_BENCH_HOOK");
+
+	if (cmd && system(cmd))
+		die("VDPA_BENCH_HOOK", EIO);
+}
+
 static int cmd_map(const char *dev, size_t len, const char *kind)
 {
 	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
@@ -174,6 +215,7 @@ static int cmd_map(const char *dev, size_t len, const char *kind)
 	map_all(fd, p, len, true);
 	t1 = now_ms();
 	slab1 = meminfo_kb("Slab");
+	hook();
 	map_all(fd, p, len, false);
 	t2 = now_ms();
 	printf("map_ms %.3f unmap_ms %.3f slab_kib %ld\n", t1 - t0, t2 - t1,
