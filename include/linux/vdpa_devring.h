@@ -30,12 +30,34 @@ struct vdpa_vq_state;
  * struct vdpa_devring_ops - how a ring reaches guest memory
  * @translate: map [@iova, @iova + @len) for an access that writes when
  *	@write is true; store a kernel address of the first byte in @va and
- *	return how many bytes from there are contiguous (1 to @len), or
- *	-EFAULT when @iova is unmapped, -EACCES when the mapping forbids the
- *	access. May be called with the owner's locks held; must not sleep.
+ *	return how many bytes from there are contiguous and allow the access
+ *	(1 to @len), or -EFAULT when @iova is unmapped, -EACCES when the
+ *	mapping forbids the access. May be called with the owner's locks
+ *	held; must not sleep.
+ * @cache: the ring may keep answers of @translate and use them again
+ *	without asking; the owner then calls vdpa_devring_flush() on every
+ *	ring before an answer may change (a map change, a reset)
  */
 struct vdpa_devring_ops {
 	long (*translate)(void *ctx, u64 iova, u64 len, bool write, void **va);
+	bool cache;
+};
+
+/* Translations a ring keeps when its owner allows it (8: rings, buffers). */
+#define VDPA_DEVRING_TLB_SIZE 8
+
+/**
+ * struct vdpa_devring_tlb - a translation a ring keeps
+ * @iova: first guest address it covers
+ * @len: bytes it covers; 0 when unused
+ * @va: kernel address of @iova; the rest follows contiguously
+ * @write: the access @translate allowed (a write, else a read)
+ */
+struct vdpa_devring_tlb {
+	u64 iova;
+	u64 len;
+	void *va;
+	bool write;
 };
 
 /**
@@ -82,6 +104,10 @@ struct vdpa_devring_req {
  * @used_wrap: packed: wrap counter of @used_idx
  * @unsignalled: used entries (split) or slots (packed) written since the
  *	driver was last considered for notification
+ * @avail_event: split, EVENT_IDX: the avail_event last published
+ * @avail_event_valid: @avail_event is what the ring holds
+ * @tlb: translations kept (&vdpa_devring_ops.cache)
+ * @tlb_next: the slot of @tlb the next one replaces
  */
 struct vdpa_devring {
 	const struct vdpa_devring_ops *ops;
@@ -98,6 +124,10 @@ struct vdpa_devring {
 	u16 used_idx;
 	bool used_wrap;
 	u16 unsignalled;
+	u16 avail_event;
+	bool avail_event_valid;
+	struct vdpa_devring_tlb tlb[VDPA_DEVRING_TLB_SIZE];
+	u8 tlb_next;
 };
 
 int vdpa_devring_init(struct vdpa_devring *r, const struct vdpa_devring_ops *ops,
@@ -111,7 +141,7 @@ int vdpa_devring_pop(struct vdpa_devring *r, struct vdpa_devring_req *req);
 int vdpa_devring_push(struct vdpa_devring *r, const struct vdpa_devring_req *req,
 		      u32 written);
 int vdpa_devring_need_notify(struct vdpa_devring *r);
-int vdpa_devring_kick_enable(struct vdpa_devring *r);
+void vdpa_devring_flush(struct vdpa_devring *r);
 size_t vdpa_devring_read(const struct vdpa_devring_req *req, size_t offset,
 			 void *buf, size_t len);
 size_t vdpa_devring_write(const struct vdpa_devring_req *req, size_t offset,

@@ -50,13 +50,69 @@
 #define PACKED_USED BIT(VRING_PACKED_DESC_F_USED)
 #define PACKED_WRAP_SHIFT VRING_PACKED_EVENT_F_WRAP_CTR
 
+/*
+ * Guest address to kernel address. An owner that lets the ring keep
+ * translations (ops->cache) is asked only on a miss, and then for the
+ * rest of the page at least, so the next access nearby (the next
+ * descriptor, ring entry or buffer byte) finds it kept. The ring's own
+ * table rather than the owner's: a lookup here takes no lock and walks
+ * no tree, which is most of a small packet's cost.
+ */
+static long devring_translate(struct vdpa_devring *r, u64 iova, u64 len, bool write,
+			      void **va)
+{
+	struct vdpa_devring_tlb *t;
+	u64 want, off;
+	long n;
+	int i;
+
+	if (!r->ops->cache)
+		return r->ops->translate(r->ctx, iova, len, write, va);
+	for (i = 0; i < VDPA_DEVRING_TLB_SIZE; i++) {
+		t = &r->tlb[i];
+		off = iova - t->iova;
+		if (t->write == write && off < t->len) {
+			*va = t->va + off;
+			return min(len, t->len - off);
+		}
+	}
+	/* The page's end is at most 2^64: no overflow. */
+	want = max(len, PAGE_SIZE - offset_in_page(iova));
+	n = r->ops->translate(r->ctx, iova, want, write, va);
+	if (n <= 0)
+		return n;
+	if (n > want)
+		return -EFAULT;
+	t = &r->tlb[r->tlb_next++ % VDPA_DEVRING_TLB_SIZE];
+	t->iova = iova;
+	t->len = n;
+	t->va = *va;
+	t->write = write;
+	return min_t(u64, n, len);
+}
+
+/**
+ * vdpa_devring_flush() - forget the translations a ring keeps
+ * @r: the ring
+ *
+ * For owners with &vdpa_devring_ops.cache set: call before a translation
+ * the ring may have kept changes or goes away.
+ *
+ * Context: any; serialised with the ring's other calls, as they all are.
+ */
+void vdpa_devring_flush(struct vdpa_devring *r)
+{
+	memset(r->tlb, 0, sizeof(r->tlb));
+}
+EXPORT_SYMBOL_GPL(vdpa_devring_flush);
+
 /* Copy @len bytes between guest memory at @iova and @buf. */
 static int devring_copy(struct vdpa_devring *r, u64 iova, void *buf,
 			size_t len, bool write)
 {
 	while (len) {
 		void *va;
-		long n = r->ops->translate(r->ctx, iova, len, write, &va);
+		long n = devring_translate(r, iova, len, write, &va);
 
 		if (n < 0)
 			return n;
@@ -80,7 +136,7 @@ static int devring_copy(struct vdpa_devring *r, u64 iova, void *buf,
 static int devring_read16(struct vdpa_devring *r, u64 iova, u16 *val)
 {
 	void *va;
-	long n = r->ops->translate(r->ctx, iova, sizeof(__le16), false, &va);
+	long n = devring_translate(r, iova, sizeof(__le16), false, &va);
 
 	if (n < 0)
 		return n;
@@ -93,7 +149,7 @@ static int devring_read16(struct vdpa_devring *r, u64 iova, u16 *val)
 static int devring_write16(struct vdpa_devring *r, u64 iova, u16 val)
 {
 	void *va;
-	long n = r->ops->translate(r->ctx, iova, sizeof(__le16), true, &va);
+	long n = devring_translate(r, iova, sizeof(__le16), true, &va);
 
 	if (n < 0)
 		return n;
@@ -174,6 +230,7 @@ void vdpa_devring_set_state(struct vdpa_devring *r,
 		r->used_idx = state->split.avail_index;
 	}
 	r->unsignalled = 0;
+	r->avail_event_valid = false;
 }
 EXPORT_SYMBOL_GPL(vdpa_devring_set_state);
 
@@ -220,7 +277,7 @@ static int devring_add_buf(struct vdpa_devring *r, struct vdpa_devring_req *req,
 
 		if (*nseg == VDPA_DEVRING_MAX_SEGS)
 			return -E2BIG;
-		n = r->ops->translate(r->ctx, addr, len, write, &va);
+		n = devring_translate(r, addr, len, write, &va);
 		if (n < 0)
 			return n;
 		if (!n || n > len)
@@ -285,6 +342,30 @@ static int devring_walk_indirect(struct vdpa_devring *r,
 	}
 }
 
+/*
+ * The split ring is drained. With EVENT_IDX the driver kicks only for a
+ * buffer past avail_event: publish the index the device waits at, then
+ * read the available index once more, for a buffer that came before
+ * the driver could see the request. Without EVENT_IDX, and in packed
+ * rings, the device never suppresses kicks, so there is nothing to ask.
+ */
+static int devring_split_rearm(struct vdpa_devring *r, u16 *avail)
+{
+	int err;
+
+	if (!r->event_idx || (r->avail_event_valid && r->avail_event == r->avail_idx))
+		return 0;
+	err = devring_write16(r, r->device + USED_RING + (u64)r->num * USED_ELEM_SIZE,
+			      r->avail_idx);
+	if (err)
+		return err;
+	r->avail_event = r->avail_idx;
+	r->avail_event_valid = true;
+	/* Our request before our second look at the ring. */
+	virt_mb();
+	return devring_read16(r, r->driver + AVAIL_IDX, avail);
+}
+
 static int devring_pop_split(struct vdpa_devring *r, struct vdpa_devring_req *req)
 {
 	u16 avail, head, i, flags;
@@ -295,8 +376,11 @@ static int devring_pop_split(struct vdpa_devring *r, struct vdpa_devring_req *re
 	err = devring_read16(r, r->driver + AVAIL_IDX, &avail);
 	if (err)
 		return err;
-	if (avail == r->avail_idx)
-		return 0;
+	if (avail == r->avail_idx) {
+		err = devring_split_rearm(r, &avail);
+		if (err || avail == r->avail_idx)
+			return err;
+	}
 	/* The driver cannot have made more than a ring's worth available. */
 	if ((u16)(avail - r->avail_idx) > r->num)
 		return -EINVAL;
@@ -409,6 +493,10 @@ static int devring_pop_packed(struct vdpa_devring *r, struct vdpa_devring_req *r
  * vdpa_devring_pop() - take the next available buffer
  * @r: the ring
  * @req: filled with the buffer's id and translated segments
+ *
+ * A ring found empty asks the driver to kick for its next buffer (a split
+ * ring with EVENT_IDX publishes avail_event), so a device may go idle
+ * after 0 and wait for the kick.
  *
  * Context: any; calls @r->ops->translate.
  * Return: 1 when @req holds a buffer, 0 when none is available, or a
@@ -540,44 +628,6 @@ int vdpa_devring_need_notify(struct vdpa_devring *r)
 	return vring_need_event(event, r->used_idx, old);
 }
 EXPORT_SYMBOL_GPL(vdpa_devring_need_notify);
-
-/**
- * vdpa_devring_kick_enable() - ask the driver to kick for new buffers
- * @r: the ring
- *
- * Called when the device has drained the ring and goes idle. Afterwards
- * the device must look again: a buffer made available just before the
- * request was visible does not come with a kick.
- *
- * Context: any; calls @r->ops->translate.
- * Return: 1 when a buffer is already available, 0 when not, or an error.
- */
-int vdpa_devring_kick_enable(struct vdpa_devring *r)
-{
-	u16 val;
-	int err;
-
-	if (r->packed)
-		err = devring_write16(r, r->device + EVENT_FLAGS,
-				      VRING_PACKED_EVENT_FLAG_ENABLE);
-	else if (r->event_idx)
-		err = devring_write16(r, r->device + USED_RING +
-				      (u64)r->num * USED_ELEM_SIZE, r->avail_idx);
-	else
-		err = devring_write16(r, r->device + USED_FLAGS, 0);
-	if (err)
-		return err;
-	/* Our request before our second look at the ring. */
-	virt_mb();
-	if (r->packed) {
-		err = devring_read16(r, r->desc + (u64)r->avail_idx * DESC_SIZE +
-				     DESC_PACKED_FLAGS, &val);
-		return err ?: packed_avail(val, r->avail_wrap);
-	}
-	err = devring_read16(r, r->driver + AVAIL_IDX, &val);
-	return err ?: val != r->avail_idx;
-}
-EXPORT_SYMBOL_GPL(vdpa_devring_kick_enable);
 
 /*
  * Copy between @buf and the segments of @segs starting @offset bytes in;

@@ -34,6 +34,11 @@
 
 struct ring_test {
 	u8 *mem;
+	u8 *alt;		/* where BUF's page translates while remapped */
+	bool remapped;
+	unsigned int translations;	/* calls of the translate callback */
+	/* called with every write translation (a driver racing the device) */
+	void (*on_write)(struct ring_test *t, u64 iova);
 	struct vdpa_devring ring;
 	struct vdpa_devring_req *req;
 	u64 features;
@@ -51,13 +56,25 @@ static long fake_translate(void *ctx, u64 iova, u64 len, bool write, void **va)
 		return -EFAULT;
 	if (write && iova >= RO_START && iova < RO_END)
 		return -EACCES;
+	t->translations++;
+	if (write && t->on_write)
+		t->on_write(t, iova);
 	end = min(round_down(iova, CHUNK) + CHUNK, MEM_BASE + MEM_SIZE);
-	*va = t->mem + (iova - MEM_BASE);
+	if (t->remapped && round_down(iova, CHUNK) == BUF)
+		*va = t->alt + (iova - BUF);
+	else
+		*va = t->mem + (iova - MEM_BASE);
 	return min(len, end - iova);
 }
 
 static const struct vdpa_devring_ops fake_ops = {
 	.translate = fake_translate,
+};
+
+/* The same translation, which the ring may keep (flushed by the test). */
+static const struct vdpa_devring_ops fake_cached_ops = {
+	.translate = fake_translate,
+	.cache = true,
 };
 
 static u8 *at(struct ring_test *t, u64 iova)
@@ -71,21 +88,28 @@ static int ring_test_init(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->mem = kunit_kzalloc(test, MEM_SIZE, GFP_KERNEL);
+	t->alt = kunit_kzalloc(test, CHUNK, GFP_KERNEL);
 	t->req = kunit_kzalloc(test, sizeof(*t->req), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t->mem);
+	KUNIT_ASSERT_NOT_NULL(test, t->alt);
 	KUNIT_ASSERT_NOT_NULL(test, t->req);
 	t->wrap = true;
 	test->priv = t;
 	return 0;
 }
 
-static void setup(struct kunit *test, u64 features)
+static void setup_ops(struct kunit *test, u64 features, const struct vdpa_devring_ops *ops)
 {
 	struct ring_test *t = test->priv;
 
 	t->features = features | BIT_ULL(VIRTIO_F_VERSION_1);
-	KUNIT_ASSERT_EQ(test, vdpa_devring_init(&t->ring, &fake_ops, t, DESC, DRIVER,
+	KUNIT_ASSERT_EQ(test, vdpa_devring_init(&t->ring, ops, t, DESC, DRIVER,
 						DEVICE, NUM, t->features), 0);
+}
+
+static void setup(struct kunit *test, u64 features)
+{
+	setup_ops(test, features, &fake_ops);
 }
 
 struct desc {
@@ -393,21 +417,157 @@ static void devring_split_no_interrupt(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vdpa_devring_need_notify(&t->ring), 1);
 }
 
-/* Enabling kicks publishes avail_event and reports buffers that raced in. */
-static void devring_split_kick_enable(struct kunit *test)
+#define AVAIL_EVENT (DEVICE + 4 + 8 * NUM)
+
+/* A drained ring with event index publishes where the driver must kick. */
+static void devring_split_rearm(struct kunit *test)
 {
 	struct ring_test *t = test->priv;
 	struct desc d = { BUF, 8, 0, 0 };
 
 	setup(test, BIT_ULL(VIRTIO_RING_F_EVENT_IDX));
+	put_unaligned_le16(0xffff, at(t, AVAIL_EVENT));
 	split_add(t, &d, 1, 0);
 	split_add(t, &d, 1, 0);
 	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
-	KUNIT_EXPECT_EQ(test, vdpa_devring_kick_enable(&t->ring), 1);
-	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, DEVICE + 4 + 8 * NUM)), 1);
 	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
-	KUNIT_EXPECT_EQ(test, vdpa_devring_kick_enable(&t->ring), 0);
-	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, DEVICE + 4 + 8 * NUM)), 2);
+	/* Not drained yet: nothing published. */
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 0xffff);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 2);
+	split_add(t, &d, 1, 0);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 3);
+}
+
+/* The driver adds a buffer just before it can see avail_event. */
+static void race_add(struct ring_test *t, u64 iova)
+{
+	struct desc d = { BUF, 8, 0, 0 };
+
+	if (iova == AVAIL_EVENT) {
+		t->on_write = NULL;
+		split_add(t, &d, 1, 1);
+	}
+}
+
+/* A buffer that raced the published avail_event is found, not left without a kick. */
+static void devring_split_rearm_race(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+
+	setup(test, BIT_ULL(VIRTIO_RING_F_EVENT_IDX));
+	t->on_write = race_add;
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_EXPECT_EQ(test, t->req->id, 1);
+	KUNIT_EXPECT_PTR_EQ(test, t->on_write, NULL);
+}
+
+/* Without event index the device never suppresses kicks: a drained ring writes nothing. */
+static void devring_split_no_rearm(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+
+	setup(test, 0);
+	put_unaligned_le16(0xffff, at(t, AVAIL_EVENT));
+	put_unaligned_le16(0xffff, at(t, DEVICE));
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 0xffff);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, DEVICE)), 0xffff);
+}
+
+/* One buffer taken and given back, at descriptor @head. */
+static void cycle(struct kunit *test, u16 head)
+{
+	struct ring_test *t = test->priv;
+	struct desc d[] = {
+		{ BUF, 8, VRING_DESC_F_NEXT, head + 1 },
+		{ BUF + 8, 8, VRING_DESC_F_WRITE, 0 },
+	};
+
+	split_add(t, d, 2, head);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_push(&t->ring, t->req, 8), 0);
+}
+
+/* A ring that may keep translations asks again only for addresses it has not seen. */
+static void devring_tlb_hits(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	unsigned int first;
+
+	setup_ops(test, 0, &fake_cached_ops);
+	cycle(test, 2);
+	first = t->translations;
+	KUNIT_EXPECT_GT(test, first, 0);
+	cycle(test, 2);
+	cycle(test, 2);
+	KUNIT_EXPECT_EQ(test, t->translations, first);
+
+	/* Without the permission to keep them, every access asks. */
+	setup(test, 0);
+	t->avail_idx = 0;
+	t->translations = 0;
+	cycle(test, 2);
+	first = t->translations;
+	cycle(test, 2);
+	KUNIT_EXPECT_EQ(test, t->translations, 2 * first);
+}
+
+/* After a flush the ring uses the owner's new translation, not the one it kept. */
+static void devring_tlb_flush(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct desc d = { BUF, 5, 0, 0 };
+	char buf[8] = {};
+
+	setup_ops(test, 0, &fake_cached_ops);
+	memcpy(at(t, BUF), "hello", 5);
+	memcpy(t->alt, "world", 5);
+	split_add(t, &d, 1, 0);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_read(t->req, 0, buf, 5), 5);
+	KUNIT_EXPECT_STREQ(test, buf, "hello");
+
+	t->remapped = true;
+	vdpa_devring_flush(&t->ring);
+	split_add(t, &d, 1, 0);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_read(t->req, 0, buf, 5), 5);
+	KUNIT_EXPECT_STREQ(test, buf, "world");
+}
+
+/* A translation kept for reading does not let the device write. */
+static void devring_tlb_keeps_permission(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct desc rd = { RO_START, 8, 0, 0 }, wr = { RO_START, 8, VRING_DESC_F_WRITE, 0 };
+
+	setup_ops(test, 0, &fake_cached_ops);
+	split_add(t, &rd, 1, 0);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	split_add(t, &wr, 1, 1);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), -EACCES);
+}
+
+/* Kept translations still split where the owner's do. */
+static void devring_tlb_boundaries(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct desc d = { BUF + 0x2000 - 10, 6000, VRING_DESC_F_WRITE, 0 };
+	int round;
+
+	setup_ops(test, 0, &fake_cached_ops);
+	for (round = 0; round < 2; round++) {
+		split_add(t, &d, 1, 0);
+		KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+		KUNIT_EXPECT_EQ(test, t->req->in_len, 6000);
+		KUNIT_EXPECT_EQ(test, t->req->nin, 3);
+		KUNIT_EXPECT_EQ(test, t->req->in[0].iov_len, 10);
+		KUNIT_EXPECT_EQ(test, t->req->in[1].iov_len, CHUNK);
+		KUNIT_EXPECT_PTR_EQ(test, t->req->in[1].iov_base, (void *)at(t, BUF + 0x2000));
+	}
 }
 
 /* A split ring stopped and restored resumes at the same index. */
@@ -738,7 +898,13 @@ static struct kunit_case vdpa_devring_cases[] = {
 	KUNIT_CASE_PARAM(devring_split_malformed, bad_split_gen_params),
 	KUNIT_CASE(devring_split_event_idx),
 	KUNIT_CASE(devring_split_no_interrupt),
-	KUNIT_CASE(devring_split_kick_enable),
+	KUNIT_CASE(devring_split_rearm),
+	KUNIT_CASE(devring_split_rearm_race),
+	KUNIT_CASE(devring_split_no_rearm),
+	KUNIT_CASE(devring_tlb_hits),
+	KUNIT_CASE(devring_tlb_flush),
+	KUNIT_CASE(devring_tlb_keeps_permission),
+	KUNIT_CASE(devring_tlb_boundaries),
 	KUNIT_CASE(devring_split_state),
 	KUNIT_CASE(devring_packed_wrap),
 	KUNIT_CASE(devring_packed_chain),

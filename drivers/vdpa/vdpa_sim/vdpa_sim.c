@@ -71,8 +71,8 @@ MODULE_PARM_DESC(doorbell_poll_us,
 
 /*
  * Fault injection (Documentation/fault-injection): fail_map fails map
- * operations with -ENOMEM, fail_dma fails the device's address
- * translations, which a device reports as DEVICE_NEEDS_RESET.
+ * operations with -ENOMEM, fail_dma fails the device's DMA as it takes a
+ * buffer from a virtqueue, which a device reports as DEVICE_NEEDS_RESET.
  */
 static DECLARE_FAULT_ATTR(vdpasim_fail_map);
 static DECLARE_FAULT_ATTR(vdpasim_fail_dma);
@@ -90,8 +90,6 @@ static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **v
 	long ret;
 
 	lockdep_assert_held(&sim->lock);
-	if (should_fail(&vdpasim_fail_dma, len))
-		return -EFAULT;
 	spin_lock(&sim->iommu_lock);
 	if (sim->passthrough[asid])
 		ret = vdpa_devring_ram(iova, len, va);
@@ -101,9 +99,21 @@ static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **v
 	return ret;
 }
 
+/* Map changes take sim->lock, as the datapath does, and flush the rings. */
 static const struct vdpa_devring_ops vdpasim_ring_ops = {
 	.translate = vdpasim_translate,
+	.cache = true,
 };
+
+/* A translation changes: no ring may use one it kept. */
+static void vdpasim_flush_translations(struct vdpasim *sim)
+{
+	u32 i;
+
+	lockdep_assert_held(&sim->lock);
+	for (i = 0; i < sim->dev_attr.nvqs; i++)
+		vdpa_devring_flush(&sim->vqs[i].ring);
+}
 
 /* The config interrupt is the notify bit no virtqueue uses. */
 #define VDPASIM_CONFIG_IRQ BIT_ULL(VDPASIM_MAX_VQS - 1)
@@ -208,17 +218,11 @@ int vdpasim_vq_pop(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req)
 
 	if (!vdpasim_vq_running(sim, idx))
 		return 0;
-	ret = vdpa_devring_pop(&vq->ring, req);
-	if (!ret) {
-		/*
-		 * Drained: ask for a kick at the next buffer (with EVENT_IDX
-		 * the driver kicks only past the index published here), then
-		 * look once more for one that came before the request.
-		 */
-		ret = vdpa_devring_kick_enable(&vq->ring);
-		if (ret > 0)
-			ret = vdpa_devring_pop(&vq->ring, req);
-	}
+	/* Every DMA of the device's goes through a popped buffer's segments. */
+	if (should_fail(&vdpasim_fail_dma, 1))
+		ret = -EFAULT;
+	else
+		ret = vdpa_devring_pop(&vq->ring, req);
 	if (ret < 0)
 		vdpasim_needs_reset(sim, idx, ret);
 	else
@@ -660,6 +664,7 @@ static int vdpasim_set_group_asid(struct vdpa_device *vdpa, unsigned int group,
 		return -EINVAL;
 	mutex_lock(&sim->lock);
 	sim->group_asid[group] = asid;
+	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
 	return 0;
 }
@@ -685,6 +690,7 @@ static int vdpasim_set_map(struct vdpa_device *vdpa, unsigned int asid,
 	sim->iommu[asid] = new;
 	sim->passthrough[asid] = false;
 	spin_unlock(&sim->iommu_lock);
+	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
 	vhost_iotlb_free(old);
 	return 0;
@@ -717,6 +723,7 @@ static int vdpasim_dma_map(struct vdpa_device *vdpa, unsigned int asid,
 	err = vhost_iotlb_add_range_ctx(sim->iommu[asid], iova, iova + size - 1,
 					pa, perm, opaque);
 	spin_unlock(&sim->iommu_lock);
+	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
 	return err;
 }
@@ -733,6 +740,7 @@ static int vdpasim_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 	vdpasim_leave_passthrough(sim, asid);
 	vhost_iotlb_del_range(sim->iommu[asid], iova, iova + size - 1);
 	spin_unlock(&sim->iommu_lock);
+	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
 	return 0;
 }
@@ -748,6 +756,7 @@ static int vdpasim_reset_map(struct vdpa_device *vdpa, unsigned int asid)
 	vhost_iotlb_reset(sim->iommu[asid]);
 	sim->passthrough[asid] = true;
 	spin_unlock(&sim->iommu_lock);
+	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
 	return 0;
 }
