@@ -29,7 +29,8 @@
  *                                   (change_ms)
  *
  * While map holds the memory mapped it runs the shell command in
- * $VDPA_BENCH_HOOK, if set, to look at the kernel's state (slabinfo).
+ * $VDPA_BENCH_HOOK, if set, to look at the kernel's state (slabinfo);
+ * $VDPA_BENCH_MEM holds "PID ADDRESS LENGTH" of the memory for it.
  *
  * KIND: 4k (anonymous, THP off, no two pages physically adjacent), thp (anonymous, 2 MiB aligned,
  * MADV_HUGEPAGE), huge (hugetlbfs 2 MiB pages). Memory is touched before
@@ -192,12 +193,17 @@ static void map_all(int fd, void *p, size_t len, bool add)
 		die(add ? "IOTLB UPDATE" : "IOTLB INVALIDATE", -err);
 }
 
-/* $VDPA_BENCH_HOOK, run while the memory is mapped (e.g. to read slabinfo). */
-static void hook(void)
+/*
+ * $VDPA_BENCH_HOOK, run while the memory is mapped (e.g. to read
+ * slabinfo); $VDPA_BENCH_MEM tells it "PID ADDRESS LENGTH" of the memory.
+ */
+static void hook(const void *p, size_t len)
 {
 	const char *cmd = getenv("VDPA_BENCH_HOOK");
+	char mem[64];
 
-	if (cmd && system(cmd))
+	snprintf(mem, sizeof(mem), "%d %lu %zu", getpid(), (unsigned long)p, len);
+	if (cmd && (setenv("VDPA_BENCH_MEM", mem, 1) || system(cmd)))
 		die("VDPA_BENCH_HOOK", EIO);
 }
 
@@ -215,7 +221,7 @@ static int cmd_map(const char *dev, size_t len, const char *kind)
 	map_all(fd, p, len, true);
 	t1 = now_ms();
 	slab1 = meminfo_kb("Slab");
-	hook();
+	hook(p, len);
 	map_all(fd, p, len, false);
 	t2 = now_ms();
 	printf("map_ms %.3f unmap_ms %.3f slab_kib %ld\n", t1 - t0, t2 - t1,
