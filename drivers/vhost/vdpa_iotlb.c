@@ -251,11 +251,14 @@ static int vhost_vdpa_pin(struct vhost_vdpa *v, struct vhost_vdpa_as *as, u64 io
 	pages = (struct page **)__get_free_page(GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
-	mmap_read_lock(v->owner);
+	/*
+	 * The caller is the owner (current->mm == v->owner): the lockless
+	 * walk pins it, taking mmap_lock only for what it cannot do alone.
+	 */
 	while (done < npages) {
-		n = pin_user_pages(uaddr + (done << PAGE_SHIFT),
-				   min_t(u64, npages - done, VHOST_VDPA_PIN_BATCH),
-				   gup_flags, pages);
+		n = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT),
+					min_t(u64, npages - done, VHOST_VDPA_PIN_BATCH),
+					gup_flags, pages);
 		if (n <= 0) {
 			err = n ? n : -EFAULT;
 			break;
@@ -288,7 +291,6 @@ static int vhost_vdpa_pin(struct vhost_vdpa *v, struct vhost_vdpa_as *as, u64 io
 		else
 			err = vhost_vdpa_add_run(v, as, run_iova, run_pfn, run_len, perm);
 	}
-	mmap_read_unlock(v->owner);
 	free_page((unsigned long)pages);
 	if (err)
 		vhost_vdpa_remove_range(v, as, iova, iova + (npages << PAGE_SHIFT) - 1);

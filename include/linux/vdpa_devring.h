@@ -150,6 +150,35 @@ long vdpa_devring_ram(u64 pa, u64 len, void **va);
 long vdpa_devring_iotlb_translate(struct vhost_iotlb *iotlb, u64 iova, u64 len, bool write,
 				  void **va);
 struct vhost_iotlb *vdpa_devring_iotlb_clone(struct vhost_iotlb *src, unsigned int limit);
+
+/**
+ * struct vdpa_devring_range - one range of a &struct vdpa_devring_table
+ * @start: first IOVA
+ * @last: last IOVA
+ * @addr: physical address of @start
+ * @perm: VHOST_MAP_* permission
+ */
+struct vdpa_devring_range {
+	u64 start;
+	u64 last;
+	u64 addr;
+	u32 perm;
+};
+
+/**
+ * struct vdpa_devring_table - an IOTLB's ranges, sorted and not overlapping
+ * @n: number of ranges
+ * @range: the ranges
+ */
+struct vdpa_devring_table {
+	u32 n;
+	struct vdpa_devring_range range[] __counted_by(n);
+};
+
+struct vdpa_devring_table *vdpa_devring_table_build(struct vhost_iotlb *src);
+void vdpa_devring_table_free(struct vdpa_devring_table *t);
+long vdpa_devring_table_translate(const struct vdpa_devring_table *t, u64 iova, u64 len,
+				  bool write, void **va);
 size_t vdpa_devring_transfer(const struct vdpa_devring_req *dst, size_t dst_off,
 			     const struct vdpa_devring_req *src, size_t src_off, size_t len);
 

@@ -13,6 +13,7 @@
 #include <linux/unaligned.h>
 #include <linux/vdpa.h>
 #include <linux/vdpa_devring.h>
+#include <linux/vhost_iotlb.h>
 #include <linux/vmalloc.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ring.h>
@@ -570,6 +571,60 @@ static void devring_tlb_boundaries(struct kunit *test)
 	}
 }
 
+/* A table answers as the IOTLB it was built from: ranges, holes, permissions. */
+static void devring_table_lookup(struct kunit *test)
+{
+	struct vhost_iotlb *iotlb = vhost_iotlb_alloc(UINT_MAX, 0);
+	u8 *mem = kunit_kzalloc(test, 2 * PAGE_SIZE, GFP_KERNEL);
+	struct vdpa_devring_table *t;
+	u64 pa, iova;
+	void *va;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, iotlb);
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	pa = virt_to_phys(mem);
+	/* 64 one-page ranges with a page of hole after each; RO, RW, WO in turn. */
+	for (i = 0; i < 64; i++) {
+		iova = 0x100000 + 2 * i * PAGE_SIZE;
+		KUNIT_ASSERT_EQ(test, vhost_iotlb_add_range(iotlb, iova, iova + PAGE_SIZE - 1,
+							    pa + (i % 2) * PAGE_SIZE,
+							    (i % 3) + 1), 0);
+	}
+	t = vdpa_devring_table_build(iotlb);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_EQ(test, t->n, 64);
+	for (i = 0; i < 64; i++) {
+		iova = 0x100000 + 2 * i * PAGE_SIZE;
+		/* Readable unless write-only; writable unless read-only. */
+		KUNIT_EXPECT_EQ(test, vdpa_devring_table_translate(t, iova + 16, 8, false, &va),
+				i % 3 == 1 ? -EACCES : 8);
+		KUNIT_EXPECT_EQ(test, vdpa_devring_table_translate(t, iova + 16, 8, true, &va),
+				i % 3 == 0 ? -EACCES : 8);
+		if (i % 3 != 1)
+			KUNIT_EXPECT_PTR_EQ(test, va, (void *)(mem + (i % 2) * PAGE_SIZE + 16));
+		/* A request past the range's end is cut at it. */
+		KUNIT_EXPECT_EQ(test, vdpa_devring_table_translate(t, iova + PAGE_SIZE - 4,
+								   64, true, &va),
+				i % 3 == 0 ? -EACCES : 4);
+		/* The hole after it, and the byte before it. */
+		KUNIT_EXPECT_EQ(test, vdpa_devring_table_translate(t, iova + PAGE_SIZE, 1, false,
+								   &va), -EFAULT);
+		KUNIT_EXPECT_EQ(test, vdpa_devring_table_translate(t, iova - 1, 1, true, &va),
+				-EFAULT);
+	}
+	vdpa_devring_table_free(t);
+
+	/* An empty IOTLB gives an empty table that translates nothing. */
+	vhost_iotlb_reset(iotlb);
+	t = vdpa_devring_table_build(iotlb);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_EQ(test, t->n, 0);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_table_translate(t, 0x100000, 1, false, &va), -EFAULT);
+	vdpa_devring_table_free(t);
+	vhost_iotlb_free(iotlb);
+}
+
 /* A split ring stopped and restored resumes at the same index. */
 static void devring_split_state(struct kunit *test)
 {
@@ -905,6 +960,7 @@ static struct kunit_case vdpa_devring_cases[] = {
 	KUNIT_CASE(devring_tlb_flush),
 	KUNIT_CASE(devring_tlb_keeps_permission),
 	KUNIT_CASE(devring_tlb_boundaries),
+	KUNIT_CASE(devring_table_lookup),
 	KUNIT_CASE(devring_split_state),
 	KUNIT_CASE(devring_packed_wrap),
 	KUNIT_CASE(devring_packed_chain),

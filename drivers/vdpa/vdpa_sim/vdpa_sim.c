@@ -93,6 +93,8 @@ static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **v
 	spin_lock(&sim->iommu_lock);
 	if (sim->passthrough[asid])
 		ret = vdpa_devring_ram(iova, len, va);
+	else if (sim->table[asid])
+		ret = vdpa_devring_table_translate(sim->table[asid], iova, len, write, va);
 	else
 		ret = vdpa_devring_iotlb_translate(sim->iommu[asid], iova, len, write, va);
 	spin_unlock(&sim->iommu_lock);
@@ -673,26 +675,26 @@ static int vdpasim_set_map(struct vdpa_device *vdpa, unsigned int asid,
 			   struct vhost_iotlb *iotlb)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
-	struct vhost_iotlb *new, *old;
+	struct vdpa_devring_table *new, *old;
 
 	if (asid >= sim->dev_attr.nas)
 		return -EINVAL;
 	if (should_fail(&vdpasim_fail_map, 1))
 		return -ENOMEM;
-	new = vdpa_devring_iotlb_clone(iotlb, VDPASIM_IOTLB_LIMIT);
+	new = vdpa_devring_table_build(iotlb);
 	if (!new)
 		return -ENOMEM;
 
 	/* sim->lock: no batch is using the old table when it goes. */
 	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
-	old = sim->iommu[asid];
-	sim->iommu[asid] = new;
+	old = sim->table[asid];
+	sim->table[asid] = new;
 	sim->passthrough[asid] = false;
 	spin_unlock(&sim->iommu_lock);
 	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
-	vhost_iotlb_free(old);
+	vdpa_devring_table_free(old);
 	return 0;
 }
 
@@ -748,16 +750,20 @@ static int vdpasim_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 static int vdpasim_reset_map(struct vdpa_device *vdpa, unsigned int asid)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
+	struct vdpa_devring_table *old;
 
 	if (asid >= sim->dev_attr.nas)
 		return -EINVAL;
 	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
 	vhost_iotlb_reset(sim->iommu[asid]);
+	old = sim->table[asid];
+	sim->table[asid] = NULL;
 	sim->passthrough[asid] = true;
 	spin_unlock(&sim->iommu_lock);
 	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
+	vdpa_devring_table_free(old);
 	return 0;
 }
 
@@ -793,6 +799,10 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	if (sim->iommu)
 		for (asid = 0; asid < sim->dev_attr.nas; asid++)
 			vhost_iotlb_free(sim->iommu[asid]);
+	if (sim->table)
+		for (asid = 0; asid < sim->dev_attr.nas; asid++)
+			vdpa_devring_table_free(sim->table[asid]);
+	kfree(sim->table);
 	kfree(sim->iommu);
 	kfree(sim->passthrough);
 	kfree(sim->group_asid);
@@ -916,9 +926,10 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	sim->config = kzalloc(attr->config_size, GFP_KERNEL);
 	sim->group_asid = kcalloc(attr->ngroups, sizeof(*sim->group_asid), GFP_KERNEL);
 	sim->iommu = kcalloc(attr->nas, sizeof(*sim->iommu), GFP_KERNEL);
+	sim->table = kcalloc(attr->nas, sizeof(*sim->table), GFP_KERNEL);
 	sim->passthrough = kcalloc(attr->nas, sizeof(*sim->passthrough), GFP_KERNEL);
 	if (!sim->vqs || !sim->req || !sim->config || !sim->group_asid ||
-	    !sim->iommu || !sim->passthrough)
+	    !sim->iommu || !sim->table || !sim->passthrough)
 		goto err_put;
 	mutex_lock(&sim->lock);
 	vdpasim_core_reset_locked(sim);

@@ -7,7 +7,7 @@
  *   vdpasim.lock (mutex): device status, features, virtqueue state, the
  *     config space, group-to-ASID map and the suspended flag. Held by every
  *     config op that changes them and by the datapath while it runs a batch.
- *   vdpasim.iommu_lock (spinlock): the per-ASID IOTLBs and their
+ *   vdpasim.iommu_lock (spinlock): the per-ASID IOTLBs, tables and
  *     passthrough flags. Taken inside vdpasim.lock, by the datapath's
  *     translation and by the map ops; never held across anything that
  *     sleeps.
@@ -136,7 +136,9 @@ struct vdpasim_dev_attr {
  * @generation: config generation, bumped on every config change
  * @suspended: suspend() was called and resume() was not
  * @group_asid: address space of each group
- * @iommu: one IOTLB per address space
+ * @iommu: one IOTLB per address space: what dma_map and dma_unmap change
+ * @table: per address space, the table set_map installed, or NULL; when
+ *	set, the address space translates through it and not @iommu
  * @passthrough: per address space, whether it is in the default identity
  *	mapping (set by reset_map, cleared by the first map change)
  * @config_cb: the driver's config change callback
@@ -160,6 +162,7 @@ struct vdpasim {
 	bool suspended;
 	u32 *group_asid;
 	struct vhost_iotlb **iommu;
+	struct vdpa_devring_table **table;
 	bool *passthrough;
 	struct vdpa_callback config_cb;
 	struct work_struct work;
