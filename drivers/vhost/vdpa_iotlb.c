@@ -39,18 +39,34 @@ MODULE_PARM_DESC(max_entries, "most IOTLB entries per address space (default 104
 #define VHOST_VDPA_PIN_BATCH (PAGE_SIZE / sizeof(struct page *))
 
 /**
- * struct vhost_vdpa_limbo - pinned pages no longer mapped in our table
- * @node: on &vhost_vdpa_as.limbo
+ * struct vhost_vdpa_limbo_run - pinned pages no longer mapped in our table
  * @pa: physical address of the first page
  * @npages: number of pages, all charged
  * @perm: VHOST_MAP_* permission they were pinned with
  */
-struct vhost_vdpa_limbo {
-	struct list_head node;
+struct vhost_vdpa_limbo_run {
 	u64 pa;
 	u64 npages;
 	u32 perm;
 };
+
+/**
+ * struct vhost_vdpa_limbo - a page of limbo runs
+ * @node: on &vhost_vdpa_as.limbo
+ * @n: runs in use
+ * @run: the runs
+ *
+ * An unmap of a guest on 4 KiB pages puts one run per page in limbo: a
+ * page holds 170 of them, so that costs no allocation per page.
+ */
+struct vhost_vdpa_limbo {
+	struct list_head node;
+	u32 n;
+	struct vhost_vdpa_limbo_run run[];
+};
+
+#define VHOST_VDPA_LIMBO_RUNS \
+	((PAGE_SIZE - sizeof(struct vhost_vdpa_limbo)) / sizeof(struct vhost_vdpa_limbo_run))
 
 bool vhost_vdpa_backend_has(const struct vhost_vdpa *v, unsigned int bit)
 {
@@ -99,11 +115,14 @@ static void vhost_vdpa_unpin(struct vhost_vdpa *v, u64 pa, u64 npages, u32 perm)
 static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as *as)
 {
 	struct vhost_vdpa_limbo *l, *tmp;
+	u32 i;
 
 	list_for_each_entry_safe(l, tmp, &as->limbo, node) {
-		vhost_vdpa_unpin(v, l->pa, l->npages, l->perm);
+		for (i = 0; i < l->n; i++)
+			vhost_vdpa_unpin(v, l->run[i].pa, l->run[i].npages, l->run[i].perm);
 		list_del(&l->node);
 		kfree(l);
+		cond_resched();
 	}
 }
 
@@ -115,17 +134,24 @@ static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as 
 static int vhost_vdpa_range_to_limbo(struct vhost_vdpa *v, struct vhost_vdpa_as *as,
 				     u64 start, u64 last)
 {
+	struct vhost_vdpa_limbo_run *r;
 	struct vhost_vdpa_limbo *l;
 	struct vhost_iotlb_map *map;
 
 	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
-		l = kmalloc(sizeof(*l), GFP_KERNEL);
-		if (!l)
-			return -ENOMEM;
-		l->pa = map->addr;
-		l->npages = map->size >> PAGE_SHIFT;
-		l->perm = map->perm;
-		list_add_tail(&l->node, &as->limbo);
+		l = list_empty(&as->limbo) ? NULL :
+		    list_last_entry(&as->limbo, struct vhost_vdpa_limbo, node);
+		if (!l || l->n == VHOST_VDPA_LIMBO_RUNS) {
+			l = kmalloc(PAGE_SIZE, GFP_KERNEL);
+			if (!l)
+				return -ENOMEM;
+			l->n = 0;
+			list_add_tail(&l->node, &as->limbo);
+		}
+		r = &l->run[l->n++];
+		r->pa = map->addr;
+		r->npages = map->size >> PAGE_SHIFT;
+		r->perm = map->perm;
 		vhost_iotlb_map_free(as->iotlb, map);
 		cond_resched();
 	}
