@@ -121,6 +121,23 @@ static void vdpasim_flush_translations(struct vdpasim *sim)
 #define VDPASIM_CONFIG_IRQ BIT_ULL(VDPASIM_MAX_VQS - 1)
 
 /**
+ * vdpasim_schedule() - have the datapath run soon
+ * @sim: the device
+ *
+ * The device's own thread runs it: a kick wakes one task the scheduler
+ * already knows, which costs less, per kick, than a shared workqueue's
+ * bookkeeping (measured: queue_work_on and process_one_work were 8% of
+ * the blk benchmark's cycles).
+ *
+ * Context: any.
+ */
+void vdpasim_schedule(struct vdpasim *sim)
+{
+	kthread_queue_work(sim->worker, &sim->work);
+}
+EXPORT_SYMBOL_GPL(vdpasim_schedule);
+
+/**
  * vdpasim_config_changed() - the device changed its config space
  * @sim: the device
  *
@@ -135,7 +152,7 @@ void vdpasim_config_changed(struct vdpasim *sim)
 	WRITE_ONCE(sim->generation, sim->generation + 1);
 	if (sim->status & VIRTIO_CONFIG_S_DRIVER_OK) {
 		sim->notify |= VDPASIM_CONFIG_IRQ;
-		queue_work(system_unbound_wq, &sim->work);
+		vdpasim_schedule(sim);
 	}
 }
 EXPORT_SYMBOL_GPL(vdpasim_config_changed);
@@ -263,7 +280,7 @@ void vdpasim_vq_push(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req,
 }
 EXPORT_SYMBOL_GPL(vdpasim_vq_push);
 
-static void vdpasim_work(struct work_struct *work)
+static void vdpasim_work(struct kthread_work *work)
 {
 	struct vdpasim *sim = container_of(work, struct vdpasim, work);
 	struct vdpa_callback cbs[VDPASIM_MAX_VQS];
@@ -290,7 +307,7 @@ static void vdpasim_work(struct work_struct *work)
 	local_bh_enable();
 
 	if (again)
-		queue_work(system_unbound_wq, &sim->work);
+		vdpasim_schedule(sim);
 }
 
 static int vdpasim_set_vq_address(struct vdpa_device *vdpa, u16 idx, u64 desc_area,
@@ -325,7 +342,7 @@ static void vdpasim_kick_vq(struct vdpa_device *vdpa, u16 idx)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 
-	queue_work(system_unbound_wq, &sim->work);
+	vdpasim_schedule(sim);
 }
 
 static void vdpasim_set_vq_cb(struct vdpa_device *vdpa, u16 idx,
@@ -549,7 +566,7 @@ static int vdpasim_reset(struct vdpa_device *vdpa)
 	 * A batch that ran before the reset may still be calling the old
 	 * callbacks; once reset returns, the driver may free what they use.
 	 */
-	flush_work(&sim->work);
+	kthread_flush_work(&sim->work);
 	return 0;
 }
 
@@ -792,7 +809,10 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 
 	/* The bells kick the work: silence them first. */
 	vdpa_devring_bells_destroy(&sim->bells);
-	cancel_work_sync(&sim->work);
+	if (sim->worker) {
+		kthread_cancel_work_sync(&sim->work);
+		kthread_destroy_worker(sim->worker);
+	}
 	if (sim->dev_attr.free)
 		sim->dev_attr.free(sim);
 	kfree(sim->req);
@@ -920,7 +940,12 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	spin_lock_init(&sim->iommu_lock);
 	vdpa->mdev = attr->mgmt_dev;
 
-	INIT_WORK(&sim->work, vdpasim_work);
+	kthread_init_work(&sim->work, vdpasim_work);
+	sim->worker = kthread_create_worker(0, "vdpasim-%s", dev_name(&vdpa->dev));
+	if (IS_ERR(sim->worker)) {
+		sim->worker = NULL;
+		goto err_put;
+	}
 	sim->vqs = kcalloc(attr->nvqs, sizeof(*sim->vqs), GFP_KERNEL);
 	sim->req = kcalloc(2, sizeof(*sim->req), GFP_KERNEL);
 	sim->config = kzalloc(attr->config_size, GFP_KERNEL);

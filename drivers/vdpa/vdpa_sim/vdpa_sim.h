@@ -20,6 +20,7 @@
 #ifndef _VDPA_SIM_H
 #define _VDPA_SIM_H
 
+#include <linux/kthread.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -28,7 +29,6 @@
 #include <linux/vhost_iotlb.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
-#include <linux/workqueue.h>
 
 struct dentry;
 struct vdpasim;
@@ -142,6 +142,7 @@ struct vdpasim_dev_attr {
  * @passthrough: per address space, whether it is in the default identity
  *	mapping (set by reset_map, cleared by the first map change)
  * @config_cb: the driver's config change callback
+ * @worker: the device's thread, which runs @work
  * @work: runs the datapath (vdpasim_dev_attr.work)
  * @notify: virtqueues to interrupt once the batch ends (bit per index)
  * @req: request buffers for the class's datapath, two
@@ -165,7 +166,8 @@ struct vdpasim {
 	struct vdpa_devring_table **table;
 	bool *passthrough;
 	struct vdpa_callback config_cb;
-	struct work_struct work;
+	struct kthread_worker *worker;
+	struct kthread_work work;
 	u64 notify;
 	struct vdpa_devring_req *req;
 	struct dentry *debugfs;
@@ -214,6 +216,7 @@ void vdpasim_vq_push(struct vdpasim *sim, u16 idx, struct vdpa_devring_req *req,
 		     u32 written);
 bool vdpasim_vq_running(struct vdpasim *sim, u16 idx);
 void vdpasim_config_changed(struct vdpasim *sim);
+void vdpasim_schedule(struct vdpasim *sim);
 #if IS_ENABLED(CONFIG_KUNIT)
 bool vdpasim_kunit_set_map_mode(bool dma_map);
 struct vdpa_mgmt_dev *vdpasim_net_kunit_mgmtdev(void);

@@ -242,7 +242,7 @@ static void vdpasim_net_wake(void *ctx)
 {
 	struct vdpasim_net *net = ctx;
 
-	queue_work(system_unbound_wq, &net->sim.work);
+	vdpasim_schedule(&net->sim);
 }
 
 static int vdpasim_net_host_create(struct vdpasim_net *net)
