@@ -35,7 +35,7 @@ static unsigned int max_entries = 1U << 20;
 module_param(max_entries, uint, 0444);
 MODULE_PARM_DESC(max_entries, "most IOTLB entries per address space (default 1048576)");
 
-/* Pages to pin per pin_user_pages() call: a page of page pointers. */
+/* Pages to pin per pin_user_pages_fast() call: a page of page pointers. */
 #define VHOST_VDPA_PIN_BATCH (PAGE_SIZE / sizeof(struct page *))
 
 /**
@@ -57,12 +57,12 @@ struct vhost_vdpa_limbo_run {
  * @run: the runs
  *
  * An unmap of a guest on 4 KiB pages puts one run per page in limbo: a
- * page holds 170 of them, so that costs no allocation per page.
+ * page holds 169 of them, so that costs no allocation per page.
  */
 struct vhost_vdpa_limbo {
 	struct list_head node;
 	u32 n;
-	struct vhost_vdpa_limbo_run run[];
+	struct vhost_vdpa_limbo_run run[] __counted_by(n);
 };
 
 #define VHOST_VDPA_LIMBO_RUNS \
@@ -148,7 +148,8 @@ static int vhost_vdpa_range_to_limbo(struct vhost_vdpa *v, struct vhost_vdpa_as 
 			l->n = 0;
 			list_add_tail(&l->node, &as->limbo);
 		}
-		r = &l->run[l->n++];
+		l->n++;
+		r = &l->run[l->n - 1];
 		r->pa = map->addr;
 		r->npages = map->size >> PAGE_SHIFT;
 		r->perm = map->perm;
@@ -274,13 +275,13 @@ static int vhost_vdpa_pin(struct vhost_vdpa *v, struct vhost_vdpa_as *as, u64 io
 	long n, i;
 	int err = 0;
 
+	/* pin_user_pages_fast() pins current's memory: it must be the owner's. */
+	if (WARN_ON_ONCE(current->mm != v->owner))
+		return -EPERM;
 	pages = (struct page **)__get_free_page(GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
-	/*
-	 * The caller is the owner (current->mm == v->owner): the lockless
-	 * walk pins it, taking mmap_lock only for what it cannot do alone.
-	 */
+	/* The lockless walk takes mmap_lock only for what it cannot do alone. */
 	while (done < npages) {
 		n = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT),
 					min_t(u64, npages - done, VHOST_VDPA_PIN_BATCH),

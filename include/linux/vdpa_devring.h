@@ -4,8 +4,9 @@
  * simulator, the emulated ConnectX device). It walks split and packed
  * rings, chained and indirect descriptors, honours event-index
  * notification suppression and writes used entries. Every guest address,
- * the rings' own included, goes through the owner's translate callback,
- * so a wrong mapping shows up as a fault, never as a stray access.
+ * the rings' own included, goes through the owner's translate callback
+ * (or a translation it let the ring keep, until it flushes them), so a
+ * wrong mapping shows up as a fault, never as a stray access.
  *
  * A ring is not locked: its owner serialises every call on one ring.
  */
@@ -104,8 +105,10 @@ struct vdpa_devring_req {
  * @used_wrap: packed: wrap counter of @used_idx
  * @unsignalled: used entries (split) or slots (packed) written since the
  *	driver was last considered for notification
- * @avail_event: split, EVENT_IDX: the avail_event last published
- * @avail_event_valid: @avail_event is what the ring holds
+ * @avail_event: what the ring last wrote to ask for kicks (split with
+ *	EVENT_IDX: avail_event)
+ * @armed: @avail_event is in the ring's memory since the last start or
+ *	flush
  * @tlb: translations kept (&vdpa_devring_ops.cache)
  * @tlb_next: the slot of @tlb the next one replaces
  */
@@ -125,7 +128,7 @@ struct vdpa_devring {
 	bool used_wrap;
 	u16 unsignalled;
 	u16 avail_event;
-	bool avail_event_valid;
+	bool armed;
 	struct vdpa_devring_tlb tlb[VDPA_DEVRING_TLB_SIZE];
 	u8 tlb_next;
 };

@@ -130,7 +130,7 @@ sysctl -qw "net.ipv6.conf.$IF.disable_ipv6=1"
 ip link set "$IF" up
 t_check split-traffic python3 "$(dirname "$0")/net_loopback.py" "$IF" 60 1514 300
 
-# fail_dma: a translation fails, the device says DEVICE_NEEDS_RESET
+# fail_dma: a buffer's DMA fails, the device says DEVICE_NEEDS_RESET
 # (0x40) and stops; a reset (rebinding the driver) recovers it.
 t_expect_eq status-running 0x0f "$(cat $DBG/snet0/status)"
 echo 0 >"$DBG/fail_dma/verbose"

@@ -13,6 +13,7 @@
  * one allocation per range. With a guest on 4 KiB pages that is one range
  * per page.
  */
+#include <linux/err.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -83,8 +84,9 @@ EXPORT_SYMBOL_GPL(vdpa_devring_iotlb_clone);
  * @src: the IOTLB, as set_map hands it in
  *
  * Context: process context.
- * Return: the table (with no ranges for an empty @src), or NULL without
- * memory.
+ * Return: the table (with no ranges for an empty @src), ERR_PTR(-ENOMEM),
+ * or ERR_PTR(-EINVAL) when ranges of @src overlap (a vhost_iotlb allows
+ * it; a translation cannot say which one applies).
  */
 struct vdpa_devring_table *vdpa_devring_table_build(struct vhost_iotlb *src)
 {
@@ -92,13 +94,17 @@ struct vdpa_devring_table *vdpa_devring_table_build(struct vhost_iotlb *src)
 	struct vhost_iotlb_map *map;
 	u32 i = 0;
 
-	t = kvmalloc(struct_size(t, range, src->nmaps), GFP_KERNEL);
+	t = kvmalloc(struct_size(t, range, src->nmaps), GFP_KERNEL | __GFP_NOWARN);
 	if (!t)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	t->n = src->nmaps;
 	/* The tree walks in IOVA order, so the array comes out sorted. */
 	for (map = vhost_iotlb_itree_first(src, 0, U64_MAX); map && i < src->nmaps;
 	     map = vhost_iotlb_itree_next(map, 0, U64_MAX), i++) {
+		if (i && map->start <= t->range[i - 1].last) {
+			kvfree(t);
+			return ERR_PTR(-EINVAL);
+		}
 		t->range[i].start = map->start;
 		t->range[i].last = map->last;
 		t->range[i].addr = map->addr;

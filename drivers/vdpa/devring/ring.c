@@ -103,6 +103,8 @@ static long devring_translate(struct vdpa_devring *r, u64 iova, u64 len, bool wr
 void vdpa_devring_flush(struct vdpa_devring *r)
 {
 	memset(r->tlb, 0, sizeof(r->tlb));
+	/* What the ring wrote to the old memory is not in the new. */
+	r->armed = false;
 }
 EXPORT_SYMBOL_GPL(vdpa_devring_flush);
 
@@ -138,6 +140,9 @@ static int devring_read16(struct vdpa_devring *r, u64 iova, u16 *val)
 	void *va;
 	long n = devring_translate(r, iova, sizeof(__le16), false, &va);
 
+	/* A kept translation may end between the two bytes: ask the owner. */
+	if (n == 1)
+		n = r->ops->translate(r->ctx, iova, sizeof(__le16), false, &va);
 	if (n < 0)
 		return n;
 	if (n < sizeof(__le16))
@@ -151,6 +156,8 @@ static int devring_write16(struct vdpa_devring *r, u64 iova, u16 val)
 	void *va;
 	long n = devring_translate(r, iova, sizeof(__le16), true, &va);
 
+	if (n == 1)
+		n = r->ops->translate(r->ctx, iova, sizeof(__le16), true, &va);
 	if (n < 0)
 		return n;
 	if (n < sizeof(__le16))
@@ -230,7 +237,7 @@ void vdpa_devring_set_state(struct vdpa_devring *r,
 		r->used_idx = state->split.avail_index;
 	}
 	r->unsignalled = 0;
-	r->avail_event_valid = false;
+	r->armed = false;
 }
 EXPORT_SYMBOL_GPL(vdpa_devring_set_state);
 
@@ -343,26 +350,44 @@ static int devring_walk_indirect(struct vdpa_devring *r,
 }
 
 /*
- * The split ring is drained. With EVENT_IDX the driver kicks only for a
- * buffer past avail_event: publish the index the device waits at, then
- * read the available index once more, for a buffer that came before
- * the driver could see the request. Without EVENT_IDX, and in packed
- * rings, the device never suppresses kicks, so there is nothing to ask.
+ * The ring is drained: make sure the driver will kick for its next
+ * buffer, then look once more for one that came before it could see
+ * that. With EVENT_IDX a split ring's driver kicks only for a buffer
+ * past avail_event, so the index the device waits at is published on
+ * every drain that moved it. Otherwise the device never suppresses
+ * kicks, but the field that would (used flags, the packed device event
+ * flags) is guest memory another backend may have left set: it is
+ * cleared once after each (re)start or flush. @avail is the split ring's
+ * available index, or the packed ring's next descriptor flags, read again.
  */
-static int devring_split_rearm(struct vdpa_devring *r, u16 *avail)
+static int devring_rearm(struct vdpa_devring *r, u16 *avail)
 {
+	u64 at;
+	u16 val;
 	int err;
 
-	if (!r->event_idx || (r->avail_event_valid && r->avail_event == r->avail_idx))
+	if (r->packed) {
+		at = r->device + EVENT_FLAGS;
+		val = VRING_PACKED_EVENT_FLAG_ENABLE;
+	} else if (r->event_idx) {
+		at = r->device + USED_RING + (u64)r->num * USED_ELEM_SIZE;
+		val = r->avail_idx;
+	} else {
+		at = r->device + USED_FLAGS;
+		val = 0;
+	}
+	if (r->armed && (!r->event_idx || r->packed || r->avail_event == val))
 		return 0;
-	err = devring_write16(r, r->device + USED_RING + (u64)r->num * USED_ELEM_SIZE,
-			      r->avail_idx);
+	err = devring_write16(r, at, val);
 	if (err)
 		return err;
-	r->avail_event = r->avail_idx;
-	r->avail_event_valid = true;
+	r->avail_event = val;
+	r->armed = true;
 	/* Our request before our second look at the ring. */
 	virt_mb();
+	if (r->packed)
+		return devring_read16(r, r->desc + (u64)r->avail_idx * DESC_SIZE +
+				      DESC_PACKED_FLAGS, avail);
 	return devring_read16(r, r->driver + AVAIL_IDX, avail);
 }
 
@@ -377,7 +402,7 @@ static int devring_pop_split(struct vdpa_devring *r, struct vdpa_devring_req *re
 	if (err)
 		return err;
 	if (avail == r->avail_idx) {
-		err = devring_split_rearm(r, &avail);
+		err = devring_rearm(r, &avail);
 		if (err || avail == r->avail_idx)
 			return err;
 	}
@@ -446,8 +471,11 @@ static int devring_pop_packed(struct vdpa_devring *r, struct vdpa_devring_req *r
 			     &flags);
 	if (err)
 		return err;
-	if (!packed_avail(flags, wrap))
-		return 0;
+	if (!packed_avail(flags, wrap)) {
+		err = devring_rearm(r, &flags);
+		if (err || !packed_avail(flags, wrap))
+			return err;
+	}
 	/* The rest of the descriptor after the flags that publish it. */
 	virt_rmb();
 
@@ -495,8 +523,9 @@ static int devring_pop_packed(struct vdpa_devring *r, struct vdpa_devring_req *r
  * @req: filled with the buffer's id and translated segments
  *
  * A ring found empty asks the driver to kick for its next buffer (a split
- * ring with EVENT_IDX publishes avail_event), so a device may go idle
- * after 0 and wait for the kick.
+ * ring with EVENT_IDX publishes avail_event; otherwise the suppression
+ * flag is cleared once per start), so a device may go idle after 0 and
+ * wait for the kick.
  *
  * Context: any; calls @r->ops->translate.
  * Return: 1 when @req holds a buffer, 0 when none is available, or a

@@ -465,17 +465,40 @@ static void devring_split_rearm_race(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, t->on_write, NULL);
 }
 
-/* Without event index the device never suppresses kicks: a drained ring writes nothing. */
-static void devring_split_no_rearm(struct kunit *test)
+/*
+ * Without event index the device never suppresses kicks, but it clears a
+ * suppression flag left in its memory, once per start.
+ */
+static void devring_split_no_event_idx_rearm(struct kunit *test)
 {
 	struct ring_test *t = test->priv;
 
 	setup(test, 0);
 	put_unaligned_le16(0xffff, at(t, AVAIL_EVENT));
-	put_unaligned_le16(0xffff, at(t, DEVICE));
+	put_unaligned_le16(VRING_USED_F_NO_NOTIFY, at(t, DEVICE));
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, DEVICE)), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 0xffff);
+	/* Once is enough: the device never sets it. */
+	put_unaligned_le16(0x1234, at(t, DEVICE));
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, DEVICE)), 0x1234);
+}
+
+/* An unchanged avail_event is not written again, until a flush says memory changed. */
+static void devring_split_rearm_after_flush(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+
+	setup(test, BIT_ULL(VIRTIO_RING_F_EVENT_IDX));
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 0);
+	put_unaligned_le16(0xffff, at(t, AVAIL_EVENT));
 	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 0xffff);
-	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, DEVICE)), 0xffff);
+	vdpa_devring_flush(&t->ring);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 0);
 }
 
 /* One buffer taken and given back, at descriptor @head. */
@@ -584,7 +607,7 @@ static void devring_table_lookup(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, iotlb);
 	KUNIT_ASSERT_NOT_NULL(test, mem);
 	pa = virt_to_phys(mem);
-	/* 64 one-page ranges with a page of hole after each; RO, RW, WO in turn. */
+	/* 64 one-page ranges with a page of hole after each; RO, WO, RW in turn. */
 	for (i = 0; i < 64; i++) {
 		iova = 0x100000 + 2 * i * PAGE_SIZE;
 		KUNIT_ASSERT_EQ(test, vhost_iotlb_add_range(iotlb, iova, iova + PAGE_SIZE - 1,
@@ -592,7 +615,7 @@ static void devring_table_lookup(struct kunit *test)
 							    (i % 3) + 1), 0);
 	}
 	t = vdpa_devring_table_build(iotlb);
-	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	KUNIT_EXPECT_EQ(test, t->n, 64);
 	for (i = 0; i < 64; i++) {
 		iova = 0x100000 + 2 * i * PAGE_SIZE;
@@ -618,10 +641,15 @@ static void devring_table_lookup(struct kunit *test)
 	/* An empty IOTLB gives an empty table that translates nothing. */
 	vhost_iotlb_reset(iotlb);
 	t = vdpa_devring_table_build(iotlb);
-	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	KUNIT_EXPECT_EQ(test, t->n, 0);
 	KUNIT_EXPECT_EQ(test, vdpa_devring_table_translate(t, 0x100000, 1, false, &va), -EFAULT);
 	vdpa_devring_table_free(t);
+
+	/* Overlapping ranges have no one answer: refused. */
+	KUNIT_ASSERT_EQ(test, vhost_iotlb_add_range(iotlb, 0x1000, 0x2fff, pa, VHOST_MAP_RW), 0);
+	KUNIT_ASSERT_EQ(test, vhost_iotlb_add_range(iotlb, 0x2000, 0x2fff, pa, VHOST_MAP_RW), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vdpa_devring_table_build(iotlb)), -EINVAL);
 	vhost_iotlb_free(iotlb);
 }
 
@@ -828,6 +856,40 @@ static void devring_packed_notify(struct kunit *test)
 	}
 }
 
+/* The driver adds a packed buffer just before it can see kicks enabled. */
+static void race_add_packed(struct ring_test *t, u64 iova)
+{
+	struct desc d = { BUF, 8, 0, 0 };
+
+	if (iova == DEVICE + 2) {
+		t->on_write = NULL;
+		packed_add(t, &d, 1, 9);
+	}
+}
+
+/* A drained packed ring re-enables kicks a previous backend disabled, and sees a racing buffer. */
+static void devring_packed_rearm(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct desc d = { BUF, 8, 0, 0 };
+
+	setup(test, BIT_ULL(VIRTIO_F_RING_PACKED));
+	put_unaligned_le16(VRING_PACKED_EVENT_FLAG_DISABLE, at(t, DEVICE + 2));
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, DEVICE + 2)),
+			VRING_PACKED_EVENT_FLAG_ENABLE);
+	packed_add(t, &d, 1, 7);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_EXPECT_EQ(test, t->req->id, 7);
+
+	/* After a flush the flag is written again; a buffer racing it is found. */
+	vdpa_devring_flush(&t->ring);
+	t->on_write = race_add_packed;
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_EXPECT_EQ(test, t->req->id, 9);
+	KUNIT_EXPECT_PTR_EQ(test, t->on_write, NULL);
+}
+
 /* Sizes and alignments the formats forbid are refused at setup. */
 static void devring_init_rejects(struct kunit *test)
 {
@@ -955,7 +1017,8 @@ static struct kunit_case vdpa_devring_cases[] = {
 	KUNIT_CASE(devring_split_no_interrupt),
 	KUNIT_CASE(devring_split_rearm),
 	KUNIT_CASE(devring_split_rearm_race),
-	KUNIT_CASE(devring_split_no_rearm),
+	KUNIT_CASE(devring_split_no_event_idx_rearm),
+	KUNIT_CASE(devring_split_rearm_after_flush),
 	KUNIT_CASE(devring_tlb_hits),
 	KUNIT_CASE(devring_tlb_flush),
 	KUNIT_CASE(devring_tlb_keeps_permission),
@@ -967,6 +1030,7 @@ static struct kunit_case vdpa_devring_cases[] = {
 	KUNIT_CASE(devring_packed_indirect),
 	KUNIT_CASE(devring_packed_malformed),
 	KUNIT_CASE(devring_packed_notify),
+	KUNIT_CASE(devring_packed_rearm),
 	KUNIT_CASE(devring_init_rejects),
 	{}
 };

@@ -451,6 +451,26 @@ static void sim_net_unmap_stops_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, buf(t, PG_RXBUF)[NET_HDR], 0xee);
 }
 
+/*
+ * Unmapping the receive buffer of a running device, with no reset in
+ * between: the device must not reach it through a translation it kept.
+ */
+static void sim_net_unmap_live(struct kunit *test)
+{
+	struct sim_test *t = sim_create(test, vdpasim_net_kunit_mgmtdev(), test_dma_map(test));
+
+	sim_map_area(test, t, 0, DATA_BASE);
+	sim_start(test, t, NET_FEATURES, 2);
+	net_send(t, 7);
+	net_expect_frame(test, t, 7);
+
+	sim_unmap(test, t, 0, buf_iova(t, 0, PG_RXBUF), 1);
+	net_send(t, 8);
+	KUNIT_ASSERT_TRUE(test, sim_wait_status(t, VIRTIO_CONFIG_S_NEEDS_RESET));
+	KUNIT_EXPECT_EQ(test, sim_used_idx(t, NET_RXQ), 1);
+	KUNIT_EXPECT_EQ(test, buf(t, PG_RXBUF)[NET_HDR], 0xee);
+}
+
 /* A receive buffer the driver mapped read-only is not written. */
 static void sim_net_read_only_rx(struct kunit *test)
 {
@@ -714,6 +734,7 @@ static struct kunit_case vdpa_sim_cases[] = {
 	KUNIT_CASE_PARAM(sim_net_identity, map_mode_gen_params),
 	KUNIT_CASE_PARAM(sim_net_mapped_then_reset_map, map_mode_gen_params),
 	KUNIT_CASE_PARAM(sim_net_unmap_stops_device, map_mode_gen_params),
+	KUNIT_CASE_PARAM(sim_net_unmap_live, map_mode_gen_params),
 	KUNIT_CASE_PARAM(sim_net_read_only_rx, map_mode_gen_params),
 	KUNIT_CASE_PARAM(sim_net_cvq_own_asid, map_mode_gen_params),
 	KUNIT_CASE(sim_net_suspend_resume),

@@ -699,8 +699,8 @@ static int vdpasim_set_map(struct vdpa_device *vdpa, unsigned int asid,
 	if (should_fail(&vdpasim_fail_map, 1))
 		return -ENOMEM;
 	new = vdpa_devring_table_build(iotlb);
-	if (!new)
-		return -ENOMEM;
+	if (IS_ERR(new))
+		return PTR_ERR(new);
 
 	/* sim->lock: no batch is using the old table when it goes. */
 	mutex_lock(&sim->lock);
@@ -919,6 +919,7 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	struct vdpa_device *vdpa;
 	unsigned int poll_us;
 	struct vdpasim *sim;
+	int err = -ENOMEM;
 	u32 asid;
 
 	/* The last notify bit is the config interrupt. */
@@ -943,6 +944,7 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	kthread_init_work(&sim->work, vdpasim_work);
 	sim->worker = kthread_create_worker(0, "vdpasim-%s", dev_name(&vdpa->dev));
 	if (IS_ERR(sim->worker)) {
+		err = PTR_ERR(sim->worker);
 		sim->worker = NULL;
 		goto err_put;
 	}
@@ -978,7 +980,7 @@ err_put:
 	 */
 	sim->dev_attr.free = NULL;
 	put_device(&vdpa->dev);
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(err);
 }
 EXPORT_SYMBOL_GPL(vdpasim_create);
 

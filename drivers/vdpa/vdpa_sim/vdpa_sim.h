@@ -15,7 +15,8 @@
  * The datapath (vdpasim.work) runs a bounded batch with vdpasim.lock held,
  * so a map change, which also takes vdpasim.lock, never lands while the
  * device is using a translation it looked up: a range is only unmapped
- * once the device has stopped using it.
+ * once the device has stopped using it. Every map change also flushes the
+ * translations the rings keep, before it drops vdpasim.lock.
  */
 #ifndef _VDPA_SIM_H
 #define _VDPA_SIM_H
