@@ -442,15 +442,23 @@ static void devring_split_rearm(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, get_unaligned_le16(at(t, AVAIL_EVENT)), 3);
 }
 
-/* The driver adds a buffer just before it can see avail_event. */
+static void packed_add(struct ring_test *t, const struct desc *d, int n, u16 id);
+
+/*
+ * The driver adds a buffer (split: at descriptor 1; packed: id 9) just
+ * before it can see the device ask for kicks.
+ */
 static void race_add(struct ring_test *t, u64 iova)
 {
 	struct desc d = { BUF, 8, 0, 0 };
 
-	if (iova == AVAIL_EVENT) {
-		t->on_write = NULL;
+	if (iova != (t->ring.packed ? DEVICE + 2 : AVAIL_EVENT))
+		return;
+	t->on_write = NULL;
+	if (t->ring.packed)
+		packed_add(t, &d, 1, 9);
+	else
 		split_add(t, &d, 1, 1);
-	}
 }
 
 /* A buffer that raced the published avail_event is found, not left without a kick. */
@@ -856,17 +864,6 @@ static void devring_packed_notify(struct kunit *test)
 	}
 }
 
-/* The driver adds a packed buffer just before it can see kicks enabled. */
-static void race_add_packed(struct ring_test *t, u64 iova)
-{
-	struct desc d = { BUF, 8, 0, 0 };
-
-	if (iova == DEVICE + 2) {
-		t->on_write = NULL;
-		packed_add(t, &d, 1, 9);
-	}
-}
-
 /* A drained packed ring re-enables kicks a previous backend disabled, and sees a racing buffer. */
 static void devring_packed_rearm(struct kunit *test)
 {
@@ -884,7 +881,7 @@ static void devring_packed_rearm(struct kunit *test)
 
 	/* After a flush the flag is written again; a buffer racing it is found. */
 	vdpa_devring_flush(&t->ring);
-	t->on_write = race_add_packed;
+	t->on_write = race_add;
 	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
 	KUNIT_EXPECT_EQ(test, t->req->id, 9);
 	KUNIT_EXPECT_PTR_EQ(test, t->on_write, NULL);

@@ -434,8 +434,8 @@ static void sim_net_mapped_then_reset_map(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, sim_wait_status(t, VIRTIO_CONFIG_S_NEEDS_RESET));
 }
 
-/* Once the buffers are unmapped, the device stops instead of using them. */
-static void sim_net_unmap_stops_device(struct kunit *test)
+/* A net device with the whole area mapped, running, one frame looped. */
+static struct sim_test *net_looped_once(struct kunit *test)
 {
 	struct sim_test *t = sim_create(test, vdpasim_net_kunit_mgmtdev(), test_dma_map(test));
 
@@ -443,6 +443,13 @@ static void sim_net_unmap_stops_device(struct kunit *test)
 	sim_start(test, t, NET_FEATURES, 2);
 	net_send(t, 7);
 	net_expect_frame(test, t, 7);
+	return t;
+}
+
+/* Once the buffers are unmapped, the device stops instead of using them. */
+static void sim_net_unmap_stops_device(struct kunit *test)
+{
+	struct sim_test *t = net_looped_once(test);
 
 	sim_unmap(test, t, 0, buf_iova(t, 0, PG_RXBUF), 2);
 	sim_start(test, t, NET_FEATURES, 2);
@@ -457,12 +464,7 @@ static void sim_net_unmap_stops_device(struct kunit *test)
  */
 static void sim_net_unmap_live(struct kunit *test)
 {
-	struct sim_test *t = sim_create(test, vdpasim_net_kunit_mgmtdev(), test_dma_map(test));
-
-	sim_map_area(test, t, 0, DATA_BASE);
-	sim_start(test, t, NET_FEATURES, 2);
-	net_send(t, 7);
-	net_expect_frame(test, t, 7);
+	struct sim_test *t = net_looped_once(test);
 
 	sim_unmap(test, t, 0, buf_iova(t, 0, PG_RXBUF), 1);
 	net_send(t, 8);
