@@ -308,9 +308,15 @@ static void devring_req_reset(struct vdpa_devring_req *req)
 	req->ndesc = 0;
 }
 
-/* An indirect table: @len bytes of descriptors at @addr, in either format. */
+/*
+ * An indirect table: @len bytes of descriptors at @addr, in either format.
+ * @room is how many more descriptors the chain may have. A driver never
+ * makes a chain longer than the queue (virtio 1.2, 2.7.5.3.1; the packed
+ * ring has the same rule), and a bound taken from @len alone would let a
+ * table of empty entries keep the device busy for 2^28 steps.
+ */
 static int devring_walk_indirect(struct vdpa_devring *r,
-				 struct vdpa_devring_req *req, u64 addr, u32 len)
+				 struct vdpa_devring_req *req, u64 addr, u32 len, u32 room)
 {
 	u32 n = len / DESC_SIZE, i = 0, count = 0;
 	u8 d[DESC_SIZE];
@@ -319,10 +325,15 @@ static int devring_walk_indirect(struct vdpa_devring *r,
 
 	if (!r->indirect || !len || len % DESC_SIZE)
 		return -EINVAL;
+	/* Bigger than any chain, whatever its links say: refused unread. */
+	if (n > r->num)
+		return -EINVAL;
 	for (;;) {
 		/* A chain visits each entry at most once. */
 		if (++count > n)
 			return -ELOOP;
+		if (count > room)
+			return -EINVAL;
 		err = devring_copy(r, addr + (u64)i * DESC_SIZE, d, DESC_SIZE, false);
 		if (err)
 			return err;
@@ -429,9 +440,11 @@ static int devring_pop_split(struct vdpa_devring *r, struct vdpa_devring_req *re
 			/* An indirect descriptor ends the chain (2.7.5.3.1). */
 			if (flags & VRING_DESC_F_NEXT)
 				return -EINVAL;
+			/* The descriptors before it count against the queue size. */
 			err = devring_walk_indirect(r, req,
 						    get_unaligned_le64(d + DESC_ADDR),
-						    get_unaligned_le32(d + DESC_LEN));
+						    get_unaligned_le32(d + DESC_LEN),
+						    r->num - (count - 1));
 			if (err)
 				return err;
 			break;
@@ -492,9 +505,10 @@ static int devring_pop_packed(struct vdpa_devring *r, struct vdpa_devring_req *r
 		if (flags & VRING_DESC_F_INDIRECT) {
 			if (count > 1 || (flags & VRING_DESC_F_NEXT))
 				return -EINVAL;
+			/* Alone in its chain: the table may fill the queue size. */
 			err = devring_walk_indirect(r, req,
 						    get_unaligned_le64(d + DESC_ADDR),
-						    get_unaligned_le32(d + DESC_LEN));
+						    get_unaligned_le32(d + DESC_LEN), r->num);
 		} else {
 			err = devring_add_buf(r, req, get_unaligned_le64(d + DESC_ADDR),
 					      get_unaligned_le32(d + DESC_LEN),
@@ -530,8 +544,9 @@ static int devring_pop_packed(struct vdpa_devring *r, struct vdpa_devring_req *r
  * Context: any; calls @r->ops->translate.
  * Return: 1 when @req holds a buffer, 0 when none is available, or a
  * negative errno when the ring is malformed (-EINVAL: bad index, flags or
- * order; -ELOOP: a descriptor chain loops; -E2BIG: more than
- * %VDPA_DEVRING_MAX_SEGS segments; -EFAULT/-EACCES: translation failed).
+ * order, or a chain or indirect table longer than the ring; -ELOOP: a
+ * descriptor chain loops; -E2BIG: more than %VDPA_DEVRING_MAX_SEGS
+ * segments; -EFAULT/-EACCES: translation failed).
  * After an error the ring is unusable until it is set up again.
  */
 int vdpa_devring_pop(struct vdpa_devring *r, struct vdpa_devring_req *req)

@@ -222,6 +222,44 @@ static void devring_split_indirect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->req->in_len, 32);
 }
 
+/* Fill the indirect table with @n readable entries of @len bytes at @addr, chained. */
+static void split_fill_indirect(struct ring_test *t, int n, u64 addr, u32 len)
+{
+	struct desc e = { addr, len, 0, 0 };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		e.flags = i < n - 1 ? VRING_DESC_F_NEXT : 0;
+		e.next = i + 1;
+		split_write_desc(at(t, INDIRECT + 16 * i), &e);
+	}
+}
+
+/* Chains of exactly the queue size are taken, an indirect table alone or after a descriptor. */
+static void devring_split_indirect_full(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct desc alone = { INDIRECT, 16 * NUM, VRING_DESC_F_INDIRECT, 0 };
+	struct desc after[] = {
+		{ BUF, 1, VRING_DESC_F_NEXT, 3 },
+		{ INDIRECT, 16 * (NUM - 1), VRING_DESC_F_INDIRECT, 0 },
+	};
+
+	setup(test, BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC));
+	split_fill_indirect(t, NUM, BUF, 1);
+	split_add(t, &alone, 1, 0);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_EXPECT_EQ(test, t->req->nout, NUM);
+	KUNIT_EXPECT_EQ(test, t->req->out_len, NUM);
+
+	split_fill_indirect(t, NUM - 1, BUF, 1);
+	split_add(t, after, 2, 2);
+	KUNIT_ASSERT_EQ(test, vdpa_devring_pop(&t->ring, t->req), 1);
+	KUNIT_EXPECT_EQ(test, t->req->id, 2);
+	KUNIT_EXPECT_EQ(test, t->req->nout, NUM);
+	KUNIT_EXPECT_EQ(test, t->req->out_len, NUM);
+}
+
 struct bad_split_case {
 	const char *desc;
 	u64 features;
@@ -277,6 +315,44 @@ static void bad_indirect_len(struct ring_test *t)
 	split_add(t, &d, 1, 0);
 }
 
+/* A table of no descriptor at all is malformed, not an empty buffer. */
+static void bad_indirect_empty(struct ring_test *t)
+{
+	struct desc d = { INDIRECT, 0, VRING_DESC_F_INDIRECT, 0 };
+
+	split_add(t, &d, 1, 0);
+}
+
+/* One entry more than the queue, all empty, so no segment limit stops the walk. */
+static void bad_indirect_too_long(struct ring_test *t)
+{
+	struct desc d = { INDIRECT, 16 * (NUM + 1), VRING_DESC_F_INDIRECT, 0 };
+
+	split_fill_indirect(t, NUM + 1, BUF, 0);
+	split_add(t, &d, 1, 0);
+}
+
+/* 2^28 entries claimed where nothing is mapped: refused by length alone, any read faults. */
+static void bad_indirect_huge(struct ring_test *t)
+{
+	struct desc d = { MEM_BASE + MEM_SIZE, 0xfffffff0, VRING_DESC_F_INDIRECT, 0 };
+
+	split_add(t, &d, 1, 0);
+}
+
+/* Two descriptors then a table of NUM - 1: each fits, together one past the queue. */
+static void bad_chain_then_indirect(struct ring_test *t)
+{
+	struct desc d[] = {
+		{ BUF, 1, VRING_DESC_F_NEXT, 1 },
+		{ BUF, 1, VRING_DESC_F_NEXT, 2 },
+		{ INDIRECT, 16 * (NUM - 1), VRING_DESC_F_INDIRECT, 0 },
+	};
+
+	split_fill_indirect(t, NUM - 1, BUF, 1);
+	split_add(t, d, 3, 0);
+}
+
 static void bad_indirect_loop(struct ring_test *t)
 {
 	struct desc inner = { BUF, 8, VRING_DESC_F_NEXT, 0 };
@@ -317,17 +393,13 @@ static void bad_overflow(struct ring_test *t)
 	split_add(t, &d, 1, 0);
 }
 
+/* NUM entries of the whole memory, a segment per chunk each: more than a request holds. */
 static void bad_too_many_segs(struct ring_test *t)
 {
-	struct desc d = { INDIRECT, 16 * (VDPA_DEVRING_MAX_SEGS + 1), VRING_DESC_F_INDIRECT, 0 };
-	struct desc e = { BUF, 1, VRING_DESC_F_NEXT, 0 };
-	int i;
+	struct desc d = { INDIRECT, 16 * NUM, VRING_DESC_F_INDIRECT, 0 };
 
-	for (i = 0; i <= VDPA_DEVRING_MAX_SEGS; i++) {
-		e.next = i + 1;
-		e.flags = i < VDPA_DEVRING_MAX_SEGS ? VRING_DESC_F_NEXT : 0;
-		split_write_desc(at(t, INDIRECT + 16 * i), &e);
-	}
+	BUILD_BUG_ON(NUM * (MEM_SIZE / CHUNK) <= VDPA_DEVRING_MAX_SEGS);
+	split_fill_indirect(t, NUM, MEM_BASE, MEM_SIZE);
 	split_add(t, &d, 1, 0);
 }
 
@@ -347,6 +419,14 @@ static const struct bad_split_case bad_split_cases[] = {
 	  bad_indirect_nested },
 	{ "indirect length not whole descriptors", BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC), -EINVAL,
 	  bad_indirect_len },
+	{ "indirect table of no descriptor", BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC), -EINVAL,
+	  bad_indirect_empty },
+	{ "indirect table longer than the ring", BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC), -EINVAL,
+	  bad_indirect_too_long },
+	{ "indirect table of 4 GiB, unread", BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC), -EINVAL,
+	  bad_indirect_huge },
+	{ "descriptors and indirect table longer than the ring",
+	  BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC), -EINVAL, bad_chain_then_indirect },
 	{ "indirect not negotiated", 0, -EINVAL, bad_indirect_loop },
 	{ "loop inside an indirect table", BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC), -ELOOP,
 	  bad_indirect_loop },
@@ -790,6 +870,45 @@ static void devring_packed_indirect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->req->in_len, 40);
 }
 
+struct packed_indirect_case {
+	const char *desc;
+	u64 addr;
+	u32 len;
+	int ret;
+};
+
+static const struct packed_indirect_case packed_indirect_cases[] = {
+	{ "a table of the queue size is taken", INDIRECT, 16 * NUM, 1 },
+	{ "one entry more is refused", INDIRECT, 16 * (NUM + 1), -EINVAL },
+	/* Nothing is mapped there: a read would fault rather than be refused. */
+	{ "4 GiB is refused unread", MEM_BASE + MEM_SIZE, 0xfffffff0, -EINVAL },
+};
+
+KUNIT_ARRAY_PARAM_DESC(packed_indirect, packed_indirect_cases, desc);
+
+/* A packed indirect table, read in full, may fill the queue size and no more. */
+static void devring_packed_indirect_bound(struct kunit *test)
+{
+	const struct packed_indirect_case *c = test->param_value;
+	struct ring_test *t = test->priv;
+	struct desc d = { c->addr, c->len, VRING_DESC_F_INDIRECT, 0 };
+	int i;
+
+	setup(test, BIT_ULL(VIRTIO_F_RING_PACKED) | BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC));
+	/* One readable byte per entry, so a walk of them all is seen in the request. */
+	for (i = 0; i <= NUM; i++) {
+		put_unaligned_le64(BUF + i, at(t, INDIRECT + 16 * i));
+		put_unaligned_le32(1, at(t, INDIRECT + 16 * i + 8));
+	}
+	packed_add(t, &d, 1, 4);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_pop(&t->ring, t->req), c->ret);
+	if (c->ret == 1) {
+		KUNIT_EXPECT_EQ(test, t->req->id, 4);
+		KUNIT_EXPECT_EQ(test, t->req->nout, NUM);
+		KUNIT_EXPECT_EQ(test, t->req->out_len, NUM);
+	}
+}
+
 /* Malformed packed rings: endless chains, indirect with next, a chain not fully published. */
 static void devring_packed_malformed(struct kunit *test)
 {
@@ -1009,6 +1128,7 @@ static struct kunit_case vdpa_devring_cases[] = {
 	KUNIT_CASE(devring_split_single),
 	KUNIT_CASE(devring_split_chain),
 	KUNIT_CASE(devring_split_indirect),
+	KUNIT_CASE(devring_split_indirect_full),
 	KUNIT_CASE_PARAM(devring_split_malformed, bad_split_gen_params),
 	KUNIT_CASE(devring_split_event_idx),
 	KUNIT_CASE(devring_split_no_interrupt),
@@ -1025,6 +1145,7 @@ static struct kunit_case vdpa_devring_cases[] = {
 	KUNIT_CASE(devring_packed_wrap),
 	KUNIT_CASE(devring_packed_chain),
 	KUNIT_CASE(devring_packed_indirect),
+	KUNIT_CASE_PARAM(devring_packed_indirect_bound, packed_indirect_gen_params),
 	KUNIT_CASE(devring_packed_malformed),
 	KUNIT_CASE(devring_packed_notify),
 	KUNIT_CASE(devring_packed_rearm),
