@@ -13,7 +13,7 @@ KDIR ?= $(REF_KDIR)
 # W=1 and -Werror (Kbuild) are not optional: a warning is a build failure.
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) W=1
 
-.PHONY: all modules tests ref-kernel sparse check check-e2e bench demo vm clean help
+.PHONY: all modules tests ref-kernel sparse check check-long check-e2e bench demo vm clean help
 
 all: modules tests
 
@@ -23,7 +23,7 @@ tests: $(TEST_BINS)
 
 build/tests/%: tests/vhost/%.c tests/vhost/vhost_client.h
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
 # The benchmark client (make bench), built with the tests so it stays compiled.
 build/tests/vdpa_bench: tests/bench/vdpa_bench.c tests/vhost/vhost_client.h
@@ -43,6 +43,10 @@ sparse: $(if $(filter $(KDIR),$(REF_KDIR)),ref-kernel)
 
 check:
 	@$(CURDIR)/scripts/check.sh
+
+# The long repetitions that make check runs a few times, at full count.
+check-long:
+	@$(CURDIR)/scripts/check.sh --long
 
 # The slow end-to-end tests: QEMU guests nested in the test VM (tests/e2e/).
 check-e2e: modules tests
@@ -75,6 +79,7 @@ clean:
 help:
 	@echo 'make [KDIR=...]   build our modules (default KDIR: the debug reference kernel)'
 	@echo 'make check        static checks + the VM test suite; ends with "N passed, N failed"'
+	@echo 'make check-long   the long repetitions (driver switching, rebinds) at full count'
 	@echo 'make check-e2e    QEMU 7.2 guests on /dev/vhost-vdpa-N, nested in the VM (slow)'
 	@echo 'make bench        ours against the upstream 6.12 stack, side by side (bench kernel)'
 	@echo 'make demo         from a fresh machine to vDPA devices used by virtio_net, virtio_blk and testpmd'

@@ -5,6 +5,8 @@
 # Ends with one line "N passed, N failed" and exits non-zero on any failure.
 #
 #   scripts/check.sh [--no-selftest]
+#   scripts/check.sh --long     make check-long: the build, then the VM suite's
+#                               long repetitions (tests/vm/expected-long)
 #
 # Environment: VM_TIMEOUT (seconds, default 1500) for the suite's VM run.
 set -uo pipefail
@@ -12,9 +14,13 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 selftest=1
-[ "${1:-}" = "--no-selftest" ] && selftest=0
+tier=check
+case "${1:-}" in
+--no-selftest) selftest=0 ;;
+--long) tier=long ;;
+esac
 
-work=$repo/build/check
+work=$repo/build/check$([ $tier = long ] && echo -long)
 rm -rf "$work"
 mkdir -p "$work"
 passed=0
@@ -33,10 +39,13 @@ report() {
 }
 
 # step NAME LOG CMD...: run CMD with output in LOG; show the log on failure.
+# Its wall time goes to the table printed at the end.
 step() {
-	local name=$1 log=$2
+	local name=$1 log=$2 t=$SECONDS rc=0
 	shift 2
-	if "$@" >"$log" 2>&1; then
+	"$@" >"$log" 2>&1 || rc=$?
+	echo "$((SECONDS - t)) $name" >>"$work/times"
+	if [ $rc -eq 0 ]; then
 		report PASS "$name"
 	else
 		report FAIL "$name"
@@ -44,7 +53,20 @@ step() {
 	fi
 }
 
+# Where the time went, longest first: each static step, each VM boot, and
+# inside the suite's VM each KUnit module and each script
+# (Documentation/testing.rst keeps a copy of this table).
+times_table() {
+	[ -s "$work/times" ] || return 0
+	echo "== time, longest first (seconds)"
+	{
+		cat "$work/times"
+		[ -s "$work/vm/times" ] && sed 's/^\([0-9.]*\) /\1 vm suite: /' "$work/vm/times"
+	} | sort -rn -k1,1 | awk '{ t = $1; $1 = ""; printf "%7.1f %s\n", t, substr($0, 2) }'
+}
+
 finish() {
+	times_table
 	echo "check: $(( $(date +%s) - t0 ))s"
 	echo "$passed passed, $failed failed"
 	[ $failed -eq 0 ]
@@ -122,6 +144,30 @@ if [ ! -e "$kdir/.complete" ]; then
 fi
 ksrc=$(readlink -f "$kdir/source")
 
+if [ $tier = long ]; then
+	echo "== build"
+	step "build: modules and userspace clients" "$work/build.log" make -s modules tests KDIR="$kdir"
+	echo "== VM suite, long repetitions"
+	t=$SECONDS
+	scripts/vm-run.sh --timeout "${VM_TIMEOUT:-2400}" --out "$work/vm" -- tests/vm/suite.sh --long \
+		>"$work/vm.log" 2>&1
+	vm_status=$?
+	echo "$((SECONDS - t)) suite VM (boot to power-off)" >>"$work/times"
+	scripts/results.py "$work/vm" tests/vm/expected-long >"$work/vm.results"
+	while read -r status name; do
+		case "$status" in
+		PASS|FAIL) report "$status" "$name" ;;
+		esac
+	done < <(grep -E '^(PASS|FAIL) ' "$work/vm.results")
+	if [ $vm_status -eq 0 ]; then
+		report PASS "vm: clean run (exit status, dmesg, kmemleak)"
+	else
+		report FAIL "vm: clean run (exit status, dmesg, kmemleak)"
+		grep -v '^vm-run: clean' "$work/vm.log" | sed 's/^/    /'
+	fi
+	finish
+fi
+
 echo "== build and static checks"
 step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean modules KDIR="$kdir"
 step "build: userspace test clients, -Wall -Wextra -Werror" "$work/tests.log" make -s tests
@@ -144,39 +190,65 @@ if [ $selftest -eq 1 ]; then
 		sed 's/^/    /' "$work/self-checkpatch.log"
 	fi
 
-	# A failing KUnit case must be counted as failed, a passing one as passed.
-	scripts/vm-run.sh --timeout 600 --out "$work/self-kunit" -- \
-		tests/vm/suite.sh --kunit harness_kunit_selftest >"$work/self-kunit.log" 2>&1
-	scripts/results.py "$work/self-kunit" >"$work/self-kunit.results"
-	if grep -qx 'FAIL kunit:harness_selftest.harness_selftest_fails_on_purpose' "$work/self-kunit.results" &&
-	   grep -qx 'PASS kunit:harness_selftest.harness_selftest_passes' "$work/self-kunit.results" &&
-	   grep -qx 'passed=1 failed=1 skipped=0' "$work/self-kunit.results"; then
+	# One VM boot for the three that need the VM: a failing KUnit case
+	# counted as failed (a passing one as passed), a client that dies
+	# mid-run or falls short of its plan caught by tap(), and a WARN in
+	# dmesg failing the run.
+	t=$SECONDS
+	scripts/vm-run.sh --timeout 600 --out "$work/self-vm" -- sh -c \
+		'tests/vm/suite.sh --kunit harness_kunit_selftest &&
+		 T_RESULTS=$VDPA_OUT/results bash tests/selftest/tap_selftest.sh &&
+		 modprobe harness_warn_selftest && modprobe -r harness_warn_selftest' \
+		>"$work/self-vm.log" 2>&1
+	self_status=$?
+	echo "$((SECONDS - t)) self-test VM (boot to power-off)" >>"$work/times"
+	scripts/results.py "$work/self-vm" >"$work/self-vm.results"
+	if grep -qx 'FAIL kunit:harness_selftest.harness_selftest_fails_on_purpose' "$work/self-vm.results" &&
+	   grep -qx 'PASS kunit:harness_selftest.harness_selftest_passes' "$work/self-vm.results" &&
+	   [ "$(grep -c '^[A-Z]* kunit:' "$work/self-vm.results")" = 2 ]; then
 		report PASS "self-test: failing KUnit case is caught"
 	else
 		report FAIL "self-test: failing KUnit case is caught"
-		cat "$work/self-kunit.log" "$work/self-kunit.results" | sed 's/^/    /'
+		cat "$work/self-vm.log" "$work/self-vm.results" | sed 's/^/    /'
 	fi
-
-	# A WARN in dmesg must fail the VM run.
-	if scripts/vm-run.sh --timeout 600 --out "$work/self-warn" -- \
-		sh -c 'modprobe harness_warn_selftest && modprobe -r harness_warn_selftest' \
-		>"$work/self-warn.log" 2>&1; then
+	if grep -qx 'FAIL self:crash:complete' "$work/self-vm.results" &&
+	   grep -qx 'FAIL self:short:complete' "$work/self-vm.results" &&
+	   grep -qx 'PASS self:whole:complete' "$work/self-vm.results"; then
+		report PASS "self-test: a client that dies or falls short of its plan is caught"
+	else
+		report FAIL "self-test: a client that dies or falls short of its plan is caught"
+		cat "$work/self-vm.results" | sed 's/^/    /'
+	fi
+	if [ $self_status -eq 0 ]; then
 		report FAIL "self-test: WARNING in dmesg is caught"
-		sed 's/^/    /' "$work/self-warn.log"
-	elif grep -q '^vm-run: FAIL dmesg:' "$work/self-warn.log" &&
-	     ! grep -q '^vm-run: FAIL \(command\|timeout\|no result\)' "$work/self-warn.log"; then
+		sed 's/^/    /' "$work/self-vm.log"
+	elif grep -q '^vm-run: FAIL dmesg:' "$work/self-vm.log" &&
+	     ! grep -q '^vm-run: FAIL \(command\|timeout\|no result\|kmemleak\)' "$work/self-vm.log"; then
 		report PASS "self-test: WARNING in dmesg is caught"
 	else
 		report FAIL "self-test: WARNING in dmesg is caught (failed for another reason)"
-		sed 's/^/    /' "$work/self-warn.log"
+		sed 's/^/    /' "$work/self-vm.log"
+	fi
+
+	# A unit of the suite that did not run, or one nobody listed, fails.
+	mkdir -p "$work/self-expect"
+	printf 'kunit:a\nt-b\n' >"$work/self-expect/list"
+	printf '1.0 kunit:a\n2.0 t-c\n' >"$work/self-expect/times"
+	if scripts/results.py "$work/self-expect" "$work/self-expect/list" |
+		grep -c '^FAIL \(t-b (did not run)\|t-c (ran, but\)' | grep -qx 2; then
+		report PASS "self-test: a unit that did not run is caught"
+	else
+		report FAIL "self-test: a unit that did not run is caught"
 	fi
 fi
 
 echo "== VM suite"
+t=$SECONDS
 scripts/vm-run.sh --timeout "${VM_TIMEOUT:-1500}" --out "$work/vm" -- tests/vm/suite.sh \
 	>"$work/vm.log" 2>&1
 vm_status=$?
-scripts/results.py "$work/vm" >"$work/vm.results"
+echo "$((SECONDS - t)) suite VM (boot to power-off)" >>"$work/times"
+scripts/results.py "$work/vm" tests/vm/expected-check >"$work/vm.results"
 while read -r status name; do
 	case "$status" in
 	PASS|FAIL) report "$status" "$name" ;;

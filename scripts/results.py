@@ -2,13 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 """Read the results a VM run left behind and print one line per test.
 
-    scripts/results.py OUTDIR
+    scripts/results.py OUTDIR [EXPECTED]
 
 OUTDIR/results holds "ok NAME" / "not ok NAME" lines from the shell tests;
 OUTDIR/kunit/SUITE.ktap the KTAP that KUnit wrote to debugfs for each suite.
 Every KUnit test case counts as one test (parameterised cases count once,
 failing if any parameter failed). Prints "PASS NAME" / "FAIL NAME" /
 "SKIP NAME" lines and then "passed=N failed=N skipped=N". Exit status 0.
+
+EXPECTED, if given, lists one unit per line (kunit:MODULE or a script's
+name; # starts a comment) that must have run: each must appear in
+OUTDIR/times, which tests/vm/suite.sh writes as each unit ends. One that
+did not is a failure, and so is a unit that ran but is not listed (the
+list is kept with the suite).
 """
 import os
 import re
@@ -43,6 +49,25 @@ def parse_ktap(text, suite):
         yield 'FAIL', f'kunit:{suite} (suite failed outside its cases)'
 
 
+def check_expected(out, listing):
+    """Yield a FAIL for every unit expected but not run, or run but not expected."""
+    with open(listing) as f:
+        want = [l.split('#')[0].strip() for l in f]
+    want = [w for w in want if w]
+    ran = []
+    try:
+        with open(os.path.join(out, 'times')) as f:
+            ran = [l.split(None, 1)[1].strip() for l in f if l.strip()]
+    except FileNotFoundError:
+        pass
+    for w in want:
+        if w not in ran:
+            yield 'FAIL', f'{w} (did not run)'
+    for r in ran:
+        if r not in want:
+            yield 'FAIL', f'{r} (ran, but is not in {os.path.basename(listing)})'
+
+
 def main():
     out = sys.argv[1]
     rows = []
@@ -62,6 +87,8 @@ def main():
             if fn.endswith('.ktap'):
                 with open(os.path.join(kdir, fn)) as f:
                     rows.extend(parse_ktap(f.read(), fn[:-len('.ktap')]))
+    if len(sys.argv) > 2:
+        rows.extend(check_expected(out, sys.argv[2]))
     for status, name in rows:
         print(f'{status} {name}')
     count = {s: sum(1 for r in rows if r[0] == s) for s in ('PASS', 'FAIL', 'SKIP')}

@@ -110,11 +110,29 @@ pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|kernel BUG'
 pattern+='|INFO: task .* blocked for more than|INFO: possible .*locking'
 pattern+='|INFO: trying to register non-static key|possible circular locking'
 pattern+='|inconsistent lock state|suspicious RCU usage|Kernel panic'
-dmesg_file=$out/dmesg
-[ -s "$dmesg_file" ] || dmesg_file=$out/console
-if grep -Eq "$pattern" "$dmesg_file"; then
-	echo "vm-run: FAIL dmesg: the kernel reported a problem:"
-	grep -En -A 30 "$pattern" "$dmesg_file" | head -n 120 | sed 's/^/    /'
+# Both the saved log buffer and the serial console are scanned: the
+# buffer can wrap in a long run, the console can drop lines. A run where
+# neither holds the whole log from boot cannot be called clean.
+for f in "$out/dmesg" "$out/console"; do
+	[ -s "$f" ] || continue
+	if grep -Eq "$pattern" "$f"; then
+		echo "vm-run: FAIL dmesg: the kernel reported a problem ($(basename "$f")):"
+		grep -En -A 30 "$pattern" "$f" | head -n 120 | sed 's/^/    /'
+		fail=1
+		break
+	fi
+done
+whole=0
+grep -q 'Linux version' "$out/dmesg" 2>/dev/null && whole=1
+grep -q 'Linux version' "$out/console" 2>/dev/null &&
+	! grep -q 'printk messages dropped' "$out/console" && whole=1
+if [ -e "$out/rc" ] && [ $whole -eq 0 ]; then
+	echo "vm-run: FAIL dmesg: neither the log buffer (wrapped) nor the console holds the whole kernel log"
+	fail=1
+fi
+if [ -e "$out/rc" ] && grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" &&
+   [ "$(cat "$out/kmemleak-status" 2>/dev/null)" != scanned ]; then
+	echo "vm-run: FAIL kmemleak: $(cat "$out/kmemleak-status" 2>/dev/null || echo 'no scan')"
 	fail=1
 fi
 if [ -s "$out/kmemleak" ]; then

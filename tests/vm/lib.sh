@@ -34,3 +34,15 @@ host_of() {
 		[ "$(cat "$n/phys_port_name" 2>/dev/null)" = "$1" ] && basename "$n"
 	done
 }
+
+# rounds CHECK LONG: how many times to repeat something, by tier: CHECK in
+# make check (one round or a few still cover the behaviour), LONG in make
+# check-long (VDPA_TIER=long), which repeats it to shake out what only
+# shows up rarely.
+rounds() {
+	if [ "${VDPA_TIER:-check}" = long ]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}

@@ -81,13 +81,14 @@ if [ "$BLK" = yes ]; then
 fi
 
 # Unbind and rebind while the devices are in use; the driver comes back.
-for i in $(seq 10); do
+n=$(rounds 2 10)
+for i in $(seq "$n"); do
 	echo net0 >/sys/bus/vdpa/drivers/virtio_vdpa/unbind || break
 	echo net0 >/sys/bus/vdpa/drivers/virtio_vdpa/bind || break
 	IF=$(netdev_of net0)
 	ip link set "$IF" up && loopback "$IF" 200 || break
 done
-t_expect_eq rebind-rounds 10 "$i"
+t_expect_eq rebind-rounds "$n" "$i"
 
 # driver_override naming no driver keeps the device unbound.
 t_check override-unbind sh -c 'echo net0 >/sys/bus/vdpa/drivers/virtio_vdpa/unbind'
