@@ -59,6 +59,14 @@ t_expect_eq identity-keys "mkey 2 vq 0 leaked 0" "$(held)"
 tap vhost "$BIN" net "/dev/$(chardev_of cx0)"
 t_check del vdpa dev del cx0
 t_expect_eq vhost-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+# The control queue is at 2 without MQ; a queue the features do not give
+# the device gets no object, so none can escape teardown.
+t_check cvqidx-add vdpa dev add name cx0 mgmtdev "$MGMT" max_vqp 8
+tap cvqidx "$BIN" cvqidx "/dev/$(chardev_of cx0)"
+tap strayvq env CXEMU_DBG="$DBG" "$BIN" strayvq "/dev/$(chardev_of cx0)"
+t_expect_eq cvqidx-identity-keys "mkey 2 vq 0 leaked 0" "$(held)"
+t_check cvqidx-del vdpa dev del cx0
+t_expect_eq cvqidx-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 
 removal dev-del "vdpa dev del cx0" cx0 "$MGMT"
 t_expect_eq dev-del-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
@@ -93,8 +101,9 @@ wait "$flow"
 t_expect_eq del-during-traffic-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 modprobe -r virtio_vdpa
 
-T_NAME=$T_NAME:switch ROUNDS=5 MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
+T_NAME=$T_NAME:switch ROUNDS=$(rounds 2 5) MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
 	bash "$(dirname "$0")/t-driver-switch.sh"
+t_expect_eq switch-exit-status 0 $?
 modprobe cxemu && modprobe cxvdpa || exit 1
 t_expect_eq switch-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 
@@ -102,6 +111,7 @@ t_expect_eq switch-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 # bound devices, unloading the parent under a driver) on this parent.
 T_NAME=$T_NAME:virtio MGMT=$MGMT NET_MODULE=cxvdpa BLK=no \
 	bash "$(dirname "$0")/t-virtio-vdpa.sh"
+t_expect_eq virtio-exit-status 0 $?
 t_expect_eq rmmod-parent-disabled "enabled 0" "$(grep '^enabled ' $DBG/resources)"
 t_expect_eq rmmod-parent-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 

@@ -17,6 +17,15 @@
  * of group 1's IOTLB. Two address spaces, each starting in the identity
  * map.
  *
+ * The negotiated features decide which queues exist: without
+ * VIRTIO_NET_F_MQ only queues 0 and 1 carry data, and the indexes above
+ * the control queue are no queue at all. Only a data queue of those
+ * features is given an object, and a queue that is neither a data queue
+ * nor the control queue cannot be enabled. Loops that tear objects down
+ * (reset, suspend and resume, the key swap, release) visit every slot of
+ * cxvdpa_dev.vqs all the same, whatever the features say, so no object
+ * is ever left behind holding a key.
+ *
  * Locking, outermost first:
  *   cxvdpa_dev.lock (mutex): status, features, queue parameters and
  *     objects, address spaces, config space; held by every config op
@@ -71,7 +80,8 @@ struct cxvdpa_res {
  * @direct: keys of the direct chunks
  * @ndirect: entries in @direct
  * @key: the indirect key over [@start, @start + @len), which queues use;
- *	0 for an empty region (nothing translates)
+ *	of an empty map (@len 0), one whose only KLM entry is the null key,
+ *	so every access faults; 0 only while no region is built
  * @start: first IOVA of the region
  * @len: its length
  */
@@ -162,7 +172,9 @@ struct cxvdpa_mgmt;
  * @max_vqp: queue pairs
  * @cur_vqp: queue pairs the driver enabled (VIRTIO_NET_CTRL_MQ)
  * @nvqs: virtqueues (2 * @max_vqp + 1)
- * @vqs: the virtqueues; cxvdpa_cvq_idx() is the control queue
+ * @vqs: the virtqueues; cxvdpa_cvq_idx() is the control queue. Every
+ *	slot is visited when objects are torn down, not only the data
+ *	queues of the current features
  * @group_asid: address space of each group
  * @as: the address spaces
  * @config: config space (little endian)
@@ -214,7 +226,10 @@ static inline struct cxvdpa_dev *vdpa_to_cxvdpa(struct vdpa_device *vdpa)
 
 /*
  * Data queues in use: every pair with VIRTIO_NET_F_MQ, else one. The
- * control queue comes right after them (virtio 1.2, 5.1.2).
+ * control queue comes right after them (virtio 1.2, 5.1.2). The features
+ * are the ones the driver wrote: before it writes any, no MQ, so the
+ * control queue is at 2 (vdpa_sim_net answers the same way); the layout
+ * is final once the driver sets FEATURES_OK.
  */
 static inline u16 cxvdpa_data_vqs(struct cxvdpa_dev *d)
 {
@@ -224,6 +239,12 @@ static inline u16 cxvdpa_data_vqs(struct cxvdpa_dev *d)
 static inline u16 cxvdpa_cvq_idx(struct cxvdpa_dev *d)
 {
 	return cxvdpa_data_vqs(d);
+}
+
+/* Whether the features make @idx a data queue: the only kind with an object. */
+static inline bool cxvdpa_is_data_vq(struct cxvdpa_dev *d, u16 idx)
+{
+	return idx < cxvdpa_data_vqs(d);
 }
 
 static inline struct cxvdpa_res *cxvdpa_dev_res(struct cxvdpa_dev *d)

@@ -11,7 +11,10 @@
  * the identity map (one physical key). set_map builds the new region
  * before it retires the old one; when the data group's space changes
  * under running queues, they move to the new key without a gap
- * (cxvdpa_vqs_swap_key()). A device reset keeps every region
+ * (cxvdpa_vqs_swap_key()). An empty map is a key through which every
+ * access faults (mr.c), so all memory can be taken from running queues:
+ * the map succeeds, and queues that touch memory afterwards fault and
+ * the device needs a reset. A device reset keeps every region
  * (IOTLB_PERSIST).
  */
 #include <linux/auxiliary_bus.h>
@@ -178,17 +181,34 @@ static void cxvdpa_set_vq_cb(struct vdpa_device *vdpa, u16 idx, struct vdpa_call
 	spin_unlock_bh(&d->cb_lock);
 }
 
+/*
+ * Only a data queue or the control queue of the negotiated features can
+ * be enabled: another index (above the control queue without
+ * VIRTIO_NET_F_MQ) is no queue of this device, so its ready bit is not
+ * recorded and it never gets an object. The features are the driver's by
+ * then (a driver sets queues up after FEATURES_OK). Disabling is always
+ * taken.
+ */
 static void cxvdpa_set_vq_ready(struct vdpa_device *vdpa, u16 idx, bool ready)
 {
 	struct cxvdpa_dev *d = vdpa_to_cxvdpa(vdpa);
+	bool cvq;
 	int err;
 
 	mutex_lock(&d->lock);
+	cvq = cxvdpa_is_cvq(d, idx);
+	if (ready && !cvq && !cxvdpa_is_data_vq(d, idx)) {
+		mutex_unlock(&d->lock);
+		dev_err_ratelimited(&vdpa->dev,
+				    "vq %u: not a queue with the negotiated features, not enabled\n",
+				    idx);
+		return;
+	}
 	d->vqs[idx].ready = ready;
 	if (d->status & VIRTIO_CONFIG_S_DRIVER_OK) {
-		if (cxvdpa_is_cvq(d, idx) && ready) {
+		if (cvq && ready) {
 			cxvdpa_cvq_start(d);
-		} else if (cxvdpa_is_cvq(d, idx)) {
+		} else if (cvq) {
 			cxvdpa_cvq_stop(d);
 		} else if (ready && !d->vqs[idx].obj) {
 			err = cxvdpa_vq_start(d, idx);

@@ -10,6 +10,12 @@
  *     list walks the chunks in order and sends every hole to the null key,
  *     at most 2^log_max_klm_list_size entries.
  * The indirect key is what virtqueues use; the directs carry permissions.
+ *
+ * An empty IOTLB still gets an indirect key: one KLM entry into the null
+ * key. Queue objects must always name a live key, and the function takes
+ * neither a key of length 0 nor a KLM list without entries, so this is
+ * how running queues lose all their memory (they fault on their next
+ * access) instead of the map being refused.
  */
 #include <linux/device.h>
 #include <linux/minmax.h>
@@ -201,6 +207,27 @@ static u64 cxvdpa_klm_count(const struct cxvdpa_res *res, const struct cxvdpa_ch
 	return count;
 }
 
+/*
+ * The key of an empty map: [0, one piece) sent to the null key, so every
+ * access faults, inside it or past its end. One entry of the longest
+ * piece fits whatever limits the function reports.
+ */
+static int cxvdpa_empty_mkey(struct cxvdpa_res *res, struct cxvdpa_mr *mr)
+{
+	u64 len = cxvdpa_piece_max(res);
+	size_t inlen;
+	void *in;
+	int err;
+
+	in = cxvdpa_mkey_in(1, true, true, true, 0, len, 0, &inlen);
+	if (!in)
+		return -ENOMEM;
+	cxvdpa_klm_set(MLX5_ADDR_OF(create_mkey_in, in, klm_pas_mtt), res->null_mkey, 0, len);
+	err = cxvdpa_create_mkey(res, in, inlen, &mr->key);
+	kvfree(in);
+	return err;
+}
+
 static int cxvdpa_indirect_mkey(struct cxvdpa_res *res, const struct cxvdpa_chunk *c, u32 n,
 				const u32 *direct, struct cxvdpa_mr *mr)
 {
@@ -240,7 +267,8 @@ static int cxvdpa_indirect_mkey(struct cxvdpa_res *res, const struct cxvdpa_chun
  * cxvdpa_mr_build() - program an address space's translation
  * @res: the function
  * @iotlb: the mappings (addr is the physical address of each entry)
- * @mr: the region built; empty (key 0) for an empty @iotlb
+ * @mr: the region built; for an empty @iotlb, no mapping (@mr->len 0)
+ *	and a key that faults on every access
  *
  * Context: process context.
  * Return: 0, -ENOSPC when the device's limits cannot hold the map, or
@@ -256,8 +284,9 @@ int cxvdpa_mr_build(struct cxvdpa_res *res, struct vhost_iotlb *iotlb, struct cx
 	c = cxvdpa_chunks(res, iotlb, &n);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
+	/* Nothing was allocated for no chunks. */
 	if (!n)
-		return 0;
+		return cxvdpa_empty_mkey(res, mr);
 	mr->direct = kcalloc(n, sizeof(*mr->direct), GFP_KERNEL);
 	if (!mr->direct) {
 		err = -ENOMEM;

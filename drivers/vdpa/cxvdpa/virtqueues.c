@@ -10,6 +10,12 @@
  * ready again, so no access ever finds its key gone. Objects go away at
  * reset, or when the driver disables their queue (position kept).
  *
+ * Only a data queue of the negotiated features gets an object
+ * (cxvdpa_vq_start() is the one place that creates them). The loops over
+ * objects walk every slot (CXVDPA_MAX_VQS), not the data queues the
+ * features name now: an object must never escape a reset, a suspend or
+ * a key swap because the features changed its index's role.
+ *
  * Context: everything here runs with cxvdpa_dev.lock held.
  */
 #include <linux/mlx5/device.h>
@@ -23,7 +29,8 @@
  * cxvdpa_data_key() - the key data queues translate through
  * @d: the device
  *
- * Return: the key of the data group's address space (0: nothing mapped).
+ * Return: the key of the data group's address space (of an empty one
+ * too: a key through which every access faults).
  */
 u32 cxvdpa_data_key(struct cxvdpa_dev *d)
 {
@@ -169,7 +176,7 @@ static void cxvdpa_vq_destroy(struct cxvdpa_dev *d, u16 idx)
 /**
  * cxvdpa_vq_start() - give a ready data queue its object, running
  * @d: the device, started
- * @idx: the queue
+ * @idx: the queue, a data queue of the negotiated features
  *
  * On a suspended device the object stays in INIT (marked suspended), so
  * it never runs before resume, which makes it ready.
@@ -181,6 +188,9 @@ int cxvdpa_vq_start(struct cxvdpa_dev *d, u16 idx)
 	int err;
 
 	lockdep_assert_held(&d->lock);
+	/* Callers pass data queues only: anything else is a bug here. */
+	if (WARN_ON_ONCE(!cxvdpa_is_data_vq(d, idx)))
+		return -EINVAL;
 	err = cxvdpa_vq_create(d, idx);
 	if (err)
 		return err;
@@ -242,7 +252,7 @@ int cxvdpa_vqs_start(struct cxvdpa_dev *d)
 }
 
 /**
- * cxvdpa_vqs_destroy() - destroy every queue object (reset)
+ * cxvdpa_vqs_destroy() - destroy every queue object (reset, release)
  * @d: the device
  */
 void cxvdpa_vqs_destroy(struct cxvdpa_dev *d)
@@ -250,7 +260,7 @@ void cxvdpa_vqs_destroy(struct cxvdpa_dev *d)
 	u16 i;
 
 	lockdep_assert_held(&d->lock);
-	for (i = 0; i < 2 * d->max_vqp; i++)
+	for (i = 0; i < CXVDPA_MAX_VQS; i++)
 		cxvdpa_vq_destroy(d, i);
 }
 
@@ -266,13 +276,13 @@ int cxvdpa_vqs_suspend(struct cxvdpa_dev *d, bool suspend)
 {
 	u8 to = suspend ? MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND :
 			  MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY;
-	u16 n = 2 * d->max_vqp, k, i;
 	int err, ret = 0;
+	u16 k, i;
 
 	lockdep_assert_held(&d->lock);
 	/* Senders stop before receivers and start after them: no frame is lost. */
-	for (k = 0; k < n; k++) {
-		i = suspend ? n - 1 - k : k;
+	for (k = 0; k < CXVDPA_MAX_VQS; k++) {
+		i = suspend ? CXVDPA_MAX_VQS - 1 - k : k;
 		if (!d->vqs[i].obj || d->vqs[i].suspended == suspend)
 			continue;
 		err = cxvdpa_vq_set_state(d, i, to);
@@ -280,6 +290,36 @@ int cxvdpa_vqs_suspend(struct cxvdpa_dev *d, bool suspend)
 			ret = err;
 	}
 	return ret;
+}
+
+/*
+ * Stop one object before its key changes; @was is the state it was found
+ * in: RDY (suspended now), INIT or SUSPEND (left alone), or ERR (it
+ * faulted, perhaps while being suspended).
+ */
+static int cxvdpa_vq_hold(struct cxvdpa_dev *d, u16 idx, u8 *was)
+{
+	struct vdpa_vq_state st;
+	int err;
+
+	err = cxvdpa_vq_query(d, idx, was, &st);
+	if (err)
+		return err;
+	switch (*was) {
+	case MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY:
+		err = cxvdpa_vq_set_state(d, idx, MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND);
+		/* Refused: only a fault since the query explains that. */
+		if (err && (cxvdpa_vq_query(d, idx, was, &st) ||
+			    *was != MLX5_VIRTIO_NET_Q_OBJECT_STATE_ERR))
+			return err;
+		return 0;
+	case MLX5_VIRTIO_NET_Q_OBJECT_STATE_INIT:
+	case MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND:
+	case MLX5_VIRTIO_NET_Q_OBJECT_STATE_ERR:
+		return 0;
+	default:
+		return -EIO;
+	}
 }
 
 /**
@@ -291,40 +331,45 @@ int cxvdpa_vqs_suspend(struct cxvdpa_dev *d, bool suspend)
  * frame in flight never meets a stopped receive queue); then each one gets
  * @key, and the ones that ran are made ready again in the same modify,
  * receivers first. One that did not run (SUSPEND, or INIT on a suspended
- * device) only gets @key. An object in ERR is destroyed: it can change no more,
- * and its device needs a reset anyway.
+ * device) only gets @key.
  *
- * Return: 0 or the first -errno; objects that failed are destroyed, so
- * none keeps the old key.
+ * An object in ERR can change no more: it is destroyed, and the device is
+ * marked as needing a reset here (the error event's work would find no
+ * object in ERR left to report). That does not fail the swap: the object
+ * holds no key any more, and a queue that touched memory the driver took
+ * away (all of it, say) must not stop the driver from changing the map
+ * again.
+ *
+ * Return: 0 when every object took @key or faulted and is gone, else the
+ * first -errno; objects that failed are destroyed, so none keeps the old
+ * key.
  */
 int cxvdpa_vqs_swap_key(struct cxvdpa_dev *d, u32 key)
 {
 	const u64 sel = MLX5_VIRTQ_MODIFY_MASK_VIRTIO_Q_MKEY;
+	bool faulted = false;
 	u32 was_running = 0;
-	struct vdpa_vq_state st;
 	int err, ret = 0;
 	u8 state;
 	u16 i;
 
 	lockdep_assert_held(&d->lock);
-	BUILD_BUG_ON(2 * CXVDPA_MAX_VQP > 32);
-	for (i = 2 * d->max_vqp; i-- > 0;) {
+	BUILD_BUG_ON(CXVDPA_MAX_VQS > 32);
+	for (i = CXVDPA_MAX_VQS; i-- > 0;) {
 		if (!d->vqs[i].obj)
 			continue;
-		err = cxvdpa_vq_query(d, i, &state, &st);
-		if (!err && state == MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY) {
-			err = cxvdpa_vq_set_state(d, i, MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND);
+		err = cxvdpa_vq_hold(d, i, &state);
+		if (!err && state == MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY)
 			was_running |= BIT(i);
-		} else if (!err && state != MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND &&
-			   state != MLX5_VIRTIO_NET_Q_OBJECT_STATE_INIT) {
-			err = -EIO;
-		}
-		if (err) {
-			cxvdpa_vq_destroy(d, i);
-			ret = ret ?: err;
-		}
+		if (!err && state != MLX5_VIRTIO_NET_Q_OBJECT_STATE_ERR)
+			continue;
+		cxvdpa_vq_destroy(d, i);
+		if (!err && !d->vqs[i].obj)
+			faulted = true;
+		else
+			ret = ret ?: err ?: -EBUSY;
 	}
-	for (i = 0; i < 2 * d->max_vqp; i++) {
+	for (i = 0; i < CXVDPA_MAX_VQS; i++) {
 		if (!d->vqs[i].obj)
 			continue;
 		err = was_running & BIT(i) ?
@@ -336,6 +381,8 @@ int cxvdpa_vqs_swap_key(struct cxvdpa_dev *d, u32 key)
 			ret = ret ?: err;
 		}
 	}
+	if (faulted)
+		cxvdpa_needs_reset(d, "virtio queue object", -EFAULT);
 	return ret;
 }
 
@@ -352,7 +399,7 @@ bool cxvdpa_vqs_in_error(struct cxvdpa_dev *d)
 	u16 i;
 
 	lockdep_assert_held(&d->lock);
-	for (i = 0; i < 2 * d->max_vqp; i++)
+	for (i = 0; i < CXVDPA_MAX_VQS; i++)
 		if (d->vqs[i].obj && !cxvdpa_vq_query(d, i, &state, &st) &&
 		    state == MLX5_VIRTIO_NET_Q_OBJECT_STATE_ERR)
 			return true;

@@ -7,7 +7,9 @@
  */
 #include <kunit/test.h>
 #include <linux/gfp.h>
+#include <linux/mlx5/device.h>
 #include <linux/mlx5/mlx5_ifc.h>
+#include <linux/mlx5/mlx5_ifc_vdpa.h>
 #include <linux/module.h>
 #include <linux/vhost_iotlb.h>
 #include <uapi/linux/vhost_types.h>
@@ -17,6 +19,7 @@
 
 #define NPAGES 8
 #define HUGE_ORDER 9	/* 2 MiB */
+#define RING_IOVA 0x100000ULL	/* a queue's three areas: a page each from here */
 
 struct mr_test {
 	struct cxdev *cx;
@@ -26,7 +29,76 @@ struct mr_test {
 	struct page *pages[NPAGES];
 	struct page *huge;
 	struct cxvdpa_mr mr;
+	struct cxvdpa_mr other;
+	u32 vq;
 };
+
+/*
+ * A virtio net queue object command on object @id, straight to the
+ * function: its status, or MLX5_CMD_STAT_INT_ERR when it did not run.
+ */
+static u8 vq_run(struct mr_test *t, void *in, size_t inlen, u16 opcode, u32 id, void *out,
+		 size_t outlen)
+{
+	MLX5_SET(general_obj_in_cmd_hdr, in, opcode, opcode);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_type, MLX5_OBJ_TYPE_VIRTIO_NET_Q);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_id, id);
+	if (t->cx->ops->exec(t->cx, in, inlen, out, outlen))
+		return MLX5_CMD_STAT_INT_ERR;
+	return MLX5_GET(general_obj_out_cmd_hdr, out, status);
+}
+
+/* A split queue object at index 0 (in INIT) translating through @key. */
+static u8 vq_create(struct mr_test *t, u32 key)
+{
+	u32 in[MLX5_ST_SZ_DW(create_virtio_net_q_in)] = {};
+	u32 out[MLX5_ST_SZ_DW(general_obj_out_cmd_hdr)] = {};
+	void *obj = MLX5_ADDR_OF(create_virtio_net_q_in, in, obj_context);
+	void *q = MLX5_ADDR_OF(virtio_net_q_object, obj, virtio_q_context);
+	u8 status;
+
+	MLX5_SET(virtio_q, q, virtio_q_type, MLX5_VIRTIO_EMULATION_VIRTIO_QUEUE_TYPE_SPLIT);
+	MLX5_SET(virtio_q, q, queue_size, 16);
+	MLX5_SET(virtio_q, q, virtio_version_1_0, 1);
+	MLX5_SET64(virtio_q, q, desc_addr, RING_IOVA);
+	MLX5_SET64(virtio_q, q, available_addr, RING_IOVA + PAGE_SIZE);
+	MLX5_SET64(virtio_q, q, used_addr, RING_IOVA + 2 * PAGE_SIZE);
+	MLX5_SET(virtio_q, q, virtio_q_mkey, key);
+	MLX5_SET(virtio_q, q, pd, t->res.pd);
+	status = vq_run(t, in, sizeof(in), MLX5_CMD_OP_CREATE_GENERAL_OBJECT, 0, out,
+			sizeof(out));
+	if (status == MLX5_CMD_STAT_OK)
+		t->vq = MLX5_GET(general_obj_out_cmd_hdr, out, obj_id);
+	return status;
+}
+
+/* Set what @sel names of the queue object: its state, its key. */
+static u8 vq_modify(struct mr_test *t, u64 sel, u8 state, u32 key)
+{
+	u32 in[MLX5_ST_SZ_DW(modify_virtio_net_q_in)] = {};
+	u32 out[MLX5_ST_SZ_DW(general_obj_out_cmd_hdr)] = {};
+	void *obj = MLX5_ADDR_OF(modify_virtio_net_q_in, in, obj_context);
+	void *q = MLX5_ADDR_OF(virtio_net_q_object, obj, virtio_q_context);
+
+	MLX5_SET64(virtio_net_q_object, obj, modify_field_select, sel);
+	MLX5_SET(virtio_net_q_object, obj, state, state);
+	MLX5_SET(virtio_q, q, virtio_q_mkey, key);
+	return vq_run(t, in, sizeof(in), MLX5_CMD_OP_MODIFY_GENERAL_OBJECT, t->vq, out,
+		      sizeof(out));
+}
+
+static u8 vq_destroy(struct mr_test *t)
+{
+	u32 in[MLX5_ST_SZ_DW(general_obj_in_cmd_hdr)] = {};
+	u32 out[MLX5_ST_SZ_DW(general_obj_out_cmd_hdr)] = {};
+	u8 status;
+
+	status = vq_run(t, in, sizeof(in), MLX5_CMD_OP_DESTROY_GENERAL_OBJECT, t->vq, out,
+			sizeof(out));
+	if (status == MLX5_CMD_STAT_OK)
+		t->vq = 0;
+	return status;
+}
 
 static int mr_test_init(struct kunit *test)
 {
@@ -54,7 +126,11 @@ static void mr_test_exit(struct kunit *test)
 	int i;
 
 	cxemu_kunit_fail(0, 0, 0);
+	/* The queue object first: it holds a key. */
+	if (t->vq)
+		vq_destroy(t);
 	cxvdpa_mr_destroy(&t->res, &t->mr);
+	cxvdpa_mr_destroy(&t->res, &t->other);
 	if (t->res_up)
 		cxvdpa_res_fini(&t->res);
 	if (t->cx)
@@ -259,15 +335,76 @@ static void mr_device_failure(struct kunit *test)
 	/* The exit checks that the function holds nothing but the PD. */
 }
 
-/* An empty map: no keys, nothing translates. */
+/* An empty map: no direct key, but a live key a queue takes; nothing translates. */
 static void mr_empty(struct kunit *test)
 {
 	struct mr_test *t = test->priv;
 
-	KUNIT_EXPECT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), 0);
-	KUNIT_EXPECT_EQ(test, t->mr.key, 0);
+	KUNIT_ASSERT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), 0);
+	KUNIT_EXPECT_NE(test, t->mr.key, 0);
 	KUNIT_EXPECT_EQ(test, t->mr.ndirect, 0);
+	KUNIT_EXPECT_EQ(test, t->mr.len, 0);
 	EXPECT_FAULT(test, t, 0, false, -EFAULT);
+	EXPECT_FAULT(test, t, 0, true, -EFAULT);
+	EXPECT_FAULT(test, t, RING_IOVA + PAGE_SIZE, false, -EFAULT);
+	EXPECT_FAULT(test, t, U64_MAX - 7, true, -EFAULT);
+	KUNIT_EXPECT_EQ(test, vq_create(t, t->mr.key), MLX5_CMD_STAT_OK);
+}
+
+/* The empty map's key fits the smallest limits a function may report. */
+static void mr_empty_least_limits(struct kunit *test)
+{
+	struct mr_test *t = test->priv;
+	struct cxemu_limits *lim = cxemu_kunit_limits(t->cx);
+
+	lim->log_max_klm_list_size = 0;
+	lim->log_max_mrw_sz = 0;
+	t->res.log_max_klm_list_size = 0;
+	t->res.log_max_mrw_sz = 0;
+	KUNIT_ASSERT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), 0);
+	KUNIT_EXPECT_NE(test, t->mr.key, 0);
+	EXPECT_FAULT(test, t, 0, false, -EFAULT);
+}
+
+/*
+ * A running queue moves to the empty map's key and back to a new region,
+ * as cxvdpa's key swap does it (suspend, then key and RDY in one modify),
+ * and the regions it left can go. Queue 0 has no sender at index 1, so
+ * the loopback datapath never touches its ring.
+ */
+static void mr_empty_swap(struct kunit *test)
+{
+	const u64 st = MLX5_VIRTQ_MODIFY_MASK_STATE, mk = MLX5_VIRTQ_MODIFY_MASK_VIRTIO_Q_MKEY;
+	const u8 rdy = MLX5_VIRTIO_NET_Q_OBJECT_STATE_RDY;
+	const u8 susp = MLX5_VIRTIO_NET_Q_OBJECT_STATE_SUSPEND;
+	struct mr_test *t = test->priv;
+	u32 old_key;
+	void *va;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		map_page(test, RING_IOVA + i * PAGE_SIZE, t->pages[i], VHOST_MAP_RW);
+	KUNIT_ASSERT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->other), 0);
+	KUNIT_ASSERT_EQ(test, vq_create(t, t->other.key), MLX5_CMD_STAT_OK);
+	KUNIT_ASSERT_EQ(test, vq_modify(t, st, rdy, 0), MLX5_CMD_STAT_OK);
+
+	vhost_iotlb_del_range(t->iotlb, 0, U64_MAX);
+	KUNIT_ASSERT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->mr), 0);
+	KUNIT_EXPECT_EQ(test, vq_modify(t, st, susp, 0), MLX5_CMD_STAT_OK);
+	KUNIT_EXPECT_EQ(test, vq_modify(t, st | mk, rdy, t->mr.key), MLX5_CMD_STAT_OK);
+	/* Nothing holds the old keys: they are destroyed, and translate no more. */
+	old_key = t->other.key;
+	cxvdpa_mr_destroy(&t->res, &t->other);
+	KUNIT_EXPECT_EQ(test, cxemu_kunit_translate(t->cx, old_key, RING_IOVA, 8, false, &va),
+			-EFAULT);
+
+	/* Memory comes back: the queue moves to a new region. */
+	map_page(test, RING_IOVA, t->pages[3], VHOST_MAP_RW);
+	KUNIT_ASSERT_EQ(test, cxvdpa_mr_build(&t->res, t->iotlb, &t->other), 0);
+	KUNIT_EXPECT_EQ(test, vq_modify(t, st, susp, 0), MLX5_CMD_STAT_OK);
+	KUNIT_EXPECT_EQ(test, vq_modify(t, st | mk, rdy, t->other.key), MLX5_CMD_STAT_OK);
+	KUNIT_EXPECT_EQ(test, vq_destroy(t), MLX5_CMD_STAT_OK);
+	/* The exit checks that every key went and nothing leaked. */
 }
 
 static struct kunit_case cxvdpa_mr_cases[] = {
@@ -280,6 +417,8 @@ static struct kunit_case cxvdpa_mr_cases[] = {
 	KUNIT_CASE(mr_klm_limit),
 	KUNIT_CASE(mr_device_failure),
 	KUNIT_CASE(mr_empty),
+	KUNIT_CASE(mr_empty_least_limits),
+	KUNIT_CASE(mr_empty_swap),
 	{}
 };
 

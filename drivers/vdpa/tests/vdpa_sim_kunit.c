@@ -74,6 +74,12 @@ struct le_used {
  * @qasid: address space each queue's group uses
  * @avail: buffers made available, per queue
  * @config_irqs: config interrupts received
+ * @cvq: the device's index of the queue the test keeps as NET_CVQ (its
+ *	rings and buffers stay where NET_CVQ's are): NET_CVQ unless the
+ *	device has more queue pairs and MQ puts the control queue further
+ *
+ * Queues are numbered as the test lays them out (0..2); sim_vq() gives
+ * the device's index of each.
  */
 struct sim_test {
 	struct vdpa_device *vdpa;
@@ -83,6 +89,7 @@ struct sim_test {
 	u32 qasid[3];
 	u16 avail[3];
 	atomic_t config_irqs;
+	u16 cvq;
 };
 
 /* The device the test driver was last bound to. */
@@ -127,11 +134,13 @@ static irqreturn_t sim_config_cb(void *data)
 	return IRQ_HANDLED;
 }
 
-/* Create and bind a device; its area starts identity-mapped (IOVA = PA). */
-static struct sim_test *sim_create(struct kunit *test, struct vdpa_mgmt_dev *mdev,
-				   bool dma_map)
+/*
+ * Create a device with the management attributes @cfg and bind it; its
+ * area starts identity-mapped (IOVA = PA).
+ */
+static struct sim_test *sim_create_cfg(struct kunit *test, struct vdpa_mgmt_dev *mdev,
+				       bool dma_map, const struct vdpa_dev_set_config *cfg)
 {
-	struct vdpa_dev_set_config cfg = {};
 	struct sim_test *t;
 	bool old;
 	int err;
@@ -148,10 +157,11 @@ static struct sim_test *sim_create(struct kunit *test, struct vdpa_mgmt_dev *mde
 	KUNIT_ASSERT_NOT_NULL(test, t->iotlb[1]);
 	t->base[0] = virt_to_phys(t->area);
 	t->base[1] = t->base[0];
+	t->cvq = NET_CVQ;
 
 	old = vdpasim_kunit_set_map_mode(dma_map);
 	sim_probed = NULL;
-	err = vdpa_kunit_dev_add(mdev, SIM_NAME, &cfg);
+	err = vdpa_kunit_dev_add(mdev, SIM_NAME, cfg);
 	vdpasim_kunit_set_map_mode(old);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_ASSERT_NOT_NULL_MSG(test, sim_probed, "the test driver was not bound");
@@ -159,6 +169,20 @@ static struct sim_test *sim_create(struct kunit *test, struct vdpa_mgmt_dev *mde
 	KUNIT_ASSERT_EQ(test, !!t->vdpa->config->dma_map, dma_map);
 	KUNIT_ASSERT_EQ(test, !!t->vdpa->config->set_map, !dma_map);
 	return t;
+}
+
+static struct sim_test *sim_create(struct kunit *test, struct vdpa_mgmt_dev *mdev,
+				   bool dma_map)
+{
+	struct vdpa_dev_set_config cfg = {};
+
+	return sim_create_cfg(test, mdev, dma_map, &cfg);
+}
+
+/* The device's index of the test's queue @q. */
+static u16 sim_vq(struct sim_test *t, u16 q)
+{
+	return q == NET_CVQ ? t->cvq : q;
 }
 
 static u64 q_iova(struct sim_test *t, u16 q, u32 off)
@@ -240,22 +264,24 @@ static void sim_start_at(struct kunit *test, struct sim_test *t, u64 features, u
 		KUNIT_ASSERT_EQ(test, ops->set_group_asid(t->vdpa, 1, t->qasid[NET_CVQ]), 0);
 	ops->set_config_cb(t->vdpa, &config_cb);
 	for (q = 0; q < nvqs; q++) {
-		KUNIT_ASSERT_EQ(test, ops->set_vq_address(t->vdpa, q, q_iova(t, q, Q_DESC),
+		u16 idx = sim_vq(t, q);
+
+		KUNIT_ASSERT_EQ(test, ops->set_vq_address(t->vdpa, idx, q_iova(t, q, Q_DESC),
 							  q_iova(t, q, Q_AVAIL),
 							  q_iova(t, q, Q_USED)), 0);
-		ops->set_vq_num(t->vdpa, q, QSZ);
-		ops->set_vq_cb(t->vdpa, q, &cb);
+		ops->set_vq_num(t->vdpa, idx, QSZ);
+		ops->set_vq_cb(t->vdpa, idx, &cb);
 		if (state) {
 			struct le_avail *avail = (struct le_avail *)(buf(t, q) + Q_AVAIL);
 			struct le_used *used = (struct le_used *)(buf(t, q) + Q_USED);
 
 			/* The rings are where the state says, as after a migration. */
-			KUNIT_ASSERT_EQ(test, ops->set_vq_state(t->vdpa, q, state), 0);
+			KUNIT_ASSERT_EQ(test, ops->set_vq_state(t->vdpa, idx, state), 0);
 			t->avail[q] = state->split.avail_index;
 			avail->idx = cpu_to_le16(t->avail[q]);
 			used->idx = cpu_to_le16(t->avail[q]);
 		}
-		ops->set_vq_ready(t->vdpa, q, true);
+		ops->set_vq_ready(t->vdpa, idx, true);
 	}
 	vdpa_set_status(t->vdpa, status | VIRTIO_CONFIG_S_DRIVER_OK);
 }
@@ -530,6 +556,99 @@ static void sim_net_cvq_own_asid(struct kunit *test)
 	net_expect_frame(test, t, 10);
 }
 
+#define NET_CTRL_FEATURES (NET_FEATURES | BIT_ULL(VIRTIO_NET_F_MAC) |		\
+			   BIT_ULL(VIRTIO_NET_F_CTRL_VQ) |			\
+			   BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR))
+/* Queue pairs of the devices the control queue placement cases create. */
+#define CVQ_VQP 4
+
+/* Send a command on the test's control queue (NET_CVQ) and return its ack. */
+static u8 net_ctrl(struct kunit *test, struct sim_test *t, u8 class, u8 cmd,
+		   const void *data, u32 len)
+{
+	struct virtio_net_ctrl_hdr hdr = { .class = class, .cmd = cmd };
+	u64 iova = buf_iova(t, t->qasid[NET_CVQ], PG_CVQBUF);
+	u16 n = t->avail[NET_CVQ] + 1;
+	u8 *page = buf(t, PG_CVQBUF);
+
+	memcpy(page, &hdr, sizeof(hdr));
+	memcpy(page + sizeof(hdr), data, len);
+	page[64] = 0xff;
+	sim_add(t, NET_CVQ, iova, sizeof(hdr) + len, iova + 64, 1);
+	t->vdpa->config->kick_vq(t->vdpa, t->cvq);
+	KUNIT_ASSERT_TRUE_MSG(test, sim_wait_used(t, NET_CVQ, n),
+			      "no answer on queue %u (status 0x%x)", t->cvq,
+			      t->vdpa->config->get_status(t->vdpa));
+	return page[64];
+}
+
+struct cvq_case {
+	const char *name;
+	bool mq;
+	u16 cvq;	/* where the control queue is, with CVQ_VQP pairs */
+	u16 other;	/* where it is with the other choice: here a data queue */
+	u8 pairs_ack;	/* answer to VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET of 2 pairs */
+};
+
+static const struct cvq_case cvq_cases[] = {
+	{ "no-mq", false, 2, 2 * CVQ_VQP, VIRTIO_NET_ERR },
+	{ "mq", true, 2 * CVQ_VQP, 2, VIRTIO_NET_OK },
+};
+
+static void cvq_case_desc(const struct cvq_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(cvq_case, cvq_cases, cvq_case_desc);
+
+/*
+ * With several queue pairs, the control queue is where the negotiated
+ * features put it: index 2 without VIRTIO_NET_F_MQ, 2 * max_vqp with it.
+ * That index is in the control group, translates through the control
+ * group's address space and answers commands; the other one is a data
+ * queue. Without MQ no second pair can be turned on; pair 0 carries
+ * frames either way.
+ */
+static void sim_net_cvq_index(struct kunit *test)
+{
+	const struct cvq_case *c = test->param_value;
+	struct vdpa_dev_set_config cfg = {
+		.mask = BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP),
+		.net.max_vq_pairs = CVQ_VQP,
+	};
+	struct sim_test *t = sim_create_cfg(test, vdpasim_net_kunit_mgmtdev(), false, &cfg);
+	const struct vdpa_config_ops *ops = t->vdpa->config;
+	static const u8 mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x43 };
+	u64 features = NET_CTRL_FEATURES | (c->mq ? BIT_ULL(VIRTIO_NET_F_MQ) : 0);
+	__le16 pairs = cpu_to_le16(2);
+	u8 got[ETH_ALEN];
+
+	/* Before the driver writes features, none: the layout without MQ. */
+	KUNIT_EXPECT_EQ(test, ops->get_vq_group(t->vdpa, 2), 1);
+	KUNIT_EXPECT_EQ(test, ops->get_vq_group(t->vdpa, 2 * CVQ_VQP), 0);
+
+	sim_map_area(test, t, 0, DATA_BASE);
+	sim_map_area(test, t, 1, CVQ_BASE);
+	t->qasid[NET_CVQ] = 1;
+	t->cvq = c->cvq;
+	sim_start(test, t, features, 3);
+	KUNIT_ASSERT_EQ(test, ops->get_driver_features(t->vdpa), features);
+	KUNIT_EXPECT_EQ(test, ops->get_vq_group(t->vdpa, c->cvq), 1);
+	KUNIT_EXPECT_EQ(test, ops->get_vq_group(t->vdpa, c->other), 0);
+	KUNIT_EXPECT_EQ(test, ops->get_vq_group(t->vdpa, NET_TXQ), 0);
+
+	KUNIT_EXPECT_EQ(test, net_ctrl(test, t, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+				       mac, ETH_ALEN), VIRTIO_NET_OK);
+	vdpa_get_config(t->vdpa, offsetof(struct virtio_net_config, mac), got, ETH_ALEN);
+	KUNIT_EXPECT_MEMEQ(test, got, mac, ETH_ALEN);
+	KUNIT_EXPECT_EQ(test, net_ctrl(test, t, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+				       &pairs, sizeof(pairs)), c->pairs_ack);
+
+	net_send(t, 14);
+	net_expect_frame(test, t, 14);
+}
+
 /*
  * Suspended, the device takes nothing from its rings and its queue state
  * is stable and settable; resumed, it carries on from that state.
@@ -739,6 +858,7 @@ static struct kunit_case vdpa_sim_cases[] = {
 	KUNIT_CASE_PARAM(sim_net_unmap_live, map_mode_gen_params),
 	KUNIT_CASE_PARAM(sim_net_read_only_rx, map_mode_gen_params),
 	KUNIT_CASE_PARAM(sim_net_cvq_own_asid, map_mode_gen_params),
+	KUNIT_CASE_PARAM(sim_net_cvq_index, cvq_case_gen_params),
 	KUNIT_CASE(sim_net_suspend_resume),
 	KUNIT_CASE(sim_net_vq_state_start),
 	KUNIT_CASE_PARAM(sim_blk_request_checks, blk_case_gen_params),

@@ -5,8 +5,12 @@
  * several queue pairs.
  *
  * Virtqueues: 2 * max_vqp data queues (RX, TX, RX, TX, ...) in group 0,
- * then the control queue in group 1, so the control queue can be given
- * its own address space (ASID 1) as a real NIC allows.
+ * and the control queue in group 1, so the control queue can be given
+ * its own address space (ASID 1) as a real NIC allows. Where the control
+ * queue is depends on the negotiated features (vdpasim_net_cvq_index()):
+ * index 2 * max_vqp with VIRTIO_NET_F_MQ; without it only queue pair 0
+ * carries data, index 2 is the control queue and the queues above it are
+ * not used.
  *
  * The wire (module parameter "wire", read when a device is created):
  *   loopback  a frame sent on queue pair N comes back on queue pair N;
@@ -70,7 +74,8 @@ MODULE_PARM_DESC(wire,
  * @mac: MAC address (config space)
  * @mtu: MTU (config space)
  * @max_vqp: number of queue pairs
- * @cur_vqp: queue pairs the driver enabled (VIRTIO_NET_CTRL_MQ)
+ * @cur_vqp: queue pairs the driver enabled (VIRTIO_NET_CTRL_MQ, so only
+ *	with VIRTIO_NET_F_MQ)
  * @link_up: link status (config space)
  * @rx_mode: VIRTIO_NET_CTRL_RX_* bits the driver turned on
  * @uc: unicast addresses of the MAC filter table (VIRTIO_NET_CTRL_MAC)
@@ -103,10 +108,36 @@ static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
 	return container_of(sim, struct vdpasim_net, sim);
 }
 
+/*
+ * The control queue comes right after the data queues the features give
+ * the device (virtio 1.2, 5.1.2): every pair with VIRTIO_NET_F_MQ, only
+ * pair 0 without it, which puts it at index 2.
+ *
+ * The features are the ones the driver wrote. The layout, and with it
+ * each queue's group, is final once the driver sets FEATURES_OK, and that
+ * is when a VMM asks for the groups to give the control queue its own
+ * address space. vhost-vdpa answers GET_VRING_GROUP at any time, though:
+ * asked before the driver wrote features, the device has none, so no
+ * MQ, and the control queue is at 2, where a driver without MQ will find
+ * it. The answer depends on nothing the driver has not chosen yet, and
+ * is the one cxvdpa gives.
+ */
+static u16 vdpasim_net_cvq_index(struct vdpasim_net *net)
+{
+	return READ_ONCE(net->sim.features) & BIT_ULL(VIRTIO_NET_F_MQ) ?
+	       2 * net->max_vqp : 2;
+}
+
+/* Queue pairs that carry data: those the driver enabled with MQ, else pair 0. */
+static u16 vdpasim_net_data_pairs(struct vdpasim_net *net)
+{
+	return net->sim.features & BIT_ULL(VIRTIO_NET_F_MQ) ? net->cur_vqp : 1;
+}
+
 static u32 vdpasim_net_vq_group(struct vdpasim *sim, u16 idx)
 {
-	return idx == 2 * sim_to_net(sim)->max_vqp ? VDPASIM_NET_CVQ_GROUP :
-						     VDPASIM_NET_DATA_GROUP;
+	return idx == vdpasim_net_cvq_index(sim_to_net(sim)) ? VDPASIM_NET_CVQ_GROUP :
+								VDPASIM_NET_DATA_GROUP;
 }
 
 static void vdpasim_net_get_config(struct vdpasim *sim, void *config)
@@ -309,7 +340,9 @@ static u8 vdpasim_net_ctrl(struct vdpasim_net *net, struct vdpa_devring_req *req
 			net->rx_mode &= ~BIT(hdr.cmd);
 		return VIRTIO_NET_OK;
 	case VIRTIO_NET_CTRL_MQ:
-		if (hdr.cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET ||
+		/* Without MQ there is one pair: no more can be turned on. */
+		if (!(net->sim.features & BIT_ULL(VIRTIO_NET_F_MQ)) ||
+		    hdr.cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET ||
 		    vdpa_devring_read(req, sizeof(hdr), &vqp, sizeof(vqp)) != sizeof(vqp))
 			return VIRTIO_NET_ERR;
 		if (__virtio16_to_cpu(true, vqp) < 1 ||
@@ -343,13 +376,13 @@ static bool vdpasim_net_work(struct vdpasim *sim)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
 	struct vdpa_devring_req *tx = &sim->req[0], *rx = &sim->req[1];
-	u16 cvq = 2 * net->max_vqp, pair;
+	u16 cvq = vdpasim_net_cvq_index(net), pairs = vdpasim_net_data_pairs(net), pair;
 	bool more = false;
 	int n, ret;
 	u8 ack;
 
 	vdpasim_net_update_carrier(net);
-	for (pair = 0; pair < net->cur_vqp; pair++) {
+	for (pair = 0; pair < pairs; pair++) {
 		for (n = 0; n < VDPASIM_NET_BUDGET; n++) {
 			if (vdpasim_vq_pop(sim, 2 * pair + 1, tx) <= 0)
 				break;
