@@ -288,12 +288,8 @@ static u64 vhost_vdpa_backend_offered(struct vhost_vdpa *v)
 	return features;
 }
 
-static int vhost_vdpa_set_backend_features(struct vhost_vdpa *v, u64 __user *argp)
+static int vhost_vdpa_set_backend_features(struct vhost_vdpa *v, u64 features)
 {
-	u64 features;
-
-	if (copy_from_user(&features, argp, sizeof(features)))
-		return -EFAULT;
 	if (features & ~vhost_vdpa_backend_offered(v))
 		return -EOPNOTSUPP;
 	if ((features & BIT_ULL(VHOST_BACKEND_F_DESC_ASID)) &&
@@ -303,27 +299,23 @@ static int vhost_vdpa_set_backend_features(struct vhost_vdpa *v, u64 __user *arg
 	return 0;
 }
 
-static int vhost_vdpa_set_features(struct vhost_vdpa *v, u64 __user *argp)
+static int vhost_vdpa_set_features(struct vhost_vdpa *v, u64 features)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
-	u64 features;
 
-	if (copy_from_user(&features, argp, sizeof(features)))
-		return -EFAULT;
-	if (ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_FEATURES_OK)
+	/* A driver that skipped FEATURES_OK still cannot change a running device. */
+	if (ops->get_status(v->vdpa) & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK))
 		return -EBUSY;
 	if (features & ~ops->get_device_features(v->vdpa))
 		return -EINVAL;
 	return vdpa_set_features(v->vdpa, features);
 }
 
-static int vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *argp)
+static int vhost_vdpa_set_status(struct vhost_vdpa *v, u8 status)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
-	u8 status, old;
+	u8 old;
 
-	if (get_user(status, argp))
-		return -EFAULT;
 	if (!status)
 		return vhost_vdpa_reset(v);
 	old = ops->get_status(v->vdpa);
@@ -337,31 +329,41 @@ static int vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *argp)
 	return 0;
 }
 
-static int vhost_vdpa_config_access(struct vhost_vdpa *v, struct vhost_vdpa_config __user *argp,
+/*
+ * GET_CONFIG and SET_CONFIG: a header, then a buffer of its length. Both
+ * are copied outside vhost_vdpa.lock, as for every ioctl.
+ */
+static long vhost_vdpa_config_ioctl(struct vhost_vdpa *v, struct vhost_vdpa_config __user *argp,
 				    bool write)
 {
-	size_t size = v->vdpa->config->get_config_size(v->vdpa);
 	struct vhost_vdpa_config hdr;
+	size_t size = 0;
 	void *buf;
-	int err = 0;
+	long err = 0;
 
 	if (copy_from_user(&hdr, argp, sizeof(hdr)))
 		return -EFAULT;
+	mutex_lock(&v->lock);
+	if (v->vdpa)
+		size = v->vdpa->config->get_config_size(v->vdpa);
+	mutex_unlock(&v->lock);
+	if (!size)
+		return -ENODEV;
 	if (hdr.off > size || hdr.len > size - hdr.off)
 		return -EINVAL;
-	if (write) {
-		buf = vmemdup_user(argp->buf, hdr.len);
-		if (IS_ERR(buf))
-			return PTR_ERR(buf);
+	buf = write ? vmemdup_user(argp->buf, hdr.len) : kvzalloc(hdr.len, GFP_KERNEL);
+	if (IS_ERR_OR_NULL(buf))
+		return buf ? PTR_ERR(buf) : -ENOMEM;
+	mutex_lock(&v->lock);
+	if (!v->vdpa)
+		err = -ENODEV;
+	else if (write)
 		vdpa_set_config(v->vdpa, hdr.off, buf, hdr.len);
-	} else {
-		buf = kvzalloc(hdr.len, GFP_KERNEL);
-		if (!buf)
-			return -ENOMEM;
+	else
 		vdpa_get_config(v->vdpa, hdr.off, buf, hdr.len);
-		if (copy_to_user(argp->buf, buf, hdr.len))
-			err = -EFAULT;
-	}
+	mutex_unlock(&v->lock);
+	if (!err && !write && copy_to_user(argp->buf, buf, hdr.len))
+		err = -EFAULT;
 	kvfree(buf);
 	return err;
 }
@@ -415,12 +417,40 @@ static int vhost_vdpa_base_decode(struct vhost_vdpa *v, u32 num, struct vdpa_vq_
 	return 0;
 }
 
-static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd, void __user *argp)
+/**
+ * union vhost_vdpa_ioctl_arg - an ioctl's argument, in the kernel
+ * @features: VHOST_{GET,SET}_FEATURES, VHOST_{GET,SET}_BACKEND_FEATURES
+ * @value: the answers that are a u32 or an unsigned int
+ * @num_max: VHOST_VDPA_GET_VRING_NUM
+ * @status: VHOST_VDPA_{GET,SET}_STATUS
+ * @fd: VHOST_VDPA_SET_CONFIG_CALL
+ * @state: the vring ioctls on struct vhost_vring_state, SET_GROUP_ASID
+ * @addr: VHOST_SET_VRING_ADDR
+ * @file: VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL
+ * @range: VHOST_VDPA_GET_IOVA_RANGE
+ *
+ * Copied in (for _IOC_WRITE) before vhost_vdpa.lock is taken and out (for
+ * _IOC_READ) after it is dropped, _IOC_SIZE bytes; every vring argument
+ * starts with the ring index.
+ */
+union vhost_vdpa_ioctl_arg {
+	u64 features;
+	u32 value;
+	u16 num_max;
+	u8 status;
+	int fd;
+	struct vhost_vring_state state;
+	struct vhost_vring_addr addr;
+	struct vhost_vring_file file;
+	struct vhost_vdpa_iova_range range;
+};
+
+static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd,
+				   union vhost_vdpa_ioctl_arg *arg)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
-	struct vhost_vring_state s;
-	struct vhost_vring_addr a;
-	struct vhost_vring_file f;
+	struct vhost_vring_state *s = &arg->state;
+	struct vhost_vring_addr *a = &arg->addr;
 	struct vdpa_vq_state state;
 	struct vhost_vdpa_vq *vq;
 	u32 idx;
@@ -442,8 +472,7 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd, void 
 		return -ENOIOCTLCMD;
 	}
 	/* Every vring ioctl's argument starts with the ring index. */
-	if (get_user(idx, (u32 __user *)argp))
-		return -EFAULT;
+	idx = s->index;
 	if (idx >= v->nvqs)
 		return -ENOBUFS;
 	idx = array_index_nospec(idx, v->nvqs);
@@ -451,81 +480,64 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd, void 
 
 	switch (cmd) {
 	case VHOST_SET_VRING_NUM:
-		if (copy_from_user(&s, argp, sizeof(s)))
-			return -EFAULT;
-		if (!s.num || (s.num & (s.num - 1)) || s.num > vhost_vdpa_vq_max(v, idx) ||
-		    (ops->get_vq_num_min && s.num < ops->get_vq_num_min(v->vdpa)))
+		if (!s->num || (s->num & (s->num - 1)) || s->num > vhost_vdpa_vq_max(v, idx) ||
+		    (ops->get_vq_num_min && s->num < ops->get_vq_num_min(v->vdpa)))
 			return -EINVAL;
-		ops->set_vq_num(v->vdpa, idx, s.num);
+		ops->set_vq_num(v->vdpa, idx, s->num);
 		return 0;
 	case VHOST_SET_VRING_ADDR:
-		if (copy_from_user(&a, argp, sizeof(a)))
-			return -EFAULT;
 		if (vhost_vdpa_running(v))
 			return -EINVAL;
 		/* Dirty logging through VHOST_VRING_F_LOG is not offered. */
-		if (a.flags)
+		if (a->flags)
 			return -EOPNOTSUPP;
-		return ops->set_vq_address(v->vdpa, idx, a.desc_user_addr, a.avail_user_addr,
-					   a.used_user_addr);
+		return ops->set_vq_address(v->vdpa, idx, a->desc_user_addr, a->avail_user_addr,
+					   a->used_user_addr);
 	case VHOST_SET_VRING_BASE:
-		if (copy_from_user(&s, argp, sizeof(s)))
-			return -EFAULT;
 		if (vhost_vdpa_running(v))
 			return -EINVAL;
-		err = vhost_vdpa_base_decode(v, s.num, &state);
+		err = vhost_vdpa_base_decode(v, s->num, &state);
 		return err ?: ops->set_vq_state(v->vdpa, idx, &state);
 	case VHOST_GET_VRING_BASE:
 		err = ops->get_vq_state(v->vdpa, idx, &state);
 		if (err)
 			return err;
-		s.index = idx;
-		s.num = vhost_vdpa_base_encode(v, &state);
-		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+		s->num = vhost_vdpa_base_encode(v, &state);
+		return 0;
 	case VHOST_SET_VRING_KICK:
-		if (copy_from_user(&f, argp, sizeof(f)))
-			return -EFAULT;
-		return vhost_vdpa_set_kick(vq, f.fd);
+		return vhost_vdpa_set_kick(vq, arg->file.fd);
 	case VHOST_SET_VRING_CALL:
-		if (copy_from_user(&f, argp, sizeof(f)))
-			return -EFAULT;
-		return vhost_vdpa_set_call(v, &vq->call, f.fd);
+		return vhost_vdpa_set_call(v, &vq->call, arg->file.fd);
 	case VHOST_VDPA_SET_VRING_ENABLE:
-		if (copy_from_user(&s, argp, sizeof(s)))
-			return -EFAULT;
-		ops->set_vq_ready(v->vdpa, idx, !!s.num);
+		ops->set_vq_ready(v->vdpa, idx, !!s->num);
 		return 0;
 	case VHOST_VDPA_GET_VRING_GROUP:
-		s.index = idx;
-		s.num = ops->get_vq_group ? ops->get_vq_group(v->vdpa, idx) : 0;
-		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+		s->num = ops->get_vq_group ? ops->get_vq_group(v->vdpa, idx) : 0;
+		return 0;
 	case VHOST_VDPA_GET_VRING_DESC_GROUP:
 		if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_DESC_ASID))
 			return -EOPNOTSUPP;
-		s.index = idx;
-		s.num = ops->get_vq_desc_group(v->vdpa, idx);
-		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+		s->num = ops->get_vq_desc_group(v->vdpa, idx);
+		return 0;
 	case VHOST_VDPA_GET_VRING_SIZE:
-		s.index = idx;
-		s.num = vhost_vdpa_vq_max(v, idx);
-		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+		s->num = vhost_vdpa_vq_max(v, idx);
+		return 0;
 	default:
 		return -ENOIOCTLCMD;
 	}
 }
 
-static int vhost_vdpa_set_group_asid(struct vhost_vdpa *v, void __user *argp)
+static int vhost_vdpa_set_group_asid(struct vhost_vdpa *v, struct vhost_vring_state *s)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
-	struct vhost_vring_state s;
 
-	if (copy_from_user(&s, argp, sizeof(s)))
-		return -EFAULT;
-	if (s.index >= v->vdpa->ngroups || s.num >= v->nas)
+	if (s->index >= v->vdpa->ngroups || s->num >= v->nas)
 		return -EINVAL;
 	if (!ops->set_group_asid)
 		return -EOPNOTSUPP;
-	return ops->set_group_asid(v->vdpa, s.index, s.num);
+	/* Both index arrays in the parent: no speculation past the checks. */
+	return ops->set_group_asid(v->vdpa, array_index_nospec(s->index, v->vdpa->ngroups),
+				   array_index_nospec(s->num, v->nas));
 }
 
 static int vhost_vdpa_set_owner(struct vhost_vdpa *v)
@@ -537,59 +549,59 @@ static int vhost_vdpa_set_owner(struct vhost_vdpa *v)
 	return 0;
 }
 
-static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd, void __user *argp)
+static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd,
+				    union vhost_vdpa_ioctl_arg *arg)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
-	struct vhost_vdpa_iova_range range;
 	struct vdpa_iova_range r;
-	u64 features;
-	int fd, err;
+	int err;
 
 	switch (cmd) {
 	case VHOST_SET_OWNER:
 		return vhost_vdpa_set_owner(v);
 	case VHOST_GET_FEATURES:
-		features = ops->get_device_features(v->vdpa);
-		return copy_to_user(argp, &features, sizeof(features)) ? -EFAULT : 0;
+		arg->features = ops->get_device_features(v->vdpa);
+		return 0;
 	case VHOST_SET_FEATURES:
-		return vhost_vdpa_set_features(v, argp);
+		return vhost_vdpa_set_features(v, arg->features);
 	case VHOST_GET_BACKEND_FEATURES:
-		features = vhost_vdpa_backend_offered(v);
-		return copy_to_user(argp, &features, sizeof(features)) ? -EFAULT : 0;
+		arg->features = vhost_vdpa_backend_offered(v);
+		return 0;
 	case VHOST_SET_BACKEND_FEATURES:
-		return vhost_vdpa_set_backend_features(v, argp);
+		return vhost_vdpa_set_backend_features(v, arg->features);
 	case VHOST_VDPA_GET_DEVICE_ID:
-		return put_user(ops->get_device_id(v->vdpa), (u32 __user *)argp);
+		arg->value = ops->get_device_id(v->vdpa);
+		return 0;
 	case VHOST_VDPA_GET_STATUS:
-		return put_user(ops->get_status(v->vdpa), (u8 __user *)argp);
+		arg->status = ops->get_status(v->vdpa);
+		return 0;
 	case VHOST_VDPA_SET_STATUS:
-		return vhost_vdpa_set_status(v, argp);
-	case VHOST_VDPA_GET_CONFIG:
-		return vhost_vdpa_config_access(v, argp, false);
-	case VHOST_VDPA_SET_CONFIG:
-		return vhost_vdpa_config_access(v, argp, true);
+		return vhost_vdpa_set_status(v, arg->status);
 	case VHOST_VDPA_GET_VRING_NUM:
-		return put_user(ops->get_vq_num_max(v->vdpa), (u16 __user *)argp);
+		arg->num_max = ops->get_vq_num_max(v->vdpa);
+		return 0;
 	case VHOST_VDPA_SET_CONFIG_CALL:
-		if (get_user(fd, (int __user *)argp))
-			return -EFAULT;
-		return vhost_vdpa_set_call(v, &v->config_call, fd);
+		return vhost_vdpa_set_call(v, &v->config_call, arg->fd);
 	case VHOST_VDPA_GET_IOVA_RANGE:
 		r = ops->get_iova_range ? ops->get_iova_range(v->vdpa) :
 			(struct vdpa_iova_range){ .first = 0, .last = U64_MAX };
-		range.first = r.first;
-		range.last = r.last;
-		return copy_to_user(argp, &range, sizeof(range)) ? -EFAULT : 0;
+		arg->range.first = r.first;
+		arg->range.last = r.last;
+		return 0;
 	case VHOST_VDPA_GET_CONFIG_SIZE:
-		return put_user((u32)ops->get_config_size(v->vdpa), (u32 __user *)argp);
+		arg->value = ops->get_config_size(v->vdpa);
+		return 0;
 	case VHOST_VDPA_GET_AS_NUM:
-		return put_user(v->nas, (unsigned int __user *)argp);
+		arg->value = v->nas;
+		return 0;
 	case VHOST_VDPA_GET_GROUP_NUM:
-		return put_user(v->vdpa->ngroups, (u32 __user *)argp);
+		arg->value = v->vdpa->ngroups;
+		return 0;
 	case VHOST_VDPA_GET_VQS_COUNT:
-		return put_user(v->nvqs, (u32 __user *)argp);
+		arg->value = v->nvqs;
+		return 0;
 	case VHOST_VDPA_SET_GROUP_ASID:
-		return vhost_vdpa_set_group_asid(v, argp);
+		return vhost_vdpa_set_group_asid(v, &arg->state);
 	case VHOST_VDPA_SUSPEND:
 		if (!ops->suspend)
 			return -EOPNOTSUPP;
@@ -603,21 +615,40 @@ static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd, void
 		v->suspended &= !!err;
 		return err;
 	default:
-		return vhost_vdpa_vring_ioctl(v, cmd, argp);
+		return vhost_vdpa_vring_ioctl(v, cmd, arg);
 	}
 }
 
 /* ---- file operations ---- */
 
+/*
+ * User memory is copied before vhost_vdpa.lock is taken and after it is
+ * dropped: an argument that faults slowly (userfaultfd, FUSE) must never
+ * hold the lock that remove() needs.
+ */
 static long vhost_vdpa_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	struct vhost_vdpa *v = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	union vhost_vdpa_ioctl_arg karg = {};
+	size_t size = _IOC_SIZE(cmd);
 	long ret;
 
+	if (cmd == VHOST_VDPA_GET_CONFIG || cmd == VHOST_VDPA_SET_CONFIG)
+		return vhost_vdpa_config_ioctl(v, argp, cmd == VHOST_VDPA_SET_CONFIG);
+	/* None of ours is bigger; an unknown command is refused below. */
+	if (size > sizeof(karg))
+		return -ENOTTY;
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&karg, argp, size))
+		return -EFAULT;
 	mutex_lock(&v->lock);
-	ret = v->vdpa ? vhost_vdpa_device_ioctl(v, cmd, (void __user *)arg) : -ENODEV;
+	ret = v->vdpa ? vhost_vdpa_device_ioctl(v, cmd, &karg) : -ENODEV;
 	mutex_unlock(&v->lock);
-	return ret == -ENOIOCTLCMD ? -ENOTTY : ret;
+	if (ret == -ENOIOCTLCMD)
+		return -ENOTTY;
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(argp, &karg, size))
+		ret = -EFAULT;
+	return ret;
 }
 
 static ssize_t vhost_vdpa_write_iter(struct kiocb *iocb, struct iov_iter *from)
@@ -628,13 +659,11 @@ static ssize_t vhost_vdpa_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	u32 asid;
 	int err;
 
-	/* Copied first: a slow fault on it never holds the lock. */
+	/* Copied first: a slow fault on it never holds a lock. */
 	err = vhost_vdpa_iotlb_read_msg(from, &asid, &msg);
 	if (err)
 		return err;
-	mutex_lock(&v->lock);
-	err = v->vdpa ? vhost_vdpa_iotlb_write(v, asid, &msg) : -ENODEV;
-	mutex_unlock(&v->lock);
+	err = vhost_vdpa_iotlb_write(v, asid, &msg);
 	return err ?: len;
 }
 
@@ -781,6 +810,7 @@ static void vhost_vdpa_release_dev(struct device *dev)
 	if (v->minor >= 0)
 		ida_free(&vhost_vdpa_minors, v->minor);
 	mutex_destroy(&v->lock);
+	mutex_destroy(&v->iotlb_lock);
 	kfree(v);
 }
 
@@ -803,6 +833,7 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	v = kzalloc(sizeof(*v), GFP_KERNEL);
 	if (!v)
 		return -ENOMEM;
+	mutex_init(&v->iotlb_lock);
 	mutex_init(&v->lock);
 	init_rwsem(&v->doorbell_sem);
 	v->vdpa = vdpa;

@@ -15,10 +15,12 @@
  * - While vhost_vdpa owns a device, an address space nobody mapped
  *   translates nothing (never the parent's identity default).
  *
- * Context for everything here: vhost_vdpa.lock held.
+ * Context for everything here: vhost_vdpa.lock held, but for an UPDATE's
+ * pinning (vhost_vdpa_pin()), which runs under vhost_vdpa.iotlb_lock only.
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -88,8 +90,10 @@ int vhost_vdpa_iotlb_init(struct vhost_vdpa *v)
 	v->as = kcalloc(v->nas, sizeof(*v->as), GFP_KERNEL);
 	if (!v->as)
 		return -ENOMEM;
-	for (i = 0; i < v->nas; i++)
+	for (i = 0; i < v->nas; i++) {
 		INIT_LIST_HEAD(&v->as[i].limbo);
+		INIT_LIST_HEAD(&v->as[i].spare);
+	}
 	return 0;
 }
 
@@ -112,6 +116,24 @@ static void vhost_vdpa_unpin(struct vhost_vdpa *v, u64 pa, u64 npages, u32 perm)
 	atomic64_sub(npages, &v->owner->pinned_vm);
 }
 
+/*
+ * Charge @npages to @mm's pinned_vm if that stays within @limit, as one
+ * atomic step: every device and every thread of the owner charges the
+ * same counter, so a check and a later add could together pass the limit.
+ * (account_locked_vm() does this for locked_vm under mmap_lock; pinned_vm
+ * is an atomic, so a compare-and-exchange is enough.)
+ */
+static bool vhost_vdpa_charge(struct mm_struct *mm, u64 npages, u64 limit)
+{
+	s64 cur = atomic64_read(&mm->pinned_vm);
+
+	do {
+		if (cur < 0 || npages > limit || cur > limit - npages)
+			return false;
+	} while (!atomic64_try_cmpxchg(&mm->pinned_vm, &cur, cur + npages));
+	return true;
+}
+
 static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as *as)
 {
 	struct vhost_vdpa_limbo *l, *tmp;
@@ -124,6 +146,45 @@ static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as 
 		kfree(l);
 		cond_resched();
 	}
+}
+
+static void vhost_vdpa_spare_free(struct vhost_vdpa_as *as)
+{
+	struct vhost_vdpa_limbo *l, *tmp;
+
+	list_for_each_entry_safe(l, tmp, &as->spare, node) {
+		list_del(&l->node);
+		kfree(l);
+	}
+}
+
+/*
+ * Set aside limbo pages for the entries now in [start, last], before a
+ * change the device may refuse. Return: 0 or -ENOMEM, with nothing lost.
+ */
+static int vhost_vdpa_limbo_reserve(struct vhost_vdpa_as *as, u64 start, u64 last)
+{
+	struct vhost_vdpa_limbo *l;
+	struct vhost_iotlb_map *map;
+	u64 runs = 0, room = 0;
+
+	for (map = vhost_iotlb_itree_first(as->iotlb, start, last); map;
+	     map = vhost_iotlb_itree_next(map, start, last))
+		runs++;
+	if (!list_empty(&as->limbo)) {
+		l = list_last_entry(&as->limbo, struct vhost_vdpa_limbo, node);
+		room = VHOST_VDPA_LIMBO_RUNS - l->n;
+	}
+	list_for_each_entry(l, &as->spare, node)
+		room += VHOST_VDPA_LIMBO_RUNS;
+	while (room < runs) {
+		l = kmalloc(PAGE_SIZE, GFP_KERNEL);
+		if (!l)
+			return -ENOMEM;
+		list_add(&l->node, &as->spare);
+		room += VHOST_VDPA_LIMBO_RUNS;
+	}
+	return 0;
 }
 
 /*
@@ -142,7 +203,11 @@ static int vhost_vdpa_range_to_limbo(struct vhost_vdpa *v, struct vhost_vdpa_as 
 		l = list_empty(&as->limbo) ? NULL :
 		    list_last_entry(&as->limbo, struct vhost_vdpa_limbo, node);
 		if (!l || l->n == VHOST_VDPA_LIMBO_RUNS) {
-			l = kmalloc(PAGE_SIZE, GFP_KERNEL);
+			l = list_first_entry_or_null(&as->spare, struct vhost_vdpa_limbo, node);
+			if (l)
+				list_del(&l->node);
+			else
+				l = kmalloc(PAGE_SIZE, GFP_KERNEL);
 			if (!l)
 				return -ENOMEM;
 			l->n = 0;
@@ -184,6 +249,17 @@ int vhost_vdpa_device_map_empty(struct vhost_vdpa *v, u32 asid)
 }
 
 /*
+ * A dma_map parent lost (or may lack) part of the table: empty its
+ * translation and remember to give it the whole table again. Only a
+ * device known to be empty is marked stale, since stale pages are unpinned
+ * without asking the device.
+ */
+static void vhost_vdpa_dma_lost(struct vhost_vdpa *v, u32 asid)
+{
+	v->as[asid].stale = !vhost_vdpa_device_map_empty(v, asid);
+}
+
+/*
  * Bring the device's translation of @asid up to the table: the whole
  * table for set_map parents; for dma_map parents only after a reset
  * emptied it (each change is mapped as it is made). Pages in limbo are
@@ -204,12 +280,14 @@ static int vhost_vdpa_as_program(struct vhost_vdpa *v, u32 asid)
 			err = ops->dma_map(v->vdpa, asid, map->start, map->size,
 					   map->addr, map->perm, NULL);
 		if (err)
-			vhost_vdpa_device_map_empty(v, asid);
+			vhost_vdpa_dma_lost(v, asid);
 	}
 	if (err) {
 		dev_err_ratelimited(&v->dev, "address space %u: the device refused the map: %d\n",
 				    asid, err);
-		as->stale = true;
+		/* set_map parents: the next change sends the whole table anyway. */
+		if (ops->set_map)
+			as->stale = true;
 		return err;
 	}
 	as->stale = false;
@@ -242,9 +320,12 @@ static void vhost_vdpa_remove_range(struct vhost_vdpa *v, struct vhost_vdpa_as *
 	}
 }
 
-/* Add a run of pinned pages; on failure they are unpinned, nothing is charged. */
-static int vhost_vdpa_add_run(struct vhost_vdpa *v, struct vhost_vdpa_as *as, u64 iova,
-			      unsigned long pfn, u64 npages, u32 perm)
+/*
+ * Enter a run of pinned pages, already charged, at @iova. On failure the
+ * pages are unpinned (their charge stays with the caller).
+ */
+static int vhost_vdpa_add_run(struct vhost_vdpa_as *as, u64 iova, unsigned long pfn,
+			      u64 npages, u32 perm)
 {
 	int err = -ENOSPC;
 
@@ -252,37 +333,93 @@ static int vhost_vdpa_add_run(struct vhost_vdpa *v, struct vhost_vdpa_as *as, u6
 	if (as->iotlb->nmaps < as->iotlb->limit)
 		err = vhost_iotlb_add_range(as->iotlb, iova, iova + (npages << PAGE_SHIFT) - 1,
 					    PFN_PHYS(pfn), perm);
-	if (err) {
+	if (err)
 		unpin_user_page_range_dirty_lock(pfn_to_page(pfn), npages, false);
-		return err;
+	return err;
+}
+
+/**
+ * struct vhost_vdpa_pin_state - an UPDATE's pinning, between windows
+ * @iova: where the next page pinned goes
+ * @run_iova: start of the run pinned but not entered yet
+ * @run_pfn: its first page frame
+ * @run_len: its pages (0: none)
+ * @entered: pages entered in the table so far
+ */
+struct vhost_vdpa_pin_state {
+	u64 iova;
+	u64 run_iova;
+	unsigned long run_pfn;
+	u64 run_len;
+	u64 entered;
+};
+
+/*
+ * Enter the runs that @pages (@n pinned pages, following the open run)
+ * complete; the last run stays open, as the next window may extend it.
+ * Pages that could not be entered are unpinned.
+ */
+static int vhost_vdpa_enter_window(struct vhost_vdpa *v, struct vhost_vdpa_as *as,
+				   struct vhost_vdpa_pin_state *ps, struct page **pages,
+				   long n, u32 perm)
+{
+	unsigned long pfn;
+	long i;
+	int err;
+
+	lockdep_assert_held(&v->lock);
+	for (i = 0; i < n; i++, ps->iova += PAGE_SIZE) {
+		pfn = page_to_pfn(pages[i]);
+		if (ps->run_len && pfn == ps->run_pfn + ps->run_len) {
+			ps->run_len++;
+			continue;
+		}
+		if (ps->run_len) {
+			err = vhost_vdpa_add_run(as, ps->run_iova, ps->run_pfn, ps->run_len, perm);
+			if (err) {
+				ps->run_len = 0;
+				unpin_user_pages(pages + i, n - i);
+				return err;
+			}
+			ps->entered += ps->run_len;
+		}
+		ps->run_pfn = pfn;
+		ps->run_len = 1;
+		ps->run_iova = ps->iova;
 	}
-	atomic64_add(npages, &v->owner->pinned_vm);
 	return 0;
 }
 
 /*
  * Pin the owner's [uaddr, uaddr + npages pages) and enter it at @iova as
- * runs of physically contiguous pages. On failure nothing stays pinned or
- * entered.
+ * runs of physically contiguous pages; the caller charged all @npages to
+ * @mm, the owner's (current's) mm.
+ *
+ * Pinning may fault on memory that userspace serves slowly (userfaultfd,
+ * FUSE), so it runs without vhost_vdpa.lock, a window of pages at a time,
+ * each entered under the lock; vhost_vdpa.iotlb_lock keeps other IOTLB
+ * messages out meanwhile. Removal can come between two windows; the rest
+ * then fails with -ENODEV.
+ *
+ * Return: 0 with every page entered, or -errno with nothing of the range
+ * pinned, entered or charged any more.
  */
-static int vhost_vdpa_pin(struct vhost_vdpa *v, struct vhost_vdpa_as *as, u64 iova,
+static int vhost_vdpa_pin(struct vhost_vdpa *v, struct mm_struct *mm, u32 asid, u64 iova,
 			  u64 uaddr, u64 npages, u32 perm)
 {
 	unsigned int gup_flags = FOLL_LONGTERM | ((perm & VHOST_MAP_WO) ? FOLL_WRITE : 0);
-	unsigned long run_pfn = 0, pfn;
-	u64 done = 0, run_len = 0, run_iova = 0;
+	struct vhost_vdpa_pin_state ps = { .iova = iova };
+	struct vhost_vdpa_as *as = &v->as[asid];
+	u64 done = 0, last = iova + (npages << PAGE_SHIFT) - 1;
 	struct page **pages;
-	long n, i;
+	long n;
 	int err = 0;
 
-	/* pin_user_pages_fast() pins current's memory: it must be the owner's. */
-	if (WARN_ON_ONCE(current->mm != v->owner))
-		return -EPERM;
+	lockdep_assert_held(&v->iotlb_lock);
 	pages = (struct page **)__get_free_page(GFP_KERNEL);
 	if (!pages)
-		return -ENOMEM;
-	/* The lockless walk takes mmap_lock only for what it cannot do alone. */
-	while (done < npages) {
+		err = -ENOMEM;
+	while (!err && done < npages) {
 		n = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT),
 					min_t(u64, npages - done, VHOST_VDPA_PIN_BATCH),
 					gup_flags, pages);
@@ -290,37 +427,43 @@ static int vhost_vdpa_pin(struct vhost_vdpa *v, struct vhost_vdpa_as *as, u64 io
 			err = n ? n : -EFAULT;
 			break;
 		}
-		for (i = 0; i < n; i++) {
-			pfn = page_to_pfn(pages[i]);
-			if (run_len && pfn == run_pfn + run_len) {
-				run_len++;
-				continue;
-			}
-			if (run_len) {
-				err = vhost_vdpa_add_run(v, as, run_iova, run_pfn, run_len, perm);
-				run_len = 0;
-				if (err) {
-					unpin_user_pages(pages + i, n - i);
-					break;
-				}
-			}
-			run_pfn = pfn;
-			run_len = 1;
-			run_iova = iova + ((done + i) << PAGE_SHIFT);
+		mutex_lock(&v->lock);
+		if (!v->vdpa) {
+			unpin_user_pages(pages, n);
+			err = -ENODEV;
+		} else {
+			err = vhost_vdpa_enter_window(v, as, &ps, pages, n, perm);
 		}
-		if (err)
-			break;
+		mutex_unlock(&v->lock);
 		done += n;
 	}
-	if (run_len) {
-		if (err)
-			unpin_user_page_range_dirty_lock(pfn_to_page(run_pfn), run_len, false);
-		else
-			err = vhost_vdpa_add_run(v, as, run_iova, run_pfn, run_len, perm);
-	}
 	free_page((unsigned long)pages);
-	if (err)
-		vhost_vdpa_remove_range(v, as, iova, iova + (npages << PAGE_SHIFT) - 1);
+
+	mutex_lock(&v->lock);
+	if (ps.run_len && !err && v->vdpa) {
+		err = vhost_vdpa_add_run(as, ps.run_iova, ps.run_pfn, ps.run_len, perm);
+		if (!err)
+			ps.entered += ps.run_len;
+	} else if (ps.run_len) {
+		unpin_user_page_range_dirty_lock(pfn_to_page(ps.run_pfn), ps.run_len, false);
+		err = err ?: -ENODEV;
+	}
+	if (err) {
+		/* Never programmed: the device cannot reach any of it. */
+		if (v->vdpa) {
+			struct vhost_iotlb_map *map;
+
+			while ((map = vhost_iotlb_itree_first(as->iotlb, iova, last))) {
+				unpin_user_page_range_dirty_lock(pfn_to_page(PHYS_PFN(map->addr)),
+								 map->size >> PAGE_SHIFT, false);
+				vhost_iotlb_map_free(as->iotlb, map);
+				cond_resched();
+			}
+		}
+		/* Removal uncharged what it found entered; so did the loop, here. */
+		atomic64_sub(v->vdpa ? npages : npages - ps.entered, &mm->pinned_vm);
+	}
+	mutex_unlock(&v->lock);
 	return err;
 }
 
@@ -335,16 +478,54 @@ static bool vhost_vdpa_in_iova_range(struct vhost_vdpa *v, u64 iova, u64 last)
 	return iova >= range.first && last <= range.last;
 }
 
-/* IOTLB UPDATE: pin, enter in the table, program the device. */
-static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iotlb_msg *msg)
+/*
+ * Undo dma_map of the table's runs in [start, end): unmapped from the
+ * device one by one as they were mapped, then unpinned. A run the device
+ * refuses to give back stays pinned: in limbo, or if even that fails, in
+ * the table, where INVALIDATE or close finds it again.
+ */
+static void vhost_vdpa_dma_rollback(struct vhost_vdpa *v, u32 asid, u64 start, u64 end)
 {
 	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
-	u64 last = msg->iova + msg->size - 1, npages = msg->size >> PAGE_SHIFT;
+	struct vhost_vdpa_as *as = &v->as[asid];
 	struct vhost_iotlb_map *map;
+	u64 pos = start;
+
+	while (pos < end && (map = vhost_iotlb_itree_first(as->iotlb, pos, end - 1))) {
+		pos = map->last + 1;
+		if (!ops->dma_unmap(v->vdpa, asid, map->start, map->size)) {
+			vhost_vdpa_unpin(v, map->addr, map->size >> PAGE_SHIFT, map->perm);
+			vhost_iotlb_map_free(as->iotlb, map);
+			continue;
+		}
+		dev_err_ratelimited(&v->dev, "address space %u: the device kept [%#llx, %#llx]\n",
+				    asid, map->start, map->last);
+		vhost_vdpa_range_to_limbo(v, as, map->start, map->last);
+	}
+}
+
+/* Whether the caller may send IOTLB messages for @asid now. */
+static int vhost_vdpa_iotlb_check(struct vhost_vdpa *v, u32 asid)
+{
+	lockdep_assert_held(&v->lock);
+	if (!v->owner || v->owner != current->mm)
+		return -EPERM;
+	if (asid && !vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_ASID))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * IOTLB UPDATE, first step (vhost_vdpa.lock held): check the message,
+ * that the range is free, and charge its pages to the owner.
+ */
+static int vhost_vdpa_map_begin(struct vhost_vdpa *v, u32 asid, const struct vhost_iotlb_msg *msg)
+{
+	u64 last = msg->iova + msg->size - 1, npages = msg->size >> PAGE_SHIFT;
 	struct vhost_vdpa_as *as;
 	u64 limit;
-	int err;
 
+	lockdep_assert_held(&v->lock);
 	if (asid >= v->nas || !msg->perm || (msg->perm & ~VHOST_ACCESS_RW) ||
 	    last < msg->iova || msg->uaddr + msg->size - 1 < msg->uaddr)
 		return -EINVAL;
@@ -355,12 +536,15 @@ static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iot
 	if (!vhost_vdpa_in_iova_range(v, msg->iova, last))
 		return -EINVAL;
 
+	/* @asid comes from userspace: no speculative index past the check. */
+	asid = array_index_nospec(asid, v->nas);
 	as = &v->as[asid];
 	if (!as->iotlb) {
 		as->iotlb = vhost_iotlb_alloc(max_entries, 0);
 		if (!as->iotlb)
 			return -ENOMEM;
 	}
+	/* Only IOTLB messages enter ranges, and they are held off until the end. */
 	if (vhost_iotlb_itree_first(as->iotlb, msg->iova, last))
 		return -EEXIST;
 	/*
@@ -370,24 +554,47 @@ static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iot
 	 * limbo never lets the owner past its limit.
 	 */
 	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	if (npages + atomic64_read(&v->owner->pinned_vm) > limit)
+	if (!vhost_vdpa_charge(v->owner, npages, limit)) {
 		vhost_vdpa_batch_flush(v);
-	if (npages + atomic64_read(&v->owner->pinned_vm) > limit)
-		return -ENOMEM;
+		if (!vhost_vdpa_charge(v->owner, npages, limit))
+			return -ENOMEM;
+	}
+	return 0;
+}
 
-	err = vhost_vdpa_pin(v, as, msg->iova, msg->uaddr, npages, msg->perm);
-	if (err)
-		return err;
+/*
+ * IOTLB UPDATE, last step (vhost_vdpa.lock held): the range is pinned and
+ * in the table; program the device, or take the range out again.
+ */
+static int vhost_vdpa_map_commit(struct vhost_vdpa *v, u32 asid,
+				 const struct vhost_iotlb_msg *msg)
+{
+	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
+	u64 last = msg->iova + msg->size - 1;
+	struct vhost_vdpa_as *as = &v->as[asid];
+	struct vhost_iotlb_map *map;
+	int err = 0;
 
+	lockdep_assert_held(&v->lock);
 	if (ops->set_map || as->stale) {
 		if (ops->set_map && v->in_batch) {
 			as->in_batch = true;
 			return 0;
 		}
-		/* A refused program leaves the device's translation unknown. */
+		/*
+		 * A refused program leaves the device's translation unknown:
+		 * the new pages then wait in limbo, which is set aside first
+		 * so that they never have to be unpinned after the device saw
+		 * them.
+		 */
+		err = vhost_vdpa_limbo_reserve(as, msg->iova, last);
+		if (err) {
+			vhost_vdpa_remove_range(v, as, msg->iova, last);
+			return err;
+		}
 		err = vhost_vdpa_as_program(v, asid);
-		if (err && vhost_vdpa_range_to_limbo(v, as, msg->iova, last))
-			goto err_remove;
+		if (err)
+			WARN_ON_ONCE(vhost_vdpa_range_to_limbo(v, as, msg->iova, last));
 		return err;
 	}
 	for (map = vhost_iotlb_itree_first(as->iotlb, msg->iova, last); map;
@@ -399,10 +606,41 @@ static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iot
 	}
 	if (!err)
 		return 0;
-	/* Unmapping what was not mapped is harmless; the range was free. */
-	ops->dma_unmap(v->vdpa, asid, msg->iova, msg->size);
-err_remove:
-	vhost_vdpa_remove_range(v, as, msg->iova, last);
+	/*
+	 * Take back exactly the runs the device took, each as it was given:
+	 * a parent may know nothing of a range it was never handed whole.
+	 * The run that failed and those after it never reached the device.
+	 */
+	vhost_vdpa_dma_rollback(v, asid, msg->iova, map->start);
+	vhost_vdpa_remove_range(v, as, map->start, last);
+	return err;
+}
+
+/*
+ * IOTLB UPDATE: check and charge, pin and enter (without vhost_vdpa.lock,
+ * see vhost_vdpa_pin()), program the device.
+ */
+static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iotlb_msg *msg)
+{
+	struct mm_struct *mm = current->mm;
+	int err;
+
+	lockdep_assert_held(&v->iotlb_lock);
+	mutex_lock(&v->lock);
+	err = v->vdpa ? vhost_vdpa_iotlb_check(v, asid) : -ENODEV;
+	if (!err)
+		err = vhost_vdpa_map_begin(v, asid, msg);
+	mutex_unlock(&v->lock);
+	if (err)
+		return err;
+	asid = array_index_nospec(asid, v->nas);
+	err = vhost_vdpa_pin(v, mm, asid, msg->iova, msg->uaddr, msg->size >> PAGE_SHIFT,
+			     msg->perm);
+	if (err)
+		return err;
+	mutex_lock(&v->lock);
+	err = v->vdpa ? vhost_vdpa_map_commit(v, asid, msg) : -ENODEV;
+	mutex_unlock(&v->lock);
 	return err;
 }
 
@@ -451,40 +689,75 @@ static int vhost_vdpa_split_ends(struct vhost_iotlb *iotlb, u64 start, u64 last)
 	return err;
 }
 
+/* Map the table's entry holding @addr into a dma_map parent again. */
+static int vhost_vdpa_dma_remap(struct vhost_vdpa *v, u32 asid, u64 addr)
+{
+	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
+	struct vhost_iotlb_map *map = vhost_iotlb_itree_first(v->as[asid].iotlb, addr, addr);
+	int err;
+
+	if (!map)
+		return 0;
+	err = ops->dma_map(v->vdpa, asid, map->start, map->size, map->addr, map->perm, NULL);
+	if (err)
+		vhost_vdpa_dma_lost(v, asid);
+	return err;
+}
+
 /*
  * INVALIDATE for dma_map parents, which know ranges only as they were
- * mapped: an entry straddling an end of [start, last] is unmapped whole
- * from the device, split, and its outer part mapped again (a short gap
- * there, which only the owner's own DMA into a range it is changing can
- * notice). Pages the device may still reach after a refused unmap wait in
- * limbo.
+ * mapped. An entry straddling an end of [start, last] goes back to the
+ * device whole, before anything else changes (a refusal changes
+ * nothing); then it is split in the table and its outer parts are mapped
+ * again (a short gap there, which only the owner's own DMA into a range
+ * it is changing can notice). The inner parts are not the device's any
+ * more and are unpinned without asking it; other entries are unmapped
+ * one by one, and one the device refuses to give back waits in limbo.
  */
 static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 last)
 {
 	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
 	struct vhost_vdpa_as *as = &v->as[asid];
-	struct { u64 start, size; bool hit; } ext[2] = {};
+	struct { u64 start, last; bool hit; } ext[2] = {};
 	u64 ends[2] = { start, last + 1 }, outer[2] = { start - 1, last + 1 };
 	struct vhost_iotlb_map *map;
 	int i, err = 0;
 
-	/* Entries straddling an end, as the device knows them. */
+	/* Entries straddling an end, as the device knows them; one may straddle both. */
 	for (i = 0; i < 2; i++) {
 		if (i == 1 && last == U64_MAX)
 			break;
 		map = vhost_iotlb_itree_first(as->iotlb, ends[i], ends[i]);
-		if (map && map->start != ends[i])
-			ext[i] = (typeof(ext[i])){ map->start, map->size, true };
+		if (map && map->start != ends[i] && !(i == 1 && ext[0].hit &&
+						      ext[0].start == map->start))
+			ext[i] = (typeof(ext[i])){ map->start, map->last, true };
+	}
+	for (i = 0; i < 2 && !as->stale; i++) {
+		if (!ext[i].hit)
+			continue;
+		err = ops->dma_unmap(v->vdpa, asid, ext[i].start, ext[i].last - ext[i].start + 1);
+		if (err) {
+			/* Undo the first, if it went: the table is unchanged. */
+			if (i == 1 && ext[0].hit)
+				vhost_vdpa_dma_remap(v, asid, ext[0].start);
+			return err;
+		}
 	}
 	err = vhost_vdpa_split_ends(as->iotlb, start, last);
-	if (err)
+	if (err) {
+		/* Still whole in the table: the device gets them back whole. */
+		for (i = 0; i < 2 && !as->stale; i++)
+			if (ext[i].hit && vhost_vdpa_dma_remap(v, asid, ext[i].start))
+				break;
 		return err;
-	for (i = 0; i < 2 && !as->stale; i++)
-		if (ext[i].hit)
-			ops->dma_unmap(v->vdpa, asid, ext[i].start, ext[i].size);
+	}
 
 	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
-		if (!as->stale && ops->dma_unmap(v->vdpa, asid, map->start, map->size)) {
+		bool gone = as->stale;
+
+		for (i = 0; i < 2; i++)
+			gone |= ext[i].hit && map->start >= ext[i].start && map->last <= ext[i].last;
+		if (!gone && ops->dma_unmap(v->vdpa, asid, map->start, map->size)) {
 			err = vhost_vdpa_range_to_limbo(v, as, map->start, map->last);
 			if (err)
 				break;
@@ -500,15 +773,15 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 	for (i = 0; i < 2; i++) {
 		if (!ext[i].hit)
 			continue;
-		map = vhost_iotlb_itree_first(as->iotlb, outer[i], outer[i]);
-		if (!map || !ops->dma_map(v->vdpa, asid, map->start, map->size, map->addr,
-					  map->perm, NULL))
-			continue;
-		/* The device's translation is unknown: start again from the table. */
-		vhost_vdpa_device_map_empty(v, asid);
-		as->stale = true;
-		err = err ?: -EIO;
-		break;
+		if (vhost_vdpa_dma_remap(v, asid, outer[i])) {
+			err = err ?: -EIO;
+			break;
+		}
+		/* One entry straddling both ends has two outer parts. */
+		if (i == 0 && ext[0].last > last && vhost_vdpa_dma_remap(v, asid, last + 1)) {
+			err = err ?: -EIO;
+			break;
+		}
 	}
 	return err;
 }
@@ -526,6 +799,7 @@ static int vhost_vdpa_unmap(struct vhost_vdpa *v, u32 asid, const struct vhost_i
 
 	if (asid >= v->nas || last < start)
 		return -EINVAL;
+	asid = array_index_nospec(asid, v->nas);
 	as = &v->as[asid];
 	if (!as->iotlb)
 		return 0;
@@ -564,9 +838,8 @@ static int vhost_vdpa_batch_end(struct vhost_vdpa *v)
 static int vhost_vdpa_iotlb_msg(struct vhost_vdpa *v, u32 asid,
 				const struct vhost_iotlb_msg *msg)
 {
+	lockdep_assert_held(&v->lock);
 	switch (msg->type) {
-	case VHOST_IOTLB_UPDATE:
-		return msg->size ? vhost_vdpa_map(v, asid, msg) : -EINVAL;
 	case VHOST_IOTLB_INVALIDATE:
 		return msg->size ? vhost_vdpa_unmap(v, asid, msg) : -EINVAL;
 	case VHOST_IOTLB_BATCH_BEGIN:
@@ -624,16 +897,28 @@ int vhost_vdpa_iotlb_read_msg(struct iov_iter *from, u32 *asid, struct vhost_iot
  * @asid: its address space (nonzero only once IOTLB_ASID is acked)
  * @msg: the message, from vhost_vdpa_iotlb_read_msg()
  *
- * Return: 0 or -errno.
+ * Context: process context, the owner's; takes vhost_vdpa.iotlb_lock
+ * (killable) and vhost_vdpa.lock, neither held across faults on user
+ * memory together with vhost_vdpa.lock.
+ * Return: 0 or -errno; -ENODEV once the device is gone.
  */
 int vhost_vdpa_iotlb_write(struct vhost_vdpa *v, u32 asid, const struct vhost_iotlb_msg *msg)
 {
-	lockdep_assert_held(&v->lock);
-	if (!v->owner || v->owner != current->mm)
-		return -EPERM;
-	if (asid && !vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_ASID))
-		return -EINVAL;
-	return vhost_vdpa_iotlb_msg(v, asid, msg);
+	int err;
+
+	if (mutex_lock_killable(&v->iotlb_lock))
+		return -EINTR;
+	if (msg->type == VHOST_IOTLB_UPDATE) {
+		err = msg->size ? vhost_vdpa_map(v, asid, msg) : -EINVAL;
+	} else {
+		mutex_lock(&v->lock);
+		err = v->vdpa ? vhost_vdpa_iotlb_check(v, asid) : -ENODEV;
+		if (!err)
+			err = vhost_vdpa_iotlb_msg(v, asid, msg);
+		mutex_unlock(&v->lock);
+	}
+	mutex_unlock(&v->iotlb_lock);
+	return err;
 }
 
 /**
@@ -678,6 +963,7 @@ void vhost_vdpa_unmap_all(struct vhost_vdpa *v)
 		if (as->iotlb)
 			vhost_vdpa_remove_range(v, as, 0, U64_MAX);
 		vhost_vdpa_limbo_release(v, as);
+		vhost_vdpa_spare_free(as);
 		vhost_iotlb_free(as->iotlb);
 		as->iotlb = NULL;
 		as->stale = false;

@@ -11,22 +11,32 @@
  *   reference frees the structure.
  *
  * Locking, outermost first:
+ *   vhost_vdpa.iotlb_lock (mutex): one IOTLB message of the file at a
+ *     time. It is held while an UPDATE pins the owner's memory, which can
+ *     wait on userspace (userfaultfd, FUSE) for as long as userspace
+ *     likes, so remove() and every other path that cannot wait on
+ *     userspace never take it. Only IOTLB messages enter ranges in an
+ *     address space's table; between an UPDATE's windows of pinning the
+ *     rest of the driver may run, and see the range partly entered (but
+ *     never programmed into the device).
  *   vhost_vdpa.lock (mutex): everything in struct vhost_vdpa and the
  *     structures hanging off it, including every address space and its
  *     IOTLB, and the pointer to the vDPA device (NULL once removed).
  *     Every file operation but mmap, and remove(), take it; calls into
  *     the parent are made with it held.
- *   mmap_lock of the owner's mm: taken for reading inside vhost_vdpa.lock
- *     while pinning. mmap() and the doorbell page fault run inside it, so
- *     they must not take vhost_vdpa.lock.
+ *   mmap_lock of the owner's mm: taken (by pinning) only outside
+ *     vhost_vdpa.lock. mmap() and the doorbell page fault run inside it,
+ *     so they must not take vhost_vdpa.lock.
  *   vhost_vdpa.doorbell_sem (rw_semaphore): the pointer to the vDPA device
  *     for mmap() and the fault (read); remove() clears the pointer holding
  *     both this (write) and vhost_vdpa.lock. Parent calls made under it:
  *     get_vq_notification only.
  * Taken inside vhost_vdpa.lock by what it calls: the vDPA device's
  * cf_lock (vdpa_reset, vdpa_get_config, ...), the parent's own locks, and
- * i_mmap_rwsem (remove() zapping doorbell mappings). ioctl arguments are
- * copied with the lock held, IOTLB messages before it.
+ * i_mmap_rwsem (remove() zapping doorbell mappings). User memory is never
+ * touched with the lock held: ioctl arguments are copied in before it is
+ * taken and out after it is dropped, IOTLB messages read before it, and
+ * pages pinned outside it (see vhost_vdpa.iotlb_lock).
  * The kick path (an eventfd wakeup, atomic) takes no lock: the kick
  * eventfd is detached (which waits for running wakeups) before anything
  * it uses goes away. Call and config eventfds are RCU pointers read from
@@ -90,17 +100,20 @@ struct vhost_vdpa_vq {
  *	its number of pages to the owner's pinned_vm
  * @in_batch: changed inside the current batch; the device (set_map) is
  *	programmed at BATCH_END
- * @stale: the device's translation lacks the table (a reset without
- *	IOTLB_PERSIST emptied it, or the parent refused a map); the next
- *	change programs the whole table again
+ * @stale: the device translates nothing here, though the table has
+ *	entries (a reset without IOTLB_PERSIST or a refused dma_map emptied
+ *	it); the next change programs the whole table again
  * @limbo: pinned pages out of @iotlb that the device may still translate
  *	to (struct vhost_vdpa_limbo); unpinned once it no longer can
+ * @spare: empty limbo pages set aside before the device is asked to take
+ *	a change, so that moving pages to limbo after a refusal cannot fail
  */
 struct vhost_vdpa_as {
 	struct vhost_iotlb *iotlb;
 	bool in_batch;
 	bool stale;
 	struct list_head limbo;
+	struct list_head spare;
 };
 
 /**
@@ -108,6 +121,7 @@ struct vhost_vdpa_as {
  * @dev: the character device's device; its release frees the structure
  * @cdev: /dev/vhost-vdpa-N
  * @minor: N
+ * @iotlb_lock: see the top of this file
  * @lock: see the top of this file
  * @vdpa: the vDPA device; NULL once removed
  * @nvqs: number of virtqueues
@@ -128,6 +142,7 @@ struct vhost_vdpa {
 	struct device dev;
 	struct cdev cdev;
 	int minor;
+	struct mutex iotlb_lock;	/* IOTLB messages, see top of file */
 	struct mutex lock;	/* everything here, see top of file */
 	struct vdpa_device *vdpa;
 	u32 nvqs;

@@ -6,6 +6,14 @@
  *                                           net device (loopback wire)
  *   vhost_vdpa_test blk /dev/vhost-vdpa-N   I/O cases for a blk device
  *   vhost_vdpa_test session /dev/vhost-vdpa-N  one short net session
+ *   vhost_vdpa_test strict /dev/vhost-vdpa-N   a dma_map simulator with
+ *                                           strict_dma_map on; fail_map in
+ *                                           $FAIL_MAP, as for mapfail
+ *   vhost_vdpa_test uffdhold /dev/vhost-vdpa-N  as hold, with an ioctl
+ *                                           and an UPDATE waiting on
+ *                                           userfaultfd pages meanwhile
+ *   vhost_vdpa_test memlock2 DEV1 DEV2      two threads map through two
+ *                                           devices at RLIMIT_MEMLOCK
  *   vhost_vdpa_test pktloop IFNAME          frames come back on a kernel
  *                                           netdev (virtio_net, loopback)
  *   vhost_vdpa_test mapfail /dev/vhost-vdpa-N  arms the simulator's
@@ -18,6 +26,13 @@
  *                                           meanwhile), then check that
  *                                           the file fails cleanly and the
  *                                           pins are gone
+ *   vhost_vdpa_test cvqidx /dev/vhost-vdpa-N   a net device with max_vqp > 1:
+ *                                           the control queue's index, group
+ *                                           and commands, without and with MQ
+ *   vhost_vdpa_test strayvq /dev/vhost-vdpa-N  cxvdpa with max_vqp > 1:
+ *                                           queues the features do not give
+ *                                           get no object ($CXEMU_DBG: the
+ *                                           function's debugfs directory)
  *
  * Each case opens the device itself, so a failing case leaves nothing
  * behind for the next one.
@@ -28,12 +43,14 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_packet.h>
+#include <linux/userfaultfd.h>
 #include <linux/vhost.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -46,6 +63,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -656,6 +674,13 @@ static bool t_ioctl_errors(void)
 		fail_why("status after reset 0x%x", get_status(d.fd));
 		goto out;
 	}
+	/* A driver that skips FEATURES_OK cannot change features once running. */
+	last = set_status(d.fd, status | VIRTIO_CONFIG_S_DRIVER_OK);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(EBUSY, __LINE__))
+		goto out;
 	ok = true;
 out:
 	dev_fini(&d);
@@ -1438,10 +1463,11 @@ out:
 /* Many open/map/traffic/close rounds leave nothing behind. */
 static bool t_reopen_loop(void)
 {
+	const char *env = getenv("REOPEN_ROUNDS");
+	int i, rounds = env ? atoi(env) : 20;
 	long pin0 = vmpin_kb();
-	int i;
 
-	for (i = 0; i < 20; i++)
+	for (i = 0; i < rounds; i++)
 		if (!check(net_traffic(i & 1), "round %d", i))
 			return false;
 	if (!check(vmpin_kb() == pin0, "VmPin %ld, expected %ld", vmpin_kb(), pin0))
@@ -1582,6 +1608,65 @@ out:
 	return ok;
 }
 
+/* ---- all memory taken from a running device ---- */
+
+/*
+ * A VMM removing all guest memory while the device runs: one INVALIDATE
+ * of everything mapped, DRIVER_OK still set. It must succeed and give
+ * back every pin, and the device must reach none of that memory after
+ * (a frame sent then is not delivered; the device may fault and ask for
+ * a reset). Mapping the memory again must work on the running device
+ * too; after a reset (IOTLB_PERSIST keeps the map) and DRIVER_OK, frames
+ * flow again.
+ */
+static bool t_unmap_all_running(void)
+{
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_PERSIST);
+	long pin0 = vmpin_kb(), area_kb = AREA_SIZE / 1024;
+	__u16 rx_used, tx_used;
+	struct vdev d;
+	bool ok = false;
+	int i;
+
+	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, backend, true))
+		goto out;
+	net_send(&d, 1, 100);
+	if (!net_expect(&d, 1, 100) || !expect_pin(pin0 + area_kb, __LINE__))
+		goto out;
+
+	last = unmap(d.fd, 0, d.iova, AREA_SIZE);
+	if (!expect_err(0, __LINE__) || !expect_pin(pin0, __LINE__))
+		goto out;
+	/* Still our memory, but no longer the device's: the frame goes nowhere. */
+	rx_used = ring_used(&d, 0);
+	tx_used = ring_used(&d, 1);
+	net_send(&d, 2, 100);
+	for (i = 0; i < 40 && !(get_status(d.fd) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
+		usleep(5000);
+	if (!check(ring_used(&d, 0) == rx_used && ring_used(&d, 1) == tx_used,
+		   "the device used buffers in unmapped memory (used %u/%u, was %u/%u)",
+		   ring_used(&d, 0), ring_used(&d, 1), rx_used, tx_used))
+		goto out;
+
+	last = map(d.fd, 0, d.iova, AREA_SIZE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__) || !expect_pin(pin0 + area_kb, __LINE__))
+		goto out;
+	if (!check(!set_status(d.fd, 0), "reset") ||
+	    !dev_start(&d, NET_FEATURES, backend, false))
+		goto out;
+	net_send(&d, 3, 100);
+	if (!net_expect(&d, 3, 100))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	if (ok && vmpin_kb() != pin0) {
+		fail_why("VmPin %ld kB after close, expected %ld", vmpin_kb(), pin0);
+		ok = false;
+	}
+	return ok;
+}
+
 /* ---- removal while open ---- */
 
 static int hold(void)
@@ -1631,6 +1716,98 @@ static int hold(void)
 	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no signal");
 	dev_fini(&d);
 	printf("1..4\n");
+	return 0;
+}
+
+/* ---- removal while calls wait on userspace memory (userfaultfd) ---- */
+
+struct uffd_call {
+	int fd;
+	void *arg;
+	int err;
+};
+
+/* SET_VRING_NUM with its argument on a page that faults until resolved. */
+static void *uffd_ioctl(void *arg)
+{
+	struct uffd_call *c = arg;
+
+	c->err = xioctl(c->fd, VHOST_SET_VRING_NUM, c->arg);
+	return NULL;
+}
+
+/* An UPDATE of memory that faults until resolved: pinning waits on it. */
+static void *uffd_map(void *arg)
+{
+	struct uffd_call *c = arg;
+
+	c->err = map(c->fd, 0, IOVA_BASE + AREA_SIZE, PAGE, c->arg, VHOST_ACCESS_RW);
+	return NULL;
+}
+
+/*
+ * uffdhold DEV: one thread's ioctl argument and another thread's mapped
+ * page are on userfaultfd-registered pages nobody has filled, so both
+ * calls wait in the kernel. Prints "ready" once both have faulted and
+ * waits for a line on stdin (the device is removed meanwhile, which must
+ * not wait for them), then fills the pages: both calls fail with ENODEV
+ * and nothing stays pinned.
+ */
+static int uffd_hold(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {};
+	struct uffdio_zeropage zero = {};
+	struct uffd_call c[2] = {};
+	long pin0 = vmpin_kb();
+	struct uffd_msg msg;
+	pthread_t t[2];
+	char line[16];
+	struct vdev d;
+	__u8 *mem;
+	int uffd, i, faults = 0;
+
+	mem = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	reg.range.start = (unsigned long)mem;
+	reg.range.len = 2 * PAGE;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (mem == MAP_FAILED || uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		printf("not ok 1 - userfaultfd # %s\n1..1\n", strerror(errno));
+		return 1;
+	}
+	if (!dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true)) {
+		printf("not ok 1 - setup # %s\n1..1\n", tap_why);
+		return 1;
+	}
+	/* Both arguments are on pages nobody has filled yet. */
+	c[0] = (struct uffd_call){ .fd = d.fd, .arg = mem };
+	c[1] = (struct uffd_call){ .fd = d.fd, .arg = mem + PAGE };
+	pthread_create(&t[0], NULL, uffd_ioctl, &c[0]);
+	pthread_create(&t[1], NULL, uffd_map, &c[1]);
+	while (faults < 2 && read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+		faults += msg.event == UFFD_EVENT_PAGEFAULT;
+	printf("ready %d\n", faults);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	for (i = 0; i < 2; i++) {
+		zero.range.start = (unsigned long)mem + i * PAGE;
+		zero.range.len = PAGE;
+		ioctl(uffd, UFFDIO_ZEROPAGE, &zero);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("%s 1 - ioctl-waiting-on-its-argument: %d\n",
+	       c[0].err == -ENODEV ? "ok" : "not ok", c[0].err);
+	printf("%s 2 - update-waiting-on-pinning: %d\n",
+	       c[1].err == -ENODEV ? "ok" : "not ok", c[1].err);
+	printf("%s 3 - pins-released: %ld kB left\n",
+	       vmpin_kb() == pin0 ? "ok" : "not ok", vmpin_kb() - pin0);
+	dev_fini(&d);
+	printf("1..3\n");
 	return 0;
 }
 
@@ -1699,6 +1876,178 @@ out:
 	return !ok;
 }
 
+/* ---- a parent that knows ranges only as they were mapped ---- */
+
+/* Write @val to @name in the directory $FAIL_MAP names (the simulator's fail_map). */
+static bool fail_map_set(const char *name, const char *val)
+{
+	const char *dir = getenv("FAIL_MAP");
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "", name);
+	f = fopen(path, "w");
+	if (f && fputs(val, f) >= 0 && !fclose(f))
+		return true;
+	fail_why("cannot write %s", path);
+	return false;
+}
+
+/*
+ * With the simulator's strict_dma_map on: unmapping from inside one run
+ * (a hugepage) gives the device back exactly the whole run and maps the
+ * outer halves again, and a map whose second run the device refuses
+ * takes back exactly the first one. Pins follow what the device holds.
+ */
+static bool t_strict_dma(void)
+{
+	size_t len = 2UL << 20;
+	__u8 *huge = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+	long pin0 = vmpin_kb();
+	__u8 *two = MAP_FAILED;
+	struct vdev d;
+	bool ok = false;
+	int mfd = -1;
+
+	if (!check(huge != MAP_FAILED, "no 2M hugepage (vm.nr_hugepages)"))
+		return false;
+	if (!dev_init(&d, 2))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, len, huge, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	/* Both ends inside the one run: it leaves the device once, as it was mapped. */
+	last = unmap(d.fd, 0, IOVA_BASE + PAGE, PAGE);
+	if (!expect_err(0, __LINE__) || !expect_pin(pin0 + 2048 - 4, __LINE__))
+		goto out;
+	last = unmap(d.fd, 0, IOVA_BASE, 2 * PAGE);
+	if (!expect_err(0, __LINE__) || !expect_pin(pin0 + 2048 - 8, __LINE__))
+		goto out;
+	last = unmap(d.fd, 0, IOVA_BASE, len);
+	if (!expect_err(0, __LINE__) || !expect_pin(pin0, __LINE__))
+		goto out;
+
+	/* Two runs for sure: one page of a memfd, mapped twice side by side. */
+	mfd = memfd_create("two", 0);
+	if (!check(mfd >= 0 && !ftruncate(mfd, PAGE), "memfd"))
+		goto out;
+	two = mmap(NULL, 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!check(two != MAP_FAILED &&
+		   mmap(two, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mfd, 0) == two &&
+		   mmap(two + PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, mfd, 0) ==
+		   two + PAGE, "mmap twice"))
+		goto out;
+	/* The device takes the first run and refuses the second. */
+	if (!fail_map_set("space", "2\n") || !fail_map_set("times", "1\n") ||
+	    !fail_map_set("probability", "100\n"))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE, 2 * PAGE, two, VHOST_ACCESS_RW);
+	fail_map_set("probability", "0\n");
+	fail_map_set("space", "0\n");
+	if (!expect_err(ENOMEM, __LINE__) || !expect_pin(pin0, __LINE__))
+		goto out;
+	/* Had the first run stayed in the device, it would refuse it now. */
+	last = map(d.fd, 0, IOVA_BASE, 2 * PAGE, two, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__) || !expect_pin(pin0 + 8, __LINE__))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	if (two != MAP_FAILED)
+		munmap(two, 2 * PAGE);
+	if (mfd >= 0)
+		close(mfd);
+	munmap(huge, len);
+	return ok;
+}
+
+/* ---- RLIMIT_MEMLOCK across two devices ---- */
+
+#define RACE_PAGES 64
+#define RACE_ROUNDS 300
+
+struct racer {
+	int fd;
+	__u8 *mem;
+	int err;
+	pthread_barrier_t *go;
+};
+
+static void *racer_run(void *arg)
+{
+	struct racer *r = arg;
+	int i;
+
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		pthread_barrier_wait(r->go);
+		r->err = map(r->fd, 0, IOVA_BASE, RACE_PAGES * PAGE, r->mem, VHOST_ACCESS_RW);
+		pthread_barrier_wait(r->go);
+		/* The main thread looks at both results here. */
+		pthread_barrier_wait(r->go);
+		if (!r->err)
+			unmap(r->fd, 0, IOVA_BASE, RACE_PAGES * PAGE);
+	}
+	return NULL;
+}
+
+/*
+ * memlock2 DEV1 DEV2: two threads of one process map at once through two
+ * devices, with room under RLIMIT_MEMLOCK for one of them only: never
+ * both succeed, and what is pinned never passes the limit.
+ */
+static int memlock_race(const char *dev2)
+{
+	struct racer r[2] = {};
+	pthread_barrier_t go;
+	pthread_t t[2];
+	struct rlimit lim;
+	long pin0 = vmpin_kb();
+	int i, round, both = 0, one = 0, over = 0;
+	bool ok;
+
+	pthread_barrier_init(&go, NULL, 3);
+	for (i = 0; i < 2; i++) {
+		r[i].fd = open(i ? dev2 : dev_path, O_RDWR);
+		r[i].mem = mmap(NULL, RACE_PAGES * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		r[i].go = &go;
+		if (r[i].fd < 0 || r[i].mem == MAP_FAILED || xioctl(r[i].fd, VHOST_SET_OWNER, NULL)) {
+			printf("not ok 1 - memlock-two-devices # setup: %s\n", strerror(errno));
+			printf("1..1\n");
+			return 1;
+		}
+	}
+	/* Room for one mapping, not two. */
+	lim.rlim_cur = (pin0 / 4 + RACE_PAGES + RACE_PAGES / 2) * PAGE;
+	lim.rlim_max = lim.rlim_cur;
+	if (setrlimit(RLIMIT_MEMLOCK, &lim)) {
+		printf("not ok 1 - memlock-two-devices # setrlimit\n");
+		printf("1..1\n");
+		return 1;
+	}
+	for (i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, racer_run, &r[i]);
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		pthread_barrier_wait(&go);
+		pthread_barrier_wait(&go);
+		both += !r[0].err && !r[1].err;
+		one += !r[0].err != !r[1].err;
+		over += vmpin_kb() > (long)(lim.rlim_cur / 1024);
+		pthread_barrier_wait(&go);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		close(r[i].fd);
+	}
+	/* Each round one thread maps: the limit was neither wrongly refused nor passed. */
+	ok = !both && !over && one == RACE_ROUNDS && vmpin_kb() == pin0;
+	printf("%s 1 - memlock-two-devices # %d rounds: %d both mapped, %d one, %d over the limit, VmPin %+ld kB after\n",
+	       ok ? "ok" : "not ok", RACE_ROUNDS, both, one, over, vmpin_kb() - pin0);
+	printf("1..1\n");
+	return !ok;
+}
+
 /* pktloop IFNAME: frames of 60 and 1514 bytes come back unchanged on a loopback wire. */
 static int pktloop(const char *ifname)
 {
@@ -1748,16 +2097,325 @@ static int pktloop(const char *ifname)
 	return 0;
 }
 
+/* ---- control queue index and queues the features do not give ---- */
+
+/*
+ * cvqidx and strayvq: net devices with more than one queue pair, driven
+ * without and with VIRTIO_NET_F_MQ. Queue slots 0-2 keep their pages
+ * (slot s in pages 4s..4s+3, buffers from page 16) whatever device index
+ * they are programmed as: slot 2 is the control queue, at index 2 or at
+ * 2 * max_vqp. It is in group 1, which is moved to address space 1; its
+ * ring and its buffers (2 and 3) are mapped only there, so a parent that
+ * took another queue for the control queue, or translated it through
+ * address space 0, never answers. Rings of queues the features do not
+ * give the device go in pages 40-47.
+ */
+#define QIDX_STRAY_OFF (40 * PAGE)
+#define QIDX_MID_OFF (44 * PAGE)
+#define QIDX_FEATURES (NET_FEATURES | BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_CTRL_VQ) | \
+		       BIT(VIRTIO_NET_F_CTRL_MAC_ADDR))
+
+/* Program device queue @idx with the ring at @off; kick and call when >= 0. */
+static bool qidx_vring(struct vdev *d, __u64 off, __u32 idx, int kick_fd, int call_fd)
+{
+	struct vhost_vring_state num = { .index = idx, .num = QSZ };
+	struct vhost_vring_state base = { .index = idx };
+	struct vhost_vring_addr addr = {
+		.index = idx,
+		.desc_user_addr = d->iova + off + DESC_OFF,
+		.avail_user_addr = d->iova + off + AVAIL_OFF,
+		.used_user_addr = d->iova + off + USED_OFF,
+	};
+	struct vhost_vring_file kick = { .index = idx, .fd = kick_fd };
+	struct vhost_vring_file call = { .index = idx, .fd = call_fd };
+
+	memset(d->area + off, 0, 4 * PAGE);
+	return check(!xioctl(d->fd, VHOST_SET_VRING_NUM, &num) &&
+		     !xioctl(d->fd, VHOST_SET_VRING_BASE, &base) &&
+		     !xioctl(d->fd, VHOST_SET_VRING_ADDR, &addr) &&
+		     (kick_fd < 0 || (!xioctl(d->fd, VHOST_SET_VRING_KICK, &kick) &&
+				      !xioctl(d->fd, VHOST_SET_VRING_CALL, &call))),
+		     "programming queue %u: %s", idx, strerror(errno));
+}
+
+static bool qidx_enable(struct vdev *d, __u32 idx)
+{
+	struct vhost_vring_state en = { .index = idx, .num = 1 };
+
+	return check(!xioctl(d->fd, VHOST_VDPA_SET_VRING_ENABLE, &en), "ENABLE %u", idx);
+}
+
+/* Queue pairs of the device, from its queue count (2 per pair, one control queue). */
+static __u32 qidx_pairs(struct vdev *d)
+{
+	__u32 nvqs = 0;
+
+	if (xioctl(d->fd, VHOST_VDPA_GET_VQS_COUNT, &nvqs))
+		return 0;
+	return (nvqs - 1) / 2;
+}
+
+/* Map pages [@first, @end) of the area, at their IOVAs, in address space @asid. */
+static bool qidx_map(struct vdev *d, __u32 asid, int first, int end)
+{
+	int err = map(d->fd, asid, d->iova + first * PAGE, (end - first) * PAGE,
+		      d->area + first * PAGE, VHOST_ACCESS_RW);
+
+	return check(!err, "map pages %d-%d in ASID %u: %s", first, end - 1, asid,
+		     strerror(-err));
+}
+
+/* The group of queue @idx is @want (after FEATURES_OK). */
+static bool qidx_group_is(struct vdev *d, __u32 idx, __u32 want)
+{
+	struct vhost_vring_state s = { .index = idx };
+
+	return check(!xioctl(d->fd, VHOST_VDPA_GET_VRING_GROUP, &s) && s.num == want,
+		     "queue %u in group %u, expected %u", idx, s.num, want);
+}
+
+/*
+ * Up to FEATURES_OK with @features, group 1 in address space 1, the
+ * memory mapped as described above, slots 0 and 1 programmed as queues 0
+ * and 1 and slot 2 as queue @cvq. Nothing enabled yet.
+ */
+static bool qidx_negotiate(struct vdev *d, __u64 features, __u32 cvq)
+{
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_ASID);
+	__u8 status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	struct vhost_vring_state grp = { .index = 1, .num = 1 };
+	/* Pages of address space 0, and of 1: the control queue's ring, buffers 2-3. */
+	static const int as0[][2] = { { 0, 8 }, { 12, 18 }, { 20, 64 } };
+	static const int as1[][2] = { { 8, 12 }, { 18, 20 } };
+	int i;
+
+	if (!check(!xioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &backend), "SET_BACKEND_FEATURES") ||
+	    !check(!set_status(d->fd, status), "SET_STATUS driver") ||
+	    !check(!xioctl(d->fd, VHOST_SET_FEATURES, &features), "SET_FEATURES"))
+		return false;
+	status |= VIRTIO_CONFIG_S_FEATURES_OK;
+	if (!check(!set_status(d->fd, status), "SET_STATUS features_ok") ||
+	    !check(get_status(d->fd) & VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK did not stick") ||
+	    !check(!xioctl(d->fd, VHOST_VDPA_SET_GROUP_ASID, &grp), "SET_GROUP_ASID"))
+		return false;
+	for (i = 0; i < 3; i++)
+		if (!qidx_map(d, 0, as0[i][0], as0[i][1]))
+			return false;
+	for (i = 0; i < 2; i++)
+		if (!qidx_map(d, 1, as1[i][0], as1[i][1]))
+			return false;
+	for (i = 0; i < 3; i++) {
+		d->q[i].avail = 0;
+		d->q[i].used_seen = 0;
+		if (!qidx_vring(d, d->q[i].off, i < 2 ? (__u32)i : cvq, d->q[i].kick, d->q[i].call))
+			return false;
+	}
+	return true;
+}
+
+/* Enable queues 0, 1 and @cvq, then DRIVER_OK. */
+static bool qidx_run(struct vdev *d, __u32 cvq)
+{
+	__u8 status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		      VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+
+	return qidx_enable(d, 0) && qidx_enable(d, 1) && qidx_enable(d, cvq) &&
+	       check(!set_status(d->fd, status), "DRIVER_OK");
+}
+
+/* A command on the control queue (slot 2); false when it was not answered. */
+static bool qidx_ctrl(struct vdev *d, __u8 class, __u8 cmd, const void *data, __u32 len,
+		      __u8 *ack)
+{
+	__u8 *c = buf_va(d, 2), *a = buf_va(d, 3);
+
+	c[0] = class;
+	c[1] = cmd;
+	memcpy(c + 2, data, len);
+	*a = 0xff;
+	ring_add(d, 2, buf_iova(d, 2), 2 + len, buf_iova(d, 3), 1);
+	ring_kick(d, 2);
+	if (!check(ring_wait(d, 2, d->q[2].avail), "no answer on the control queue (status 0x%x)",
+		   get_status(d->fd)))
+		return false;
+	*ack = *a;
+	return true;
+}
+
+/*
+ * With max_vqp > 1, the control queue is at 2 without MQ and at
+ * 2 * max_vqp with it: in group 1 there, the other index in group 0; it
+ * answers MAC_ADDR_SET through address space 1 and the config MAC
+ * changes; a second queue pair can be turned on only with MQ; pair 0
+ * carries frames.
+ */
+static bool cvq_index(bool mq)
+{
+	static const __u8 mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x0c, 0x02 };
+	__u64 features = QIDX_FEATURES | (mq ? BIT(VIRTIO_NET_F_MQ) : 0);
+	struct {
+		struct vhost_vdpa_config hdr;
+		__u8 buf[6];
+	} cfg = { .hdr = { .off = 0, .len = 6 } };
+	__u8 pairs_le[2] = { 2, 0 }, ack = 0xff;
+	__u32 pairs, cvq, other;
+	struct vdev d;
+	bool ok = false;
+
+	if (!dev_init(&d, 3))
+		goto out;
+	pairs = qidx_pairs(&d);
+	if (!check(pairs > 1, "needs a device with max_vqp > 1, it has %u", pairs))
+		goto out;
+	cvq = mq ? 2 * pairs : 2;
+	other = mq ? 2 : 2 * pairs;
+	if (!qidx_negotiate(&d, features, cvq) || !qidx_group_is(&d, cvq, 1) ||
+	    !qidx_group_is(&d, other, 0) || !qidx_group_is(&d, 1, 0) || !qidx_run(&d, cvq))
+		goto out;
+	if (!qidx_ctrl(&d, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, sizeof(mac),
+		       &ack) || !check(ack == VIRTIO_NET_OK, "MAC_ADDR_SET answered %u", ack))
+		goto out;
+	last = xioctl(d.fd, VHOST_VDPA_GET_CONFIG, &cfg);
+	if (!expect_err(0, __LINE__) ||
+	    !check(!memcmp(cfg.buf, mac, sizeof(mac)), "config MAC not the one set"))
+		goto out;
+	if (!qidx_ctrl(&d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, pairs_le,
+		       sizeof(pairs_le), &ack) ||
+	    !check(ack == (mq ? VIRTIO_NET_OK : VIRTIO_NET_ERR), "VQ_PAIRS_SET 2 answered %u",
+		   ack))
+		goto out;
+	net_send(&d, 21, 200);
+	ok = net_expect(&d, 21, 200);
+out:
+	dev_fini(&d);
+	return ok;
+}
+
+static bool t_cvq_index_no_mq(void)
+{
+	return cvq_index(false);
+}
+
+static bool t_cvq_index_mq(void)
+{
+	return cvq_index(true);
+}
+
+/* A number of the emulated function's "resources" file in $CXEMU_DBG; -1 if none. */
+static long cxemu_held(const char *what)
+{
+	const char *dir = getenv("CXEMU_DBG");
+	char path[256], name[32];
+	long n, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/resources", dir ? dir : "");
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%31s %ld", name, &n) == 2)
+		if (!strcmp(name, what))
+			found = n;
+	fclose(f);
+	return found;
+}
+
+/* The function holds @vqs queue objects; records the line when not. */
+static bool expect_vq_objects(long vqs, int line)
+{
+	long n = cxemu_held("vq");
+
+	return check(n == vqs, "line %d: the function holds %ld queue objects, expected %ld",
+		     line, n, vqs);
+}
+
+/*
+ * cxvdpa without MQ, max_vqp > 1: queue 2 * max_vqp (the control queue
+ * with MQ) and queue 3 (a data queue with MQ) are no queues of this
+ * device. Programmed, and enabled (the first before DRIVER_OK too),
+ * neither gets an object: the function holds objects for queues 0 and 1, a
+ * reset leaves it none, and closing the device gives every key back. The
+ * control queue at 2 still answers.
+ */
+static bool t_stray_vq(void)
+{
+	long mkeys = cxemu_held("mkey"), leaked = cxemu_held("leaked");
+	static const __u8 mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x0c, 0x03 };
+	__u8 ack = 0xff;
+	__u32 stray;
+	struct vdev d;
+	bool ok = false;
+
+	if (!dev_init(&d, 3) ||
+	    !check(mkeys >= 0 && leaked >= 0, "no resources file in $CXEMU_DBG") ||
+	    !expect_vq_objects(0, __LINE__))
+		goto out;
+	stray = 2 * qidx_pairs(&d);
+	if (!check(stray > 2, "needs a device with max_vqp > 1") ||
+	    !qidx_negotiate(&d, QIDX_FEATURES, 2) ||
+	    !qidx_vring(&d, QIDX_STRAY_OFF, stray, -1, -1) ||
+	    !qidx_vring(&d, QIDX_MID_OFF, 3, -1, -1) ||
+	    !qidx_enable(&d, stray) || !qidx_run(&d, 2) ||
+	    !expect_vq_objects(2, __LINE__))
+		goto out;
+	/* On a running device, enabling a data queue creates its object at once. */
+	if (!qidx_enable(&d, stray) || !qidx_enable(&d, 3) || !expect_vq_objects(2, __LINE__))
+		goto out;
+	if (!qidx_ctrl(&d, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, sizeof(mac),
+		       &ack) || !check(ack == VIRTIO_NET_OK, "MAC_ADDR_SET answered %u", ack))
+		goto out;
+	if (!check(!set_status(d.fd, 0), "reset") || !expect_vq_objects(0, __LINE__))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	/* Closed: back to the default map's keys, none busy, nothing leaked. */
+	if (ok && !check(cxemu_held("mkey") == mkeys && cxemu_held("vq") == 0 &&
+			 cxemu_held("leaked") == leaked,
+			 "after close: mkey %ld (was %ld), vq %ld, leaked %ld (was %ld)",
+			 cxemu_held("mkey"), mkeys, cxemu_held("vq"), cxemu_held("leaked"), leaked))
+		ok = false;
+	return ok;
+}
+
+/* cvqidx /dev/vhost-vdpa-N: a net device with max_vqp > 1 (either parent). */
+static int cvq_index_cases(void)
+{
+	run("cvq-index-no-mq", t_cvq_index_no_mq);
+	run("cvq-index-mq", t_cvq_index_mq);
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
+
+/* strayvq /dev/vhost-vdpa-N: cxvdpa, max_vqp > 1, $CXEMU_DBG its function's directory. */
+static int stray_vq_cases(void)
+{
+	run("stray-vq-no-object", t_stray_vq);
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "memlock2")) {
+		dev_path = argv[2];
+		return memlock_race(argv[3]);
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s net|blk|hold|session|mapfail /dev/vhost-vdpa-N\n"
-			"       %s pktloop IFNAME\n", argv[0], argv[0]);
+		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict /dev/vhost-vdpa-N\n"
+			"       %s memlock2 /dev/vhost-vdpa-N /dev/vhost-vdpa-M\n"
+			"       %s pktloop IFNAME\n", argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	dev_path = argv[2];
+	if (!strcmp(argv[1], "cvqidx"))
+		return cvq_index_cases();
+	if (!strcmp(argv[1], "strayvq"))
+		return stray_vq_cases();
 	if (!strcmp(argv[1], "hold"))
 		return hold();
+	if (!strcmp(argv[1], "uffdhold"))
+		return uffd_hold();
 	if (!strcmp(argv[1], "session"))
 		return session();
 	if (!strcmp(argv[1], "pktloop"))
@@ -1766,6 +2424,9 @@ int main(int argc, char **argv)
 		return map_fail();
 	if (!strcmp(argv[1], "blk")) {
 		run("blk-io", t_blk_io);
+	} else if (!strcmp(argv[1], "strict")) {
+		run("strict-dma-unmap-and-rollback", t_strict_dma);
+		run("invalidate", t_invalidate);
 	} else {
 		run("queries", t_queries);
 		run("exclusive-open", t_exclusive);
@@ -1781,6 +2442,7 @@ int main(int argc, char **argv)
 		run("invalidate", t_invalidate);
 		run("invalidate-keeps-rest", t_invalidate_keeps_rest);
 		run("remap-during-traffic", t_remap_during_traffic);
+		run("unmap-all-while-running", t_unmap_all_running);
 		run("cvq-own-asid", t_cvq_own_asid);
 		run("memlock-limit", t_memlock_limit);
 		run("same-page-twice", t_same_page_twice);

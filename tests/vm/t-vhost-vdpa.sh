@@ -14,8 +14,10 @@ MAP_MODE=/sys/module/vdpa_sim/parameters/map_mode
 modprobe vdpa_sim_net && modprobe vdpa_sim_blk && modprobe vhost_vdpa || exit 1
 cleanup() {
 	vdpa dev del vn0 2>/dev/null
+	vdpa dev del vn1 2>/dev/null
 	vdpa dev del vb0 2>/dev/null
 	echo set_map >"$MAP_MODE" 2>/dev/null
+	echo N >/sys/kernel/debug/vdpa_sim/strict_dma_map 2>/dev/null
 	modprobe -r vhost_vdpa vdpa_sim_net vdpa_sim_blk
 }
 trap cleanup EXIT
@@ -36,9 +38,24 @@ for mode in set_map dma_map; do
 done
 echo set_map >"$MAP_MODE"
 
+# The control queue is at 2 without MQ, whatever max_vqp is.
+for mode in set_map dma_map; do
+	echo "$mode" >"$MAP_MODE"
+	t_check "cvqidx-$mode-add" vdpa dev add name vn0 mgmtdev vdpasim_net max_vqp 4
+	tap "cvqidx-$mode" "$BIN" cvqidx "/dev/$(chardev_of vn0)"
+	t_check "cvqidx-$mode-del" vdpa dev del vn0
+done
+echo set_map >"$MAP_MODE"
+
 t_check blk-add vdpa dev add name vb0 mgmtdev vdpasim_blk
 tap blk "$BIN" blk "/dev/$(chardev_of vb0)"
 t_check blk-del vdpa dev del vb0
+
+# RLIMIT_MEMLOCK is one per process: two threads, two devices, room for one.
+vdpa dev add name vn0 mgmtdev vdpasim_net && vdpa dev add name vn1 mgmtdev vdpasim_net
+tap memlock "$BIN" memlock2 "/dev/$(chardev_of vn0)" "/dev/$(chardev_of vn1)"
+vdpa dev del vn0
+vdpa dev del vn1
 
 # Removal while a VMM has the file open (vhost_lib.sh).
 removal dev-del "vdpa dev del vn0" vn0 vdpasim_net
@@ -46,11 +63,12 @@ removal unbind "echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind" vn0 vdpasim_n
 vdpa dev del vn0
 removal rmmod-parent "modprobe -r vdpa_sim_net" vn0 vdpasim_net
 modprobe vdpa_sim_net
+removal_uffd vn0 vdpasim_net
 
 # Bind and unbind without a file, then with one opened in between.
 vdpa dev add name vn0 mgmtdev vdpasim_net
 ok=yes
-for i in $(seq 10); do
+for i in $(seq "$(rounds 2 10)"); do
 	echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind || ok=no
 	echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/bind || ok=no
 	[ -c "/dev/$(chardev_of vn0)" ] || ok=no
@@ -70,4 +88,11 @@ for mode in set_map dma_map; do
 	echo 0 >"$FAIL_MAP/probability"
 	vdpa dev del vn0
 done
+# A dma_map parent that knows ranges only as mapped: exact unmaps, exact rollback.
+echo dma_map >"$MAP_MODE"
+echo Y >/sys/kernel/debug/vdpa_sim/strict_dma_map
+vdpa dev add name vn0 mgmtdev vdpasim_net
+tap strict "$BIN" strict "/dev/$(chardev_of vn0)"
+vdpa dev del vn0
+echo N >/sys/kernel/debug/vdpa_sim/strict_dma_map
 echo set_map >"$MAP_MODE"

@@ -77,6 +77,14 @@ MODULE_PARM_DESC(doorbell_poll_us,
 static DECLARE_FAULT_ATTR(vdpasim_fail_map);
 static DECLARE_FAULT_ATTR(vdpasim_fail_dma);
 
+/*
+ * strict_dma_map (debugfs, for tests): behave as an IOMMU that knows each
+ * range only as it was mapped. A map may not overlap a mapped range
+ * (-EEXIST); an unmap must name one mapped range exactly (-ENOENT), or
+ * be the whole space, which always empties it.
+ */
+static bool vdpasim_strict_dma_map;
+
 /* /sys/kernel/debug/vdpa_sim: the fault attributes and a directory per device. */
 static struct dentry *vdpasim_debugfs;
 
@@ -739,8 +747,12 @@ static int vdpasim_dma_map(struct vdpa_device *vdpa, unsigned int asid,
 	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
 	vdpasim_leave_passthrough(sim, asid);
-	err = vhost_iotlb_add_range_ctx(sim->iommu[asid], iova, iova + size - 1,
-					pa, perm, opaque);
+	if (READ_ONCE(vdpasim_strict_dma_map) &&
+	    vhost_iotlb_itree_first(sim->iommu[asid], iova, iova + size - 1))
+		err = -EEXIST;
+	else
+		err = vhost_iotlb_add_range_ctx(sim->iommu[asid], iova, iova + size - 1,
+						pa, perm, opaque);
 	spin_unlock(&sim->iommu_lock);
 	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
@@ -751,17 +763,24 @@ static int vdpasim_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 			     u64 iova, u64 size)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
+	struct vhost_iotlb_map *map;
+	int err = 0;
 
 	if (asid >= sim->dev_attr.nas || !size || iova + size - 1 < iova)
 		return -EINVAL;
 	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
 	vdpasim_leave_passthrough(sim, asid);
-	vhost_iotlb_del_range(sim->iommu[asid], iova, iova + size - 1);
+	map = vhost_iotlb_itree_first(sim->iommu[asid], iova, iova + size - 1);
+	if (READ_ONCE(vdpasim_strict_dma_map) && (iova || size < U64_MAX) &&
+	    (!map || map->start != iova || map->size != size))
+		err = -ENOENT;
+	else
+		vhost_iotlb_del_range(sim->iommu[asid], iova, iova + size - 1);
 	spin_unlock(&sim->iommu_lock);
 	vdpasim_flush_translations(sim);
 	mutex_unlock(&sim->lock);
-	return 0;
+	return err;
 }
 
 static int vdpasim_reset_map(struct vdpa_device *vdpa, unsigned int asid)
@@ -1097,6 +1116,7 @@ static int __init vdpasim_init(void)
 	vdpasim_debugfs = debugfs_create_dir("vdpa_sim", NULL);
 	fault_create_debugfs_attr("fail_map", vdpasim_debugfs, &vdpasim_fail_map);
 	fault_create_debugfs_attr("fail_dma", vdpasim_debugfs, &vdpasim_fail_dma);
+	debugfs_create_bool("strict_dma_map", 0600, vdpasim_debugfs, &vdpasim_strict_dma_map);
 	return 0;
 }
 module_init(vdpasim_init);
