@@ -337,23 +337,32 @@ static long vhost_vdpa_config_ioctl(struct vhost_vdpa *v, struct vhost_vdpa_conf
 				    bool write)
 {
 	struct vhost_vdpa_config hdr;
-	size_t size = 0;
+	size_t size;
 	void *buf;
 	long err = 0;
 
 	if (copy_from_user(&hdr, argp, sizeof(hdr)))
 		return -EFAULT;
+	/* The size is the device's for its life: checked now, used later. */
 	mutex_lock(&v->lock);
-	if (v->vdpa)
+	if (!v->vdpa)
+		err = -ENODEV;
+	else
 		size = v->vdpa->config->get_config_size(v->vdpa);
 	mutex_unlock(&v->lock);
-	if (!size)
-		return -ENODEV;
+	if (err)
+		return err;
 	if (hdr.off > size || hdr.len > size - hdr.off)
 		return -EINVAL;
-	buf = write ? vmemdup_user(argp->buf, hdr.len) : kvzalloc(hdr.len, GFP_KERNEL);
-	if (IS_ERR_OR_NULL(buf))
-		return buf ? PTR_ERR(buf) : -ENOMEM;
+	if (write) {
+		buf = vmemdup_user(argp->buf, hdr.len);
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+	} else {
+		buf = kvzalloc(hdr.len, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
 	mutex_lock(&v->lock);
 	if (!v->vdpa)
 		err = -ENODEV;
@@ -621,6 +630,43 @@ static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd,
 
 /* ---- file operations ---- */
 
+static bool vhost_vdpa_ioctl_known(unsigned int cmd)
+{
+	switch (cmd) {
+	case VHOST_SET_OWNER:
+	case VHOST_GET_FEATURES:
+	case VHOST_SET_FEATURES:
+	case VHOST_GET_BACKEND_FEATURES:
+	case VHOST_SET_BACKEND_FEATURES:
+	case VHOST_VDPA_GET_DEVICE_ID:
+	case VHOST_VDPA_GET_STATUS:
+	case VHOST_VDPA_SET_STATUS:
+	case VHOST_VDPA_GET_VRING_NUM:
+	case VHOST_VDPA_SET_CONFIG_CALL:
+	case VHOST_VDPA_GET_IOVA_RANGE:
+	case VHOST_VDPA_GET_CONFIG_SIZE:
+	case VHOST_VDPA_GET_AS_NUM:
+	case VHOST_VDPA_GET_GROUP_NUM:
+	case VHOST_VDPA_GET_VQS_COUNT:
+	case VHOST_VDPA_SET_GROUP_ASID:
+	case VHOST_VDPA_SUSPEND:
+	case VHOST_VDPA_RESUME:
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_VDPA_SET_VRING_ENABLE:
+	case VHOST_VDPA_GET_VRING_GROUP:
+	case VHOST_VDPA_GET_VRING_DESC_GROUP:
+	case VHOST_VDPA_GET_VRING_SIZE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /*
  * User memory is copied before vhost_vdpa.lock is taken and after it is
  * dropped: an argument that faults slowly (userfaultfd, FUSE) must never
@@ -636,8 +682,10 @@ static long vhost_vdpa_ioctl(struct file *filp, unsigned int cmd, unsigned long 
 
 	if (cmd == VHOST_VDPA_GET_CONFIG || cmd == VHOST_VDPA_SET_CONFIG)
 		return vhost_vdpa_config_ioctl(v, argp, cmd == VHOST_VDPA_SET_CONFIG);
-	/* None of ours is bigger; an unknown command is refused below. */
-	if (size > sizeof(karg))
+	/* An unknown command is refused before its argument is looked at. */
+	if (!vhost_vdpa_ioctl_known(cmd))
+		return -ENOTTY;
+	if (WARN_ON_ONCE(size > sizeof(karg)))
 		return -ENOTTY;
 	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&karg, argp, size))
 		return -EFAULT;

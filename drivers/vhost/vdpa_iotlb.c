@@ -15,8 +15,10 @@
  * - While vhost_vdpa owns a device, an address space nobody mapped
  *   translates nothing (never the parent's identity default).
  *
- * Context for everything here: vhost_vdpa.lock held, but for an UPDATE's
- * pinning (vhost_vdpa_pin()), which runs under vhost_vdpa.iotlb_lock only.
+ * Context for everything here: vhost_vdpa.lock held, but for
+ * vhost_vdpa_iotlb_read_msg() (no lock), vhost_vdpa_iotlb_write() (takes
+ * the locks) and an UPDATE's pinning (vhost_vdpa_pin()), which runs under
+ * vhost_vdpa.iotlb_lock only.
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -128,7 +130,7 @@ static bool vhost_vdpa_charge(struct mm_struct *mm, u64 npages, u64 limit)
 	s64 cur = atomic64_read(&mm->pinned_vm);
 
 	do {
-		if (cur < 0 || npages > limit || cur > limit - npages)
+		if (WARN_ON_ONCE(cur < 0) || npages > limit || cur > limit - npages)
 			return false;
 	} while (!atomic64_try_cmpxchg(&mm->pinned_vm, &cur, cur + npages));
 	return true;
@@ -178,7 +180,7 @@ static int vhost_vdpa_limbo_reserve(struct vhost_vdpa_as *as, u64 start, u64 las
 	list_for_each_entry(l, &as->spare, node)
 		room += VHOST_VDPA_LIMBO_RUNS;
 	while (room < runs) {
-		l = kmalloc(PAGE_SIZE, GFP_KERNEL);
+		l = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 		if (!l)
 			return -ENOMEM;
 		list_add(&l->node, &as->spare);
@@ -207,7 +209,7 @@ static int vhost_vdpa_range_to_limbo(struct vhost_vdpa *v, struct vhost_vdpa_as 
 			if (l)
 				list_del(&l->node);
 			else
-				l = kmalloc(PAGE_SIZE, GFP_KERNEL);
+				l = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 			if (!l)
 				return -ENOMEM;
 			l->n = 0;
@@ -285,14 +287,12 @@ static int vhost_vdpa_as_program(struct vhost_vdpa *v, u32 asid)
 	if (err) {
 		dev_err_ratelimited(&v->dev, "address space %u: the device refused the map: %d\n",
 				    asid, err);
-		/* set_map parents: the next change sends the whole table anyway. */
-		if (ops->set_map)
-			as->stale = true;
 		return err;
 	}
 	as->stale = false;
 	as->in_batch = false;
 	vhost_vdpa_limbo_release(v, as);
+	vhost_vdpa_spare_free(as);
 	return 0;
 }
 
@@ -420,6 +420,12 @@ static int vhost_vdpa_pin(struct vhost_vdpa *v, struct mm_struct *mm, u32 asid, 
 	if (!pages)
 		err = -ENOMEM;
 	while (!err && done < npages) {
+		/* A large UPDATE of resident memory never faults: stay killable. */
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		cond_resched();
 		n = pin_user_pages_fast(uaddr + (done << PAGE_SHIFT),
 					min_t(u64, npages - done, VHOST_VDPA_PIN_BATCH),
 					gup_flags, pages);
@@ -526,7 +532,7 @@ static int vhost_vdpa_map_begin(struct vhost_vdpa *v, u32 asid, const struct vho
 	u64 limit;
 
 	lockdep_assert_held(&v->lock);
-	if (asid >= v->nas || !msg->perm || (msg->perm & ~VHOST_ACCESS_RW) ||
+	if (!msg->size || asid >= v->nas || !msg->perm || (msg->perm & ~VHOST_ACCESS_RW) ||
 	    last < msg->iova || msg->uaddr + msg->size - 1 < msg->uaddr)
 		return -EINVAL;
 	/* Pinning works in pages; a VMM maps whole pages anyway. */
@@ -573,7 +579,7 @@ static int vhost_vdpa_map_commit(struct vhost_vdpa *v, u32 asid,
 	u64 last = msg->iova + msg->size - 1;
 	struct vhost_vdpa_as *as = &v->as[asid];
 	struct vhost_iotlb_map *map;
-	int err = 0;
+	int err = 0, ret;
 
 	lockdep_assert_held(&v->lock);
 	if (ops->set_map || as->stale) {
@@ -593,8 +599,16 @@ static int vhost_vdpa_map_commit(struct vhost_vdpa *v, u32 asid,
 			return err;
 		}
 		err = vhost_vdpa_as_program(v, asid);
-		if (err)
-			WARN_ON_ONCE(vhost_vdpa_range_to_limbo(v, as, msg->iova, last));
+		if (!err)
+			return 0;
+		/* A dma_map parent found refusing was emptied: nothing reaches them. */
+		if (!ops->set_map && as->stale) {
+			vhost_vdpa_remove_range(v, as, msg->iova, last);
+			return err;
+		}
+		/* Cannot fail: the pages it needs were set aside above. */
+		ret = vhost_vdpa_range_to_limbo(v, as, msg->iova, last);
+		WARN_ON_ONCE(ret);
 		return err;
 	}
 	for (map = vhost_iotlb_itree_first(as->iotlb, msg->iova, last); map;
@@ -689,19 +703,26 @@ static int vhost_vdpa_split_ends(struct vhost_iotlb *iotlb, u64 start, u64 last)
 	return err;
 }
 
-/* Map the table's entry holding @addr into a dma_map parent again. */
-static int vhost_vdpa_dma_remap(struct vhost_vdpa *v, u32 asid, u64 addr)
+/*
+ * Map the table's entries in [first, last] into a dma_map parent again.
+ * If one is refused the device is emptied (vhost_vdpa_dma_lost()).
+ */
+static int vhost_vdpa_dma_remap(struct vhost_vdpa *v, u32 asid, u64 first, u64 last)
 {
 	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
-	struct vhost_iotlb_map *map = vhost_iotlb_itree_first(v->as[asid].iotlb, addr, addr);
+	struct vhost_iotlb_map *map;
 	int err;
 
-	if (!map)
-		return 0;
-	err = ops->dma_map(v->vdpa, asid, map->start, map->size, map->addr, map->perm, NULL);
-	if (err)
-		vhost_vdpa_dma_lost(v, asid);
-	return err;
+	for (map = vhost_iotlb_itree_first(v->as[asid].iotlb, first, last); map;
+	     map = vhost_iotlb_itree_next(map, first, last)) {
+		err = ops->dma_map(v->vdpa, asid, map->start, map->size, map->addr, map->perm,
+				   NULL);
+		if (err) {
+			vhost_vdpa_dma_lost(v, asid);
+			return err;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -718,36 +739,35 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 {
 	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
 	struct vhost_vdpa_as *as = &v->as[asid];
-	struct { u64 start, last; bool hit; } ext[2] = {};
-	u64 ends[2] = { start, last + 1 }, outer[2] = { start - 1, last + 1 };
 	struct vhost_iotlb_map *map;
-	int i, err = 0;
+	/* Straddling entries, as the device knows them; one may straddle both ends. */
+	struct { u64 start, last; } ext[2];
+	int i, n = 0, err = 0, ret;
 
-	/* Entries straddling an end, as the device knows them; one may straddle both. */
-	for (i = 0; i < 2; i++) {
-		if (i == 1 && last == U64_MAX)
-			break;
-		map = vhost_iotlb_itree_first(as->iotlb, ends[i], ends[i]);
-		if (map && map->start != ends[i] && !(i == 1 && ext[0].hit &&
-						      ext[0].start == map->start))
-			ext[i] = (typeof(ext[i])){ map->start, map->last, true };
-	}
-	for (i = 0; i < 2 && !as->stale; i++) {
-		if (!ext[i].hit)
-			continue;
+	map = vhost_iotlb_itree_first(as->iotlb, start, start);
+	if (map && map->start != start)
+		ext[n++] = (typeof(ext[0])){ map->start, map->last };
+	map = last == U64_MAX ? NULL : vhost_iotlb_itree_first(as->iotlb, last + 1, last + 1);
+	if (map && map->start != last + 1 && !(n && ext[0].start == map->start))
+		ext[n++] = (typeof(ext[0])){ map->start, map->last };
+	/* Each split takes two entries, then gives one back: both must fit. */
+	if (n && as->iotlb->nmaps + 3 > as->iotlb->limit)
+		return -ENOSPC;
+
+	for (i = 0; i < n && !as->stale; i++) {
 		err = ops->dma_unmap(v->vdpa, asid, ext[i].start, ext[i].last - ext[i].start + 1);
 		if (err) {
-			/* Undo the first, if it went: the table is unchanged. */
-			if (i == 1 && ext[0].hit)
-				vhost_vdpa_dma_remap(v, asid, ext[0].start);
+			/* Undo the first, if it went: then nothing has changed. */
+			if (i)
+				vhost_vdpa_dma_remap(v, asid, ext[0].start, ext[0].last);
 			return err;
 		}
 	}
 	err = vhost_vdpa_split_ends(as->iotlb, start, last);
 	if (err) {
-		/* Still whole in the table: the device gets them back whole. */
-		for (i = 0; i < 2 && !as->stale; i++)
-			if (ext[i].hit && vhost_vdpa_dma_remap(v, asid, ext[i].start))
+		/* Whole or split, the device gets back what the table holds. */
+		for (i = 0; i < n && !as->stale; i++)
+			if (vhost_vdpa_dma_remap(v, asid, ext[i].start, ext[i].last))
 				break;
 		return err;
 	}
@@ -755,8 +775,8 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
 		bool gone = as->stale;
 
-		for (i = 0; i < 2; i++)
-			gone |= ext[i].hit && map->start >= ext[i].start && map->last <= ext[i].last;
+		for (i = 0; i < n; i++)
+			gone |= map->start >= ext[i].start && map->last <= ext[i].last;
 		if (!gone && ops->dma_unmap(v->vdpa, asid, map->start, map->size)) {
 			err = vhost_vdpa_range_to_limbo(v, as, map->start, map->last);
 			if (err)
@@ -767,19 +787,15 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 		vhost_iotlb_map_free(as->iotlb, map);
 		cond_resched();
 	}
-	if (as->stale)
-		return err;
 	/* Map again the outer parts of the straddling entries. */
-	for (i = 0; i < 2; i++) {
-		if (!ext[i].hit)
-			continue;
-		if (vhost_vdpa_dma_remap(v, asid, outer[i])) {
-			err = err ?: -EIO;
-			break;
-		}
-		/* One entry straddling both ends has two outer parts. */
-		if (i == 0 && ext[0].last > last && vhost_vdpa_dma_remap(v, asid, last + 1)) {
-			err = err ?: -EIO;
+	for (i = 0; i < n && !as->stale; i++) {
+		ret = 0;
+		if (ext[i].start < start)
+			ret = vhost_vdpa_dma_remap(v, asid, ext[i].start, start - 1);
+		if (!ret && ext[i].last > last)
+			ret = vhost_vdpa_dma_remap(v, asid, last + 1, ext[i].last);
+		if (ret) {
+			err = err ?: ret;
 			break;
 		}
 	}
@@ -897,9 +913,9 @@ int vhost_vdpa_iotlb_read_msg(struct iov_iter *from, u32 *asid, struct vhost_iot
  * @asid: its address space (nonzero only once IOTLB_ASID is acked)
  * @msg: the message, from vhost_vdpa_iotlb_read_msg()
  *
- * Context: process context, the owner's; takes vhost_vdpa.iotlb_lock
- * (killable) and vhost_vdpa.lock, neither held across faults on user
- * memory together with vhost_vdpa.lock.
+ * Context: process context, the owner's. Takes vhost_vdpa.iotlb_lock
+ * (killable), which may be held across faults on the owner's memory, and
+ * vhost_vdpa.lock, which never is.
  * Return: 0 or -errno; -ENODEV once the device is gone.
  */
 int vhost_vdpa_iotlb_write(struct vhost_vdpa *v, u32 asid, const struct vhost_iotlb_msg *msg)
@@ -909,7 +925,7 @@ int vhost_vdpa_iotlb_write(struct vhost_vdpa *v, u32 asid, const struct vhost_io
 	if (mutex_lock_killable(&v->iotlb_lock))
 		return -EINTR;
 	if (msg->type == VHOST_IOTLB_UPDATE) {
-		err = msg->size ? vhost_vdpa_map(v, asid, msg) : -EINVAL;
+		err = vhost_vdpa_map(v, asid, msg);
 	} else {
 		mutex_lock(&v->lock);
 		err = v->vdpa ? vhost_vdpa_iotlb_check(v, asid) : -ENODEV;

@@ -218,7 +218,8 @@ struct vdpa_map_file {
  * @dma_map: optional (on-chip IOMMU, incremental); map @size bytes at
  *	@iova of address space @asid to physical address @pa with
  *	VHOST_MAP_* permission @perm; @opaque is a &struct vdpa_map_file in
- *	VA mode. Comes with @dma_unmap. Returns 0 or -errno.
+ *	VA mode. Comes with @dma_unmap. Returns 0 or -errno; on failure
+ *	nothing of the range is mapped.
  * @dma_unmap: optional, mandatory with @dma_map; unmap @size bytes at
  *	@iova of address space @asid. Returns 0 or -errno.
  * @reset_map: optional; restore the parent's default translation of

@@ -2012,7 +2012,8 @@ static int memlock_race(const char *dev2)
 		r[i].mem = mmap(NULL, RACE_PAGES * PAGE, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		r[i].go = &go;
-		if (r[i].fd < 0 || r[i].mem == MAP_FAILED || xioctl(r[i].fd, VHOST_SET_OWNER, NULL)) {
+		if (r[i].fd < 0 || r[i].mem == MAP_FAILED ||
+		    xioctl(r[i].fd, VHOST_SET_OWNER, NULL)) {
 			printf("not ok 1 - memlock-two-devices # setup: %s\n", strerror(errno));
 			printf("1..1\n");
 			return 1;
@@ -2042,8 +2043,9 @@ static int memlock_race(const char *dev2)
 	}
 	/* Each round one thread maps: the limit was neither wrongly refused nor passed. */
 	ok = !both && !over && one == RACE_ROUNDS && vmpin_kb() == pin0;
-	printf("%s 1 - memlock-two-devices # %d rounds: %d both mapped, %d one, %d over the limit, VmPin %+ld kB after\n",
-	       ok ? "ok" : "not ok", RACE_ROUNDS, both, one, over, vmpin_kb() - pin0);
+	printf("%s 1 - memlock-two-devices # %d rounds: %d both mapped, %d one, ",
+	       ok ? "ok" : "not ok", RACE_ROUNDS, both, one);
+	printf("%d over the limit, VmPin %+ld kB after\n", over, vmpin_kb() - pin0);
 	printf("1..1\n");
 	return !ok;
 }
@@ -2402,7 +2404,8 @@ int main(int argc, char **argv)
 		return memlock_race(argv[3]);
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict /dev/vhost-vdpa-N\n"
+		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict|\n"
+			"          cvqidx|strayvq /dev/vhost-vdpa-N\n"
 			"       %s memlock2 /dev/vhost-vdpa-N /dev/vhost-vdpa-M\n"
 			"       %s pktloop IFNAME\n", argv[0], argv[0], argv[0]);
 		return 2;
