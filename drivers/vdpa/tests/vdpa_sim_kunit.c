@@ -702,6 +702,75 @@ static void sim_net_vq_state_start(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, state.split.avail_index, 6);
 }
 
+/* ---- queue state around QEMU 7.2's stop ---- */
+
+/*
+ * After a reset, get_vq_state still says where each ring stood (QEMU 7.2
+ * asks the last vhost device only then), until the driver positions the
+ * ring; a ring started again without a position begins at 0.
+ */
+static void sim_net_vq_state_after_reset(struct kunit *test)
+{
+	struct sim_test *t = sim_create(test, vdpasim_net_kunit_mgmtdev(), false);
+	const struct vdpa_config_ops *ops = t->vdpa->config;
+	struct vdpa_vq_state state = {}, pos = { .split.avail_index = 7 };
+
+	sim_start(test, t, NET_FEATURES, 2);
+	net_send(t, 20);
+	net_expect_frame(test, t, 20);
+	net_send(t, 21);
+	net_expect_frame(test, t, 21);
+
+	/* What QEMU 7.2 sends: SET_STATUS 0, ACK | DRIVER, then GET_VRING_BASE. */
+	vdpa_reset(t->vdpa, 0);
+	vdpa_set_status(t->vdpa, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	KUNIT_ASSERT_EQ(test, ops->get_vq_state(t->vdpa, NET_TXQ, &state), 0);
+	KUNIT_EXPECT_EQ(test, state.split.avail_index, 2);
+	KUNIT_ASSERT_EQ(test, ops->get_vq_state(t->vdpa, NET_RXQ, &state), 0);
+	KUNIT_EXPECT_EQ(test, state.split.avail_index, 2);
+
+	/* A second reset before the rings ran again keeps the answer. */
+	vdpa_reset(t->vdpa, 0);
+	KUNIT_ASSERT_EQ(test, ops->get_vq_state(t->vdpa, NET_TXQ, &state), 0);
+	KUNIT_EXPECT_EQ(test, state.split.avail_index, 2);
+	KUNIT_ASSERT_EQ(test, ops->set_vq_state(t->vdpa, NET_TXQ, &pos), 0);
+	KUNIT_ASSERT_EQ(test, ops->get_vq_state(t->vdpa, NET_TXQ, &state), 0);
+	KUNIT_EXPECT_EQ(test, state.split.avail_index, 7);
+
+	/* Started at 2, the device would refuse the driver's index 1. */
+	sim_start(test, t, NET_FEATURES, 2);
+	net_send(t, 22);
+	net_expect_frame(test, t, 22);
+}
+
+/*
+ * A ring asked for its state while the device runs unsuspended (QEMU
+ * 7.2's queue pairs) stops at the position it reported; enabling it
+ * again resumes from there.
+ */
+static void sim_net_vq_state_while_running(struct kunit *test)
+{
+	struct sim_test *t = sim_create(test, vdpasim_net_kunit_mgmtdev(), false);
+	const struct vdpa_config_ops *ops = t->vdpa->config;
+	struct vdpa_vq_state state = {};
+
+	sim_start(test, t, NET_FEATURES, 2);
+	net_send(t, 23);
+	net_expect_frame(test, t, 23);
+	KUNIT_ASSERT_EQ(test, ops->get_vq_state(t->vdpa, NET_TXQ, &state), 0);
+	KUNIT_EXPECT_EQ(test, state.split.avail_index, 1);
+
+	net_send(t, 24);
+	msleep(100);
+	KUNIT_EXPECT_EQ(test, sim_used_idx(t, NET_TXQ), 1);
+	KUNIT_EXPECT_EQ(test, sim_used_idx(t, NET_RXQ), 1);
+	KUNIT_ASSERT_EQ(test, ops->get_vq_state(t->vdpa, NET_TXQ, &state), 0);
+	KUNIT_EXPECT_EQ(test, state.split.avail_index, 1);
+
+	ops->set_vq_ready(t->vdpa, NET_TXQ, true);
+	net_expect_frame(test, t, 24);
+}
+
 /* ---- blk ---- */
 
 #define BLK_FEATURES (BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) | \
@@ -861,6 +930,8 @@ static struct kunit_case vdpa_sim_cases[] = {
 	KUNIT_CASE_PARAM(sim_net_cvq_index, cvq_case_gen_params),
 	KUNIT_CASE(sim_net_suspend_resume),
 	KUNIT_CASE(sim_net_vq_state_start),
+	KUNIT_CASE(sim_net_vq_state_after_reset),
+	KUNIT_CASE(sim_net_vq_state_while_running),
 	KUNIT_CASE_PARAM(sim_blk_request_checks, blk_case_gen_params),
 	KUNIT_CASE(sim_blk_data),
 	{}

@@ -211,6 +211,22 @@ static void vdpasim_vq_stop(struct vdpasim_virtqueue *vq)
 	vq->running = false;
 }
 
+/*
+ * Where a virtqueue is, for get_vq_state: the ring itself while it runs,
+ * else where it stopped or was positioned, else where it stood at the
+ * last reset.
+ */
+static void vdpasim_vq_where(const struct vdpasim_virtqueue *vq,
+			     struct vdpa_vq_state *state)
+{
+	if (vq->running)
+		vdpa_devring_get_state(&vq->ring, state);
+	else if (vq->state_set)
+		*state = vq->state;
+	else
+		*state = vq->before_reset;
+}
+
 /**
  * vdpasim_vq_running() - whether the device processes a virtqueue
  * @sim: the device
@@ -409,16 +425,23 @@ static int vdpasim_set_vq_state(struct vdpa_device *vdpa, u16 idx,
 	return err;
 }
 
+/*
+ * QEMU 7.2 stops without suspending: it asks each queue pair's device
+ * where its rings are while the device still runs, and records the
+ * answer as final. A ring asked while it runs therefore stops there, as
+ * if disabled (enabling it again resumes from that position); between
+ * batches every buffer taken was used, so the answer is consistent.
+ */
 static int vdpasim_get_vq_state(struct vdpa_device *vdpa, u16 idx,
 				struct vdpa_vq_state *state)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
+	struct vdpasim_virtqueue *vq = &sim->vqs[idx];
 
 	mutex_lock(&sim->lock);
-	if (sim->vqs[idx].running)
-		vdpa_devring_get_state(&sim->vqs[idx].ring, state);
-	else
-		*state = sim->vqs[idx].state;
+	if (vq->running && !sim->suspended)
+		vdpasim_vq_stop(vq);
+	vdpasim_vq_where(vq, state);
 	mutex_unlock(&sim->lock);
 	return 0;
 }
@@ -541,10 +564,21 @@ static void vdpasim_core_reset_locked(struct vdpasim *sim)
 	lockdep_assert_held(&sim->lock);
 	/* Doorbells stay mapped across a reset; they are polled while running. */
 	vdpa_devring_bells_stop(&sim->bells);
+	/*
+	 * The rings restart at 0, but get_vq_state still says where they
+	 * stood: QEMU 7.2 asks the last vhost device only after resetting
+	 * it, and from an answer of 0 it would take again every buffer the
+	 * device already used (control commands whose indirect tables the
+	 * driver has freed since).
+	 */
 	for (i = 0; i < sim->dev_attr.nvqs; i++) {
+		struct vdpa_vq_state where;
+
+		vdpasim_vq_where(&sim->vqs[i], &where);
 		memset(&sim->vqs[i], 0, sizeof(sim->vqs[i]));
 		sim->vqs[i].sim = sim;
 		sim->vqs[i].idx = i;
+		sim->vqs[i].before_reset = where;
 	}
 	sim->notify = 0;
 	for (i = 0; i < sim->dev_attr.ngroups; i++)

@@ -57,6 +57,8 @@ struct vdpasim_mgmt {
  * @state: where the device resumes (split: next avail index; packed:
  *	indexes and wrap counters)
  * @state_set: @state came from set_vq_state (else a reset ring's start)
+ * @before_reset: where the ring stood when the device was last reset;
+ *	get_vq_state reports it until @state is set or the ring runs again
  * @received_desc: descriptors taken from the ring (vendor statistic)
  * @completed_desc: descriptors returned to the ring (vendor statistic)
  * @sim: the device, for the ring's translation
@@ -73,6 +75,7 @@ struct vdpasim_virtqueue {
 	struct vdpa_callback cb;
 	struct vdpa_vq_state state;
 	bool state_set;
+	struct vdpa_vq_state before_reset;
 	u64 received_desc;
 	u64 completed_desc;
 	struct vdpasim *sim;
