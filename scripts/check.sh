@@ -127,14 +127,20 @@ sparse_clean() {
 }
 
 # distro_build: build-only check against Debian's linux-headers-6.12, in a
-# copy of the tree (out-of-tree objects land next to their sources).
+# copy of the tree (out-of-tree objects land next to their sources). The
+# copy is kept between runs (rsync keeps times), so only what changed is
+# built again; a file gone from the tree goes from the copy too.
 distro_build() {
+	local copy=$repo/build/distro
+
 	[ -n "$distro_kdir" ] || { echo "no linux-headers-6.12.*-amd64 installed"; return 1; }
-	rm -rf "$work/distro"
-	mkdir -p "$work/distro"
+	mkdir -p "$copy"
 	sources | cat - <(git ls-files -co --exclude-standard -- Kbuild 'Kbuild' '*/Kbuild' Makefile) |
-		rsync -a --files-from=- . "$work/distro/"
-	build_clean -C "$distro_kdir" M="$work/distro" W=1 modules
+		sort >"$work/distro.files"
+	(cd "$copy" && find . \( -name '*.[ch]' ! -name '*.mod.c' \) -o -name Kbuild -o -name Makefile) | sed 's|^\./||' |
+		sort | comm -13 "$work/distro.files" - | (cd "$copy" && xargs -r rm -f)
+	rsync -a --files-from="$work/distro.files" . "$copy/"
+	build_clean -C "$distro_kdir" M="$copy" W=1 modules
 }
 
 echo "== reference kernel"
@@ -195,7 +201,8 @@ if [ $selftest -eq 1 ]; then
 	# mid-run or falls short of its plan caught by tap(), and a WARN in
 	# dmesg failing the run.
 	t=$SECONDS
-	scripts/vm-run.sh --timeout 600 --out "$work/self-vm" -- sh -c \
+	# 1 GiB: kmemleak's scan before power-off takes time in proportion.
+	scripts/vm-run.sh --timeout 600 --mem 1G --out "$work/self-vm" -- sh -c \
 		'tests/vm/suite.sh --kunit harness_kunit_selftest &&
 		 T_RESULTS=$VDPA_OUT/results bash tests/selftest/tap_selftest.sh &&
 		 modprobe harness_warn_selftest && modprobe -r harness_warn_selftest' \
@@ -244,7 +251,7 @@ fi
 
 echo "== VM suite"
 t=$SECONDS
-scripts/vm-run.sh --timeout "${VM_TIMEOUT:-1500}" --out "$work/vm" -- tests/vm/suite.sh \
+scripts/vm-run.sh --timeout "${VM_TIMEOUT:-1500}" --mem 2G --out "$work/vm" -- tests/vm/suite.sh \
 	>"$work/vm.log" 2>&1
 vm_status=$?
 echo "$((SECONDS - t)) suite VM (boot to power-off)" >>"$work/times"

@@ -167,7 +167,7 @@ t_check blk-dev-del vdpa dev del blk0
 race() {
 	local i
 
-	for i in $(seq 30); do
+	for i in $(seq "$(rounds 8 30)"); do
 		vdpa dev add name "race$1" mgmtdev vdpasim_net 2>/dev/null
 		vdpa dev del "race$1" 2>/dev/null
 	done
@@ -175,7 +175,7 @@ race() {
 dump() {
 	local i
 
-	for i in $(seq 60); do
+	for i in $(seq "$(rounds 15 60)"); do
 		vdpa dev show >/dev/null
 		vdpa dev config show >/dev/null
 		vdpa mgmtdev show >/dev/null
