@@ -1667,6 +1667,132 @@ out:
 	return ok;
 }
 
+/* ---- paths the other cases do not observe ---- */
+
+/* The count an eventfd holds (0 when none), read and reset. */
+static __u64 efd_take(int fd)
+{
+	__u64 n = 0;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+/* Wait up to 2 s for eventfd @fd to be signalled; its count, or 0. */
+static __u64 efd_wait(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 2000) != 1)
+		return 0;
+	return efd_take(fd);
+}
+
+/* A used buffer raises the queue's interrupt: its call eventfd is signalled. */
+static bool t_vring_interrupts(void)
+{
+	struct vdev d;
+	bool ok = false;
+
+	if (!dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true))
+		goto out;
+	efd_take(d.q[0].call);
+	efd_take(d.q[1].call);
+	net_send(&d, 5, 200);
+	if (!net_expect(&d, 5, 200))
+		goto out;
+	ok = check(efd_wait(d.q[0].call) > 0, "no interrupt for the frame received") &&
+	     check(efd_wait(d.q[1].call) > 0, "no interrupt for the frame sent");
+out:
+	dev_fini(&d);
+	return ok;
+}
+
+/*
+ * SET_VRING_ENABLE 0 stops a queue of a running device: a frame sent on
+ * the disabled TX queue stays there (and nothing arrives); enabled again,
+ * the same queue carries it, which shows the device was alive meanwhile.
+ */
+static bool t_vring_disable(void)
+{
+	struct vhost_vring_state en = { .index = 1, .num = 0 };
+	struct vdev d;
+	bool ok = false;
+
+	if (!dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true))
+		goto out;
+	net_send(&d, 1, 100);
+	if (!net_expect(&d, 1, 100))
+		goto out;
+	last = xioctl(d.fd, VHOST_VDPA_SET_VRING_ENABLE, &en);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	net_send(&d, 2, 100);
+	usleep(300000);
+	if (!check(ring_used(&d, 1) == 1 && ring_used(&d, 0) == 1,
+		   "a disabled queue moved: tx used %u, rx used %u", ring_used(&d, 1),
+		   ring_used(&d, 0)))
+		goto out;
+	en.num = 1;
+	last = xioctl(d.fd, VHOST_VDPA_SET_VRING_ENABLE, &en);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	ring_kick(&d, 1);
+	ok = net_expect(&d, 2, 100);
+out:
+	dev_fini(&d);
+	return ok;
+}
+
+/*
+ * The config interrupt reaches SET_CONFIG_CALL's eventfd: the link goes
+ * down through the simulator's debugfs ($LINK_UP names the file) and the
+ * config space says so; skipped (passed) where $LINK_UP is not set.
+ */
+static bool t_config_interrupt(void)
+{
+	const char *link = getenv("LINK_UP");
+	int cfd = eventfd(0, EFD_NONBLOCK);
+	struct {
+		struct vhost_vdpa_config hdr;
+		struct virtio_net_config cfg;
+	} c = { .hdr = { .off = 0, .len = sizeof(struct virtio_net_config) } };
+	struct vdev d;
+	bool ok = false;
+	FILE *f;
+
+	if (!link)
+		return check(false, "LINK_UP is not set");
+	if (!dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES | BIT(VIRTIO_NET_F_STATUS),
+		       BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true))
+		goto out;
+	last = xioctl(d.fd, VHOST_VDPA_SET_CONFIG_CALL, &cfd);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	f = fopen(link, "w");
+	if (!check(f && fputs("0\n", f) >= 0 && !fclose(f), "cannot write %s", link))
+		goto out;
+	if (!check(efd_wait(cfd) > 0, "no config interrupt for the link going down"))
+		goto restore;
+	last = xioctl(d.fd, VHOST_VDPA_GET_CONFIG, &c);
+	ok = expect_err(0, __LINE__) &&
+	     check(!(c.cfg.status & VIRTIO_NET_S_LINK_UP), "config still says link up");
+restore:
+	f = fopen(link, "w");
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+out:
+	dev_fini(&d);
+	close(cfd);
+	return ok;
+}
+
 /* ---- removal while open ---- */
 
 static int hold(void)
@@ -2468,6 +2594,10 @@ int main(int argc, char **argv)
 		run("invalidate-keeps-rest", t_invalidate_keeps_rest);
 		run("remap-during-traffic", t_remap_during_traffic);
 		run("unmap-all-while-running", t_unmap_all_running);
+		run("vring-interrupts", t_vring_interrupts);
+		run("vring-disable-stops-queue", t_vring_disable);
+		if (getenv("LINK_UP"))
+			run("config-interrupt", t_config_interrupt);
 		run("cvq-own-asid", t_cvq_own_asid);
 		run("memlock-limit", t_memlock_limit);
 		run("same-page-twice", t_same_page_twice);

@@ -33,7 +33,7 @@ for mode in set_map dma_map; do
 	t_expect_eq "$mode-bound" vhost_vdpa "$(driver_of vn0)"
 	CDEV=$(chardev_of vn0)
 	t_check "$mode-node" test -c "/dev/$CDEV"
-	tap "$mode" "$BIN" net "/dev/$CDEV"
+	tap "$mode" env LINK_UP=/sys/kernel/debug/vdpa_sim/vn0/link_up "$BIN" net "/dev/$CDEV"
 	t_check "$mode-del" vdpa dev del vn0
 done
 echo set_map >"$MAP_MODE"
