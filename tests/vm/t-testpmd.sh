@@ -12,6 +12,19 @@
 MAC=02:00:00:00:0d:01
 FRAMES=128
 
+# few_in_flight NAME DEV: one burst of 32 frames circulates (io forward, as
+# a user's "--tx-first --forward-mode=io" does): the device must keep
+# taking them for SECONDS after testpmd's warm-up, not stop once drained.
+few_in_flight() {
+	local name=$1 dev=$2 out pps
+
+	out=$(timeout 300 python3 "$(dirname "$0")/testpmd.py" "/dev/$(chardev_of "$dev")" \
+		"$MAC" 1 --rate 64 3 2>&1)
+	pps=$(sed -n 's/^pps \([0-9]*\) .*/\1/p' <<<"$out")
+	t_check "$name-32-in-flight-keep-going" test "${pps:-0}" -gt 0
+	[ "${pps:-0}" -gt 0 ] || tail -n 40 <<<"$out"
+}
+
 # testpmd_on NAME DEV: run testpmd on vDPA device DEV, check the counts.
 testpmd_on() {
 	local name=$1 dev=$2 out tx rx pinned
@@ -33,6 +46,7 @@ for mode in set_map dma_map; do
 	echo "$mode" >/sys/module/vdpa_sim/parameters/map_mode
 	t_check "sim-$mode-add" vdpa dev add name pmd0 mgmtdev vdpasim_net mac $MAC
 	testpmd_on "sim-$mode" pmd0
+	[ "$(rounds no yes)" = yes ] && few_in_flight "sim-$mode" pmd0
 	t_check "sim-$mode-del" vdpa dev del pmd0
 done
 echo set_map >/sys/module/vdpa_sim/parameters/map_mode
@@ -40,5 +54,6 @@ echo set_map >/sys/module/vdpa_sim/parameters/map_mode
 modprobe cxemu && modprobe cxvdpa || exit 1
 t_check cx-add vdpa dev add name pmd1 mgmtdev auxiliary/cxemu.vnet.0 mac $MAC
 testpmd_on cx pmd1
+[ "$(rounds no yes)" = yes ] && few_in_flight cx pmd1
 t_check cx-del vdpa dev del pmd1
 t_check rmmod modprobe -r cxvdpa cxemu vdpa_sim_net vhost_vdpa
