@@ -115,7 +115,7 @@ build_clean() {
 sparse_clean() {
 	local msgs
 
-	msgs=$(make -j"$(nproc)" -s sparse KDIR="$kdir" 2>&1) || { echo "$msgs"; return 1; }
+	msgs=$(make -s sparse KDIR="$kdir" 2>&1) || { echo "$msgs"; return 1; }
 	echo "$msgs"
 	# sparse cannot follow the scoped guard() locks inside the kernel's own
 	# inline helpers (e.g. device_match_driver_override()) and reports a
@@ -175,7 +175,7 @@ if [ $tier = long ]; then
 fi
 
 echo "== build and static checks"
-step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean -j"$(nproc)" modules KDIR="$kdir"
+step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean modules KDIR="$kdir"
 step "build: userspace test clients, -Wall -Wextra -Werror" "$work/tests.log" make -s tests
 step "build: W=1 -Werror, Debian linux-headers-6.12 (build only)" "$work/distro.log" distro_build
 step "sparse C=2: no findings" "$work/sparse.log" sparse_clean
