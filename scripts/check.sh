@@ -53,6 +53,23 @@ step() {
 	fi
 }
 
+# vm_report STATUS: one result per line of vm.results, then the VM's own
+# clean-run verdict (STATUS: vm-run's exit status).
+vm_report() {
+	while read -r status name; do
+		case "$status" in
+		PASS|FAIL) report "$status" "$name" ;;
+		SKIP) echo "skip    $name" ;;
+		esac
+	done < <(grep -E '^(PASS|FAIL|SKIP) ' "$work/vm.results")
+	if [ "$1" -eq 0 ]; then
+		report PASS "vm: clean run (exit status, dmesg, kmemleak)"
+	else
+		report FAIL "vm: clean run (exit status, dmesg, kmemleak)"
+		grep -v '^vm-run: clean' "$work/vm.log" | sed 's/^/    /'
+	fi
+}
+
 # Where the time went, longest first: each static step, each VM boot, and
 # inside the suite's VM each KUnit module and each script
 # (Documentation/testing.rst keeps a copy of this table).
@@ -160,17 +177,7 @@ if [ $tier = long ]; then
 	vm_status=$?
 	echo "$((SECONDS - t)) suite VM (boot to power-off)" >>"$work/times"
 	scripts/results.py "$work/vm" tests/vm/expected-long >"$work/vm.results"
-	while read -r status name; do
-		case "$status" in
-		PASS|FAIL) report "$status" "$name" ;;
-		esac
-	done < <(grep -E '^(PASS|FAIL) ' "$work/vm.results")
-	if [ $vm_status -eq 0 ]; then
-		report PASS "vm: clean run (exit status, dmesg, kmemleak)"
-	else
-		report FAIL "vm: clean run (exit status, dmesg, kmemleak)"
-		grep -v '^vm-run: clean' "$work/vm.log" | sed 's/^/    /'
-	fi
+	vm_report $vm_status
 	finish
 fi
 
@@ -256,18 +263,7 @@ scripts/vm-run.sh --timeout "${VM_TIMEOUT:-1500}" --mem 2G --out "$work/vm" -- t
 vm_status=$?
 echo "$((SECONDS - t)) suite VM (boot to power-off)" >>"$work/times"
 scripts/results.py "$work/vm" tests/vm/expected-check >"$work/vm.results"
-while read -r status name; do
-	case "$status" in
-	PASS|FAIL) report "$status" "$name" ;;
-	SKIP) echo "skip    $name" ;;
-	esac
-done < <(grep -E '^(PASS|FAIL|SKIP) ' "$work/vm.results")
-if [ $vm_status -eq 0 ]; then
-	report PASS "vm: clean run (exit status, dmesg, kmemleak)"
-else
-	report FAIL "vm: clean run (exit status, dmesg, kmemleak)"
-	grep -v '^vm-run: clean' "$work/vm.log" | sed 's/^/    /'
-fi
+vm_report $vm_status
 if grep -q '^FAIL' "$work/vm.results"; then
 	echo "    guest log: $work/vm/log"
 	grep -B2 -A10 'FAILED\|not ok' "$work/vm/log" | head -n 80 | sed 's/^/    /'

@@ -454,17 +454,9 @@ union vhost_vdpa_ioctl_arg {
 	struct vhost_vdpa_iova_range range;
 };
 
-static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd,
-				   union vhost_vdpa_ioctl_arg *arg)
+/* The ioctls on one virtqueue: their argument starts with its index. */
+static bool vhost_vdpa_vring_cmd(unsigned int cmd)
 {
-	const struct vdpa_config_ops *ops = v->vdpa->config;
-	struct vhost_vring_state *s = &arg->state;
-	struct vhost_vring_addr *a = &arg->addr;
-	struct vdpa_vq_state state;
-	struct vhost_vdpa_vq *vq;
-	u32 idx;
-	int err;
-
 	switch (cmd) {
 	case VHOST_SET_VRING_NUM:
 	case VHOST_SET_VRING_ADDR:
@@ -476,10 +468,25 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd,
 	case VHOST_VDPA_GET_VRING_GROUP:
 	case VHOST_VDPA_GET_VRING_DESC_GROUP:
 	case VHOST_VDPA_GET_VRING_SIZE:
-		break;
+		return true;
 	default:
-		return -ENOIOCTLCMD;
+		return false;
 	}
+}
+
+static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd,
+				   union vhost_vdpa_ioctl_arg *arg)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	struct vhost_vring_state *s = &arg->state;
+	struct vhost_vring_addr *a = &arg->addr;
+	struct vdpa_vq_state state;
+	struct vhost_vdpa_vq *vq;
+	u32 idx;
+	int err;
+
+	if (!vhost_vdpa_vring_cmd(cmd))
+		return -ENOIOCTLCMD;
 	/* Every vring ioctl's argument starts with the ring index. */
 	idx = s->index;
 	if (idx >= v->nvqs)
@@ -651,19 +658,9 @@ static bool vhost_vdpa_ioctl_known(unsigned int cmd)
 	case VHOST_VDPA_SET_GROUP_ASID:
 	case VHOST_VDPA_SUSPEND:
 	case VHOST_VDPA_RESUME:
-	case VHOST_SET_VRING_NUM:
-	case VHOST_SET_VRING_ADDR:
-	case VHOST_SET_VRING_BASE:
-	case VHOST_GET_VRING_BASE:
-	case VHOST_SET_VRING_KICK:
-	case VHOST_SET_VRING_CALL:
-	case VHOST_VDPA_SET_VRING_ENABLE:
-	case VHOST_VDPA_GET_VRING_GROUP:
-	case VHOST_VDPA_GET_VRING_DESC_GROUP:
-	case VHOST_VDPA_GET_VRING_SIZE:
 		return true;
 	default:
-		return false;
+		return vhost_vdpa_vring_cmd(cmd);
 	}
 }
 

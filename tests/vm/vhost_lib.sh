@@ -49,6 +49,19 @@ tap() {
 	fi
 }
 
+# ready_line FILE: the client's "ready ..." line in FILE, waited for up to
+# 10 s (empty if it never came).
+ready_line() {
+	local line
+
+	for _ in $(seq 100); do
+		line=$(grep '^ready' "$1")
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	echo "$line"
+}
+
 # removal HOW CMD DEV MGMTDEV: a VMM holds device DEV (created on MGMTDEV)
 # open with memory mapped, traffic done and a doorbell mapped; CMD removes
 # it; the removal completes, later calls fail, the pins are released.
@@ -61,11 +74,7 @@ removal() {
 	"$BIN" hold "/dev/$(chardev_of "$dev")" <"$fifo" >"$out" 2>&1 &
 	local pid=$!
 	exec 9>"$fifo"
-	for _ in $(seq 100); do
-		ready=$(grep '^ready' "$out")
-		[ -n "$ready" ] && break
-		sleep 0.1
-	done
+	ready=$(ready_line "$out")
 	t_expect_eq "remove-$how-pinned" "ready 256" "$ready"
 	t_check "remove-$how" timeout 30 sh -c "$cmd"
 	echo go >&9
@@ -88,11 +97,7 @@ removal_uffd() {
 	"$BIN" uffdhold "/dev/$(chardev_of "$dev")" <"$fifo" >"$out" 2>&1 &
 	pid=$!
 	exec 9>"$fifo"
-	for _ in $(seq 100); do
-		ready=$(grep '^ready' "$out")
-		[ -n "$ready" ] && break
-		sleep 0.1
-	done
+	ready=$(ready_line "$out")
 	t_expect_eq remove-uffd-calls-waiting "ready 2" "$ready"
 	vdpa dev del "$dev" &
 	delpid=$!
