@@ -171,8 +171,11 @@ void cxvdpa_cvq_stop(struct cxvdpa_dev *d)
 void cxvdpa_cvq_get_state(struct cxvdpa_dev *d, struct vdpa_vq_state *state)
 {
 	lockdep_assert_held(&d->lock);
+	/* Stopped when asked on a running device, as the data queues are. */
+	if (d->cvq.running && !d->suspended)
+		cxvdpa_cvq_stop(d);
 	if (d->cvq.running)
 		vdpa_devring_get_state(&d->cvq.ring, state);
 	else
-		cxvdpa_start_state(d, cxvdpa_cvq_idx(d), state);
+		cxvdpa_vq_where(d, cxvdpa_cvq_idx(d), state);
 }

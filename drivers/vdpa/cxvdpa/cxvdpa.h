@@ -124,6 +124,9 @@ struct cxvdpa_as {
  * @state: where it resumes (from set_vq_state, or where its object was
  *	when destroyed)
  * @state_set: @state was set (else a new ring's start)
+ * @before_reset: where the queue stood at the last device reset
+ * @stood: @before_reset holds a position; get_vq_state reports it until
+ *	the queue is positioned or runs again
  * @obj: its virtio queue object's id, 0 when it has none
  * @suspended: the object does not run: SUSPEND, or INIT on a suspended
  *	device
@@ -137,6 +140,8 @@ struct cxvdpa_vq {
 	bool ready;
 	struct vdpa_vq_state state;
 	bool state_set;
+	struct vdpa_vq_state before_reset;
+	bool stood;
 	u32 obj;
 	bool suspended;
 	struct vdpa_callback cb;
@@ -266,6 +271,7 @@ void cxvdpa_mr_destroy(struct cxvdpa_res *res, struct cxvdpa_mr *mr);
 /* main.c */
 void cxvdpa_needs_reset(struct cxvdpa_dev *d, const char *why, int err);
 void cxvdpa_start_state(struct cxvdpa_dev *d, u16 idx, struct vdpa_vq_state *state);
+void cxvdpa_vq_where(struct cxvdpa_dev *d, u16 idx, struct vdpa_vq_state *state);
 
 /* virtqueues.c */
 int cxvdpa_vq_start(struct cxvdpa_dev *d, u16 idx);

@@ -89,6 +89,30 @@ void cxvdpa_start_state(struct cxvdpa_dev *d, u16 idx, struct vdpa_vq_state *sta
 	}
 }
 
+/**
+ * cxvdpa_vq_where() - where a queue without an object (or a stopped
+ *	control queue) is, for get_vq_state
+ * @d: the device
+ * @idx: the queue
+ * @state: where it was positioned or stopped, else where it stood at the
+ *	last reset, else a new ring's start
+ *
+ * QEMU 7.2 asks the last vhost device where its rings are only after
+ * resetting it; answered a new ring's start, it would take again every
+ * buffer the device had used (control commands whose indirect tables the
+ * driver has freed since).
+ *
+ * Context: cxvdpa_dev.lock held.
+ */
+void cxvdpa_vq_where(struct cxvdpa_dev *d, u16 idx, struct vdpa_vq_state *state)
+{
+	lockdep_assert_held(&d->lock);
+	if (!d->vqs[idx].state_set && d->vqs[idx].stood)
+		*state = d->vqs[idx].before_reset;
+	else
+		cxvdpa_start_state(d, idx, state);
+}
+
 /* The function's events: interrupts, and queue objects gone to ERR. */
 static void cxvdpa_event(void *ctx, enum cxdev_event event, u32 data)
 {
@@ -349,11 +373,23 @@ static void cxvdpa_reset_locked(struct cxvdpa_dev *d)
 	u16 i;
 
 	lockdep_assert_held(&d->lock);
-	cxvdpa_vqs_destroy(d);
+	/* Stopping records each position, for get_vq_state after the reset. */
+	for (i = 0; i < CXVDPA_MAX_VQS; i++)
+		cxvdpa_vq_stop(d, i);
 	cxvdpa_cvq_stop(d);
 	spin_lock_bh(&d->cb_lock);
-	for (i = 0; i < d->nvqs; i++)
-		memset(&d->vqs[i], 0, sizeof(d->vqs[i]));
+	for (i = 0; i < d->nvqs; i++) {
+		struct cxvdpa_vq *vq = &d->vqs[i];
+		struct vdpa_vq_state where;
+		u32 obj = vq->obj;
+
+		cxvdpa_vq_where(d, i, &where);
+		memset(vq, 0, sizeof(*vq));
+		vq->before_reset = where;
+		vq->stood = true;
+		/* One whose DESTROY failed: the next reset or release tries again. */
+		vq->obj = obj;
+	}
 	memset(&d->config_cb, 0, sizeof(d->config_cb));
 	spin_unlock_bh(&d->cb_lock);
 	for (i = 0; i < CXVDPA_GROUPS; i++)

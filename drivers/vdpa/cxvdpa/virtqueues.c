@@ -419,8 +419,16 @@ int cxvdpa_vq_get_state(struct cxvdpa_dev *d, u16 idx, struct vdpa_vq_state *sta
 	u8 obj_state;
 
 	lockdep_assert_held(&d->lock);
+	/*
+	 * QEMU 7.2 stops without suspending: it asks each queue pair where
+	 * its rings are while the device runs and takes the answer as
+	 * final. A running queue asked is therefore stopped first, as if
+	 * disabled (enabling it again resumes from there).
+	 */
+	if (d->vqs[idx].obj && !d->suspended)
+		cxvdpa_vq_stop(d, idx);
 	if (!d->vqs[idx].obj) {
-		cxvdpa_start_state(d, idx, state);
+		cxvdpa_vq_where(d, idx, state);
 		return 0;
 	}
 	return cxvdpa_vq_query(d, idx, &obj_state, state);
