@@ -32,7 +32,9 @@
  *   vhost_vdpa_test strayvq /dev/vhost-vdpa-N  cxvdpa with max_vqp > 1:
  *                                           queues the features do not give
  *                                           get no object ($CXEMU_DBG: the
- *                                           function's debugfs directory)
+ *                                           function's debugfs directory);
+ *                                           a failed key swap keeps the
+ *                                           pages pinned (cxemu's fail_cmd)
  *
  * Each case opens the device itself, so a failing case leaves nothing
  * behind for the next one.
@@ -1747,6 +1749,72 @@ out:
 	return ok;
 }
 
+/* GET_VRING_BASE of queue pair 0 is @rx and @tx; records what it is when not. */
+static bool expect_bases(struct vdev *d, unsigned int rx, unsigned int tx, const char *when)
+{
+	struct vhost_vring_state b0 = { .index = 0 }, b1 = { .index = 1 };
+
+	if (!check(!xioctl(d->fd, VHOST_GET_VRING_BASE, &b0) &&
+		   !xioctl(d->fd, VHOST_GET_VRING_BASE, &b1), "GET_VRING_BASE %s", when))
+		return false;
+	return check(b0.num == rx && b1.num == tx, "%s: bases rx %u tx %u, expected %u %u",
+		     when, b0.num, b1.num, rx, tx);
+}
+
+/*
+ * QEMU 7.2's stop: GET_VRING_BASE on the running, unsuspended device is
+ * final (the queue stops there), and after SET_STATUS 0 the device still
+ * says where each ring stood; QEMU resumes its own virtqueues from that.
+ */
+static bool t_qemu_stop(void)
+{
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_PERSIST);
+	struct vhost_vring_state en = { .num = 1 };
+	struct vdev d;
+	bool ok = false;
+	int q;
+
+	if (!dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, backend, true))
+		goto out;
+	for (q = 1; q <= 3; q++) {
+		net_send(&d, q, 80);
+		if (!net_expect(&d, q, 80))
+			goto out;
+	}
+	if (!expect_bases(&d, 3, 3, "running"))
+		goto out;
+	net_send(&d, 4, 80);
+	usleep(300000);
+	if (!check(ring_used(&d, 1) == 3 && ring_used(&d, 0) == 3,
+		   "a queue asked for its base moved on: tx used %u, rx used %u",
+		   ring_used(&d, 1), ring_used(&d, 0)))
+		goto out;
+	/* Not merely slow: enabled again, the pair resumes where it stopped. */
+	for (q = 0; q < 2; q++) {
+		en.index = q;
+		last = xioctl(d.fd, VHOST_VDPA_SET_VRING_ENABLE, &en);
+		if (!expect_err(0, __LINE__))
+			goto out;
+		ring_kick(&d, q);
+	}
+	if (!net_expect(&d, 4, 80) || !expect_bases(&d, 4, 4, "resumed"))
+		goto out;
+	if (!check(!set_status(d.fd, 0), "SET_STATUS 0") ||
+	    !check(!set_status(d.fd, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER),
+		   "SET_STATUS driver") ||
+	    !expect_bases(&d, 4, 4, "after reset"))
+		goto out;
+	/* A device started again from scratch runs as before. */
+	if (!dev_start(&d, NET_FEATURES, backend, false))
+		goto out;
+	net_send(&d, 5, 80);
+	ok = net_expect(&d, 5, 80);
+out:
+	dev_fini(&d);
+	return ok;
+}
+
 /*
  * The config interrupt reaches SET_CONFIG_CALL's eventfd: the link goes
  * down through the simulator's debugfs ($LINK_UP names the file) and the
@@ -2536,10 +2604,87 @@ static int cvq_index_cases(void)
 	return tap_failed ? 1 : 0;
 }
 
+/* Write @val to @name under the parent of $CXEMU_DBG (cxemu's debugfs root). */
+static bool cxemu_root_set(const char *name, const char *val)
+{
+	const char *dir = getenv("CXEMU_DBG");
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/../%s", dir ? dir : "", name);
+	f = fopen(path, "w");
+	if (f && fputs(val, f) >= 0 && !fclose(f))
+		return true;
+	fail_why("cannot write %s", path);
+	return false;
+}
+
+/* The next virtio queue object MODIFY (MLX5_CMD_OP_MODIFY_GENERAL_OBJECT) fails, once. */
+static bool cxemu_fail_next_modify(void)
+{
+	return cxemu_root_set("fail_opcode", "0xa01\n") &&
+	       cxemu_root_set("fail_cmd/verbose", "0\n") &&
+	       cxemu_root_set("fail_cmd/interval", "1\n") &&
+	       cxemu_root_set("fail_cmd/space", "0\n") &&
+	       cxemu_root_set("fail_cmd/times", "1\n") &&
+	       cxemu_root_set("fail_cmd/probability", "100\n");
+}
+
+/*
+ * cxvdpa refuses a map after installing it: on a running device the new
+ * region is in place when moving a queue to its key fails. The UPDATE
+ * fails, but the device may translate to the new pages, so they stay
+ * pinned until a reset proves it does not; closing gives everything back.
+ */
+static bool t_swap_fail(void)
+{
+	const size_t extra = 256 * PAGE;
+	long pin0 = vmpin_kb(), mkeys = cxemu_held("mkey"), leaked = cxemu_held("leaked");
+	long area_kb = AREA_SIZE / 1024, extra_kb = extra / 1024;
+	__u8 *more = mmap(NULL, extra, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	struct vdev d;
+	bool ok = false;
+
+	if (!check(more != MAP_FAILED, "mmap") ||
+	    !check(mkeys >= 0 && leaked >= 0, "no resources file in $CXEMU_DBG") ||
+	    !dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true))
+		goto out;
+	net_send(&d, 1, 100);
+	if (!net_expect(&d, 1, 100) || !expect_pin(pin0 + area_kb, __LINE__) ||
+	    !cxemu_fail_next_modify())
+		goto out;
+	last = map(d.fd, 0, d.iova + AREA_SIZE, extra, more, VHOST_ACCESS_RW);
+	cxemu_root_set("fail_cmd/probability", "0\n");
+	cxemu_root_set("fail_opcode", "0\n");
+	if (!check(last < 0, "the UPDATE succeeded although the key swap failed") ||
+	    !expect_pin(pin0 + area_kb + extra_kb, __LINE__) ||
+	    !check(get_status(d.fd) & VIRTIO_CONFIG_S_NEEDS_RESET,
+		   "status 0x%x: no NEEDS_RESET after a failed key swap", get_status(d.fd)))
+		goto out;
+	/* Reset: the device translates nothing, the refused range is let go. */
+	if (!check(!set_status(d.fd, 0), "reset") || !expect_pin(pin0 + area_kb, __LINE__))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	if (more != MAP_FAILED)
+		munmap(more, extra);
+	if (ok && !check(vmpin_kb() == pin0 && cxemu_held("mkey") == mkeys &&
+			 cxemu_held("vq") == 0 && cxemu_held("leaked") == leaked,
+			 "after close: VmPin %ld (was %ld), mkey %ld (was %ld), vq %ld, leaked %ld",
+			 vmpin_kb(), pin0, cxemu_held("mkey"), mkeys, cxemu_held("vq"),
+			 cxemu_held("leaked")))
+		ok = false;
+	return ok;
+}
+
 /* strayvq /dev/vhost-vdpa-N: cxvdpa, max_vqp > 1, $CXEMU_DBG its function's directory. */
 static int stray_vq_cases(void)
 {
 	run("stray-vq-no-object", t_stray_vq);
+	run("key-swap-failure-keeps-pages", t_swap_fail);
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;
 }
@@ -2596,6 +2741,7 @@ int main(int argc, char **argv)
 		run("unmap-all-while-running", t_unmap_all_running);
 		run("vring-interrupts", t_vring_interrupts);
 		run("vring-disable-stops-queue", t_vring_disable);
+		run("qemu-stop", t_qemu_stop);
 		if (getenv("LINK_UP"))
 			run("config-interrupt", t_config_interrupt);
 		run("cvq-own-asid", t_cvq_own_asid);
