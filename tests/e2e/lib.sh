@@ -13,7 +13,8 @@ QMP=$VDPA_REPO/tests/e2e/qmp.py
 # whose doorbells can be mapped (page-per-vq). The guest's address is
 # 10.77.0.2/24 and it pings 10.77.0.1. Sets $qpid; the console goes to
 # $VDPA_OUT/NAME.console, stderr to NAME.stderr, QMP listens on
-# /tmp/NAME.qmp (the 9p out directory cannot hold sockets).
+# /tmp/NAME.qmp (the 9p out directory cannot hold sockets). $GUEST_ARGS
+# is added to the guest's kernel command line (e2e.mode=loop).
 qemu_start() {
 	local name=$1 netdev=$2
 
@@ -22,7 +23,7 @@ qemu_start() {
 	qemu-system-x86_64 -machine q35,accel=tcg -cpu "${GUEST_CPU:-qemu64}" -smp 1 -m 256M \
 		-nodefaults -no-user-config -display none -monitor none \
 		-kernel "$GUEST/vmlinuz" -initrd "$GUEST/initramfs.gz" \
-		-append "console=ttyS0 quiet e2e.ip=10.77.0.2/24 e2e.peer=10.77.0.1" \
+		-append "console=ttyS0 quiet e2e.ip=10.77.0.2/24 e2e.peer=10.77.0.1 ${GUEST_ARGS:-}" \
 		-netdev "$netdev,id=n0" \
 		-device "virtio-net-pci,netdev=n0,mac=$GUEST_MAC,page-per-vq=on,romfile=" \
 		-serial "file:$VDPA_OUT/$name.console" \

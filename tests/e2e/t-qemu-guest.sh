@@ -6,7 +6,15 @@
 # guest (scripts/guest-image.sh) brings virtio_net up and pings the VM's
 # side of the device's host interface. Guest memory is QEMU's default,
 # private anonymous, so the device works in PA mode on pinned pages. Once
-# on the simulator, once on the emulated ConnectX function.
+# on the simulator, once on the emulated ConnectX function. QEMU is
+# stopped as a user stops it (QMP quit) and must have printed nothing.
+#
+# Then the loop guest (guest-init's e2e.mode=loop) on a device cabled back
+# to itself, as a new user first tries it: every frame the guest sends
+# must come back to it, and QEMU, after the guest powers off, must have
+# printed nothing and exited 0 -- its stop sequence (GET_VRING_BASE on a
+# running device, then after a reset) must find each ring where the
+# device really left it.
 . "$VDPA_REPO/tests/vm/lib.sh"
 . "$VDPA_REPO/tests/vm/vhost_lib.sh"
 . "$VDPA_REPO/tests/e2e/lib.sh"
@@ -36,10 +44,10 @@ guest() {
 		sleep 1
 	done
 	pin_max
-	# What QEMU said while the guest ran (not while it shuts down).
-	complaints=$(cat "$VDPA_OUT/$name.stderr")
-	kill $qpid
+	"$QMP" "/tmp/$name.qmp" quit >/dev/null
 	wait $qpid
+	t_expect_eq "$name-qemu-exit" 0 $?
+	complaints=$(cat "$VDPA_OUT/$name.stderr")
 	grep '^e2e:' "$con" | head -n 8
 	t_check "$name-guest-up" grep -q '^e2e: up ' "$con"
 	t_expect_eq "$name-guest-pings" 3 "$(grep -c '^e2e: ping [123] ok' "$con")"
@@ -50,6 +58,33 @@ guest() {
 	t_expect_eq "$name-qemu-quiet" "" "$complaints"
 }
 
+# loop NAME DEV: the loop guest on vDPA device DEV (cabled to itself).
+loop() {
+	local name=$1 con=$VDPA_OUT/$1.console i rc=timeout counts
+
+	t_expect_eq "$name-bound" vhost_vdpa "$(driver_of "$2")"
+	GUEST_ARGS=e2e.mode=loop qemu_start "$name" \
+		"vhost-vdpa,vhostdev=/dev/$(chardev_of "$2")"
+	for i in $(seq 180); do
+		kill -0 $qpid 2>/dev/null || break
+		sleep 1
+	done
+	if kill -0 $qpid 2>/dev/null; then
+		kill -9 $qpid
+		wait $qpid
+	else
+		wait $qpid
+		rc=$?
+	fi
+	grep '^e2e:' "$con" | head -n 20
+	counts=$(tr -d '\r' <"$con" | sed -n 's/^e2e: loop tx \([0-9]*\) rx \([0-9]*\)$/\1 \2/p')
+	# 20 ARP requests, IPv6's own frames besides.
+	t_check "$name-sent" test "${counts% *}" -ge 20
+	t_expect_eq "$name-all-back" "${counts% *}" "${counts#* }"
+	t_expect_eq "$name-qemu-exit" 0 "$rc"
+	t_expect_eq "$name-qemu-quiet" "" "$(cat "$VDPA_OUT/$name.stderr")"
+}
+
 ulimit -l unlimited
 modprobe vhost_vdpa && modprobe vdpa_sim_net || exit 1
 echo netdev >/sys/module/vdpa_sim_net/parameters/wire
@@ -57,6 +92,9 @@ t_check sim-add vdpa dev add name g0 mgmtdev vdpasim_net mac $GUEST_MAC
 echo loopback >/sys/module/vdpa_sim_net/parameters/wire
 guest sim g0 g0
 t_check sim-del vdpa dev del g0
+t_check simloop-add vdpa dev add name g1 mgmtdev vdpasim_net mac $GUEST_MAC
+loop simloop g1
+t_check simloop-del vdpa dev del g1
 
 modprobe cxemu wire=netdev && modprobe cxvdpa || exit 1
 t_check cx-add vdpa dev add name c0 mgmtdev auxiliary/cxemu.vnet.0 mac $GUEST_MAC
@@ -65,4 +103,8 @@ t_check cx-del vdpa dev del c0
 RES=/sys/kernel/debug/cxemu/vnet.0/resources
 t_expect_eq cx-nothing-held "mkey 0 vq 0 leaked 0" \
 	"$(grep '^mkey ' $RES) $(grep '^vq ' $RES) $(grep '^leaked ' $RES)"
+modprobe -r cxvdpa cxemu && modprobe cxemu wire=loopback && modprobe cxvdpa || exit 1
+t_check cxloop-add vdpa dev add name c1 mgmtdev auxiliary/cxemu.vnet.0 mac $GUEST_MAC
+loop cxloop c1
+t_check cxloop-del vdpa dev del c1
 t_check rmmod modprobe -r cxvdpa cxemu vhost_vdpa vdpa_sim_net
