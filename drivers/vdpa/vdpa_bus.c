@@ -128,7 +128,7 @@ static int vdpa_check_ops(struct device *parent,
 			  const struct vdpa_config_ops *ops,
 			  unsigned int ngroups, unsigned int nas, bool use_va)
 {
-	int i;
+	int i, n;
 
 	for (i = 0; i < ARRAY_SIZE(vdpa_mandatory_ops); i++) {
 		const void *op = *(const void * const *)((const char *)ops +
@@ -147,6 +147,11 @@ static int vdpa_check_ops(struct device *parent,
 	}
 	if (!ops->bind_mm != !ops->unbind_mm) {
 		dev_err(parent, "vdpa: bind_mm and unbind_mm come together\n");
+		return -EINVAL;
+	}
+	n = !!ops->dirty_caps + !!ops->dirty_start + !!ops->dirty_stop + !!ops->dirty_report;
+	if (n && n != 4) {
+		dev_err(parent, "vdpa: the dirty_* ops come together (%d of 4)\n", n);
 		return -EINVAL;
 	}
 	if (use_va && !(ops->dma_map || ops->set_map)) {

@@ -146,6 +146,48 @@ struct vdpa_map_file {
 };
 
 /**
+ * struct vdpa_dirty_caps - what a parent's dirty-page tracker can do
+ * @page_sizes: bit n set: 2^n bytes can be a tracking page (at least one
+ *	of 4 KiB or more)
+ * @max_ranges: ranges one tracker holds; callers combine more into this
+ *	many before &vdpa_config_ops.dirty_start
+ * @max_span: largest total length of one tracker's ranges; 0: no limit
+ * @max_trackers: address spaces tracked at once
+ * @no_clear: &vdpa_config_ops.dirty_report takes VDPA_DIRTY_REPORT_NO_CLEAR
+ */
+struct vdpa_dirty_caps {
+	u64 page_sizes;
+	u32 max_ranges;
+	u64 max_span;
+	u32 max_trackers;
+	bool no_clear;
+};
+
+/**
+ * struct vdpa_dirty_range - an IOVA range a tracker covers
+ * @iova: first byte, a multiple of the tracking page size
+ * @length: bytes, a non-zero multiple of the tracking page size
+ */
+struct vdpa_dirty_range {
+	u64 iova;
+	u64 length;
+};
+
+/**
+ * struct vdpa_dirty_sink - where a report puts what it finds
+ * @mark: the pages of [@iova, @iova + @length) were written; called for
+ *	whole tracking pages inside the range asked for, in any order, with
+ *	the parent's locks held (it does not sleep or fault). Returns 0, or
+ *	-errno to end the report with that error.
+ */
+struct vdpa_dirty_sink {
+	int (*mark)(struct vdpa_dirty_sink *sink, u64 iova, u64 length);
+};
+
+/* &vdpa_config_ops.dirty_report: leave the log as it is. */
+#define VDPA_DIRTY_REPORT_NO_CLEAR 1
+
+/**
  * struct vdpa_config_ops - what a parent implements for its devices
  *
  * Every op is mandatory unless it says "optional". Virtqueue indexes are
@@ -232,6 +274,23 @@ struct vdpa_map_file {
  * @bind_mm: optional (VA mode); the device translates virtual addresses
  *	of @mm from now on. Returns 0 or -errno.
  * @unbind_mm: optional, mandatory with @bind_mm; undo @bind_mm.
+ * @dirty_caps: optional (device dirty-page tracking, with the other
+ *	dirty_* ops, all or none); fill @caps.
+ * @dirty_start: log every page the device writes through address space
+ *	@asid inside @ranges (sorted, disjoint, at most &vdpa_dirty_caps.max_ranges,
+ *	aligned to @page_size, a size of &vdpa_dirty_caps.page_sizes) until
+ *	@dirty_stop. Writes the parent makes itself (a queue it runs in
+ *	software) are logged too. Logging is on when it returns 0; -errno,
+ *	with nothing started, otherwise (-ENOSPC: no tracker left).
+ * @dirty_stop: end tracking of address space @asid and forget its log.
+ *	Returns 0 or -errno; nothing is tracked afterwards either way.
+ * @dirty_report: pass each logged page of [@iova, @iova + @length) (whole
+ *	tracking pages) to @sink and clear it from the log, atomically
+ *	against the device's writes: a write the device made before the call
+ *	is in this report or a later one. With VDPA_DIRTY_REPORT_NO_CLEAR in
+ *	@flags the log is left as it is. Bounded in time and killable.
+ *	Returns 0 or -errno: -EIO once the tracker failed (sticky until
+ *	@dirty_stop); after an error the log of the range may be lost.
  * @free: optional; free the parent's resources, called once from the
  *	device's release.
  */
@@ -312,6 +371,15 @@ struct vdpa_config_ops {
 		       u64 iova, u64 size, u64 pa, u32 perm, void *opaque);
 	void (*unbind_mm)(struct vdpa_device *vdev);
 	int (*bind_mm)(struct vdpa_device *vdev, struct mm_struct *mm);
+
+	/* device dirty-page tracking */
+	void (*dirty_caps)(struct vdpa_device *vdev, struct vdpa_dirty_caps *caps);
+	int (*dirty_start)(struct vdpa_device *vdev, unsigned int asid,
+			   const struct vdpa_dirty_range *ranges, u32 nranges,
+			   u64 page_size);
+	int (*dirty_stop)(struct vdpa_device *vdev, unsigned int asid);
+	int (*dirty_report)(struct vdpa_device *vdev, unsigned int asid, u64 iova,
+			    u64 length, u32 flags, struct vdpa_dirty_sink *sink);
 
 	/* teardown */
 	void (*free)(struct vdpa_device *vdev);

@@ -35,12 +35,18 @@ struct vdpa_vq_state;
  *	(1 to @len), or -EFAULT when @iova is unmapped, -EACCES when the
  *	mapping forbids the access. May be called with the owner's locks
  *	held; must not sleep.
+ * @dirty: optional; the ring wrote guest memory at [@iova, @iova + @len)
+ *	(a used entry or index, the event it publishes, or a used buffer's
+ *	writable part, whole): called once the bytes are in memory (data
+ *	before bit), from the ring's calls, with the owner's locks held.
+ *	For a dirty-page log.
  * @cache: the ring may keep answers of @translate and use them again
  *	without asking; the owner then calls vdpa_devring_flush() on every
  *	ring before an answer may change (a map change, a reset)
  */
 struct vdpa_devring_ops {
 	long (*translate)(void *ctx, u64 iova, u64 len, bool write, void **va);
+	void (*dirty)(void *ctx, u64 iova, u64 len);
 	bool cache;
 };
 
@@ -72,6 +78,7 @@ struct vdpa_devring_tlb {
  * @in_len: bytes in @in
  * @out: device-readable segments, translated
  * @in: device-writable segments, translated
+ * @in_iova: guest address of each segment of @in
  */
 struct vdpa_devring_req {
 	u16 id;
@@ -82,6 +89,7 @@ struct vdpa_devring_req {
 	size_t in_len;
 	struct kvec out[VDPA_DEVRING_MAX_SEGS];
 	struct kvec in[VDPA_DEVRING_MAX_SEGS];
+	u64 in_iova[VDPA_DEVRING_MAX_SEGS];
 };
 
 /**

@@ -151,6 +151,38 @@ static int devring_read16(struct vdpa_devring *r, u64 iova, u16 *val)
 	return 0;
 }
 
+/* The ring wrote [@iova, @iova + @len): tell the owner's dirty log. */
+static void devring_dirty(struct vdpa_devring *r, u64 iova, u64 len)
+{
+	if (r->ops->dirty)
+		r->ops->dirty(r->ctx, iova, len);
+}
+
+/*
+ * A used buffer's writable part, whole: a device may write bytes past
+ * what it reports as written (a block status byte at the end), and
+ * over-logging is safe where under-logging is not. Segments that follow
+ * each other in guest memory are reported as one run.
+ */
+static void devring_dirty_buf(struct vdpa_devring *r, const struct vdpa_devring_req *req)
+{
+	u64 start = 0, len = 0;
+	unsigned int i;
+
+	for (i = 0; i < req->nin; i++) {
+		if (len && req->in_iova[i] == start + len) {
+			len += req->in[i].iov_len;
+			continue;
+		}
+		if (len)
+			devring_dirty(r, start, len);
+		start = req->in_iova[i];
+		len = req->in[i].iov_len;
+	}
+	if (len)
+		devring_dirty(r, start, len);
+}
+
 static int devring_write16(struct vdpa_devring *r, u64 iova, u16 val)
 {
 	void *va;
@@ -289,6 +321,8 @@ static int devring_add_buf(struct vdpa_devring *r, struct vdpa_devring_req *req,
 			return n;
 		if (!n || n > len)
 			return -EFAULT;
+		if (write)
+			req->in_iova[*nseg] = addr;
 		segs[*nseg].iov_base = va;
 		segs[*nseg].iov_len = n;
 		(*nseg)++;
@@ -392,6 +426,7 @@ static int devring_rearm(struct vdpa_devring *r, u16 *avail)
 	err = devring_write16(r, at, val);
 	if (err)
 		return err;
+	devring_dirty(r, at, sizeof(__le16));
 	r->avail_event = val;
 	r->armed = true;
 	/* Our request before our second look at the ring. */
@@ -591,6 +626,11 @@ int vdpa_devring_push(struct vdpa_devring *r, const struct vdpa_devring_req *req
 		err = devring_write16(r, r->device + USED_IDX, r->used_idx + 1);
 		if (err)
 			return err;
+		if (r->ops->dirty) {
+			devring_dirty_buf(r, req);
+			devring_dirty(r, at, sizeof(elem));
+			devring_dirty(r, r->device + USED_IDX, sizeof(__le16));
+		}
 		r->used_idx++;
 		r->unsignalled++;
 		return 0;
@@ -608,6 +648,10 @@ int vdpa_devring_push(struct vdpa_devring *r, const struct vdpa_devring_req *req
 			      r->used_wrap ? PACKED_AVAIL | PACKED_USED : 0);
 	if (err)
 		return err;
+	if (r->ops->dirty) {
+		devring_dirty_buf(r, req);
+		devring_dirty(r, at, DESC_SIZE);
+	}
 	r->used_idx += req->ndesc;
 	if (r->used_idx >= r->num) {
 		r->used_idx -= r->num;

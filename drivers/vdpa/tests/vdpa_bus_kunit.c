@@ -417,6 +417,17 @@ static void bind_without_unbind(struct vdpa_config_ops *ops)
 	ops->set_map = fake_set_map;
 }
 
+static int fake_dirty_stop(struct vdpa_device *v, unsigned int asid)
+{
+	return 0;
+}
+
+/* One dirty op of four: a bus driver would call the missing ones. */
+static void dirty_stop_alone(struct vdpa_config_ops *ops)
+{
+	ops->dirty_stop = fake_dirty_stop;
+}
+
 static void nothing(struct vdpa_config_ops *ops)
 {
 }
@@ -432,6 +443,7 @@ static const struct bad_parent_case bad_parent_cases[] = {
 	{ "dma_map without dma_unmap", map_without_unmap, 1, 1, false },
 	{ "dma_unmap without dma_map", unmap_without_map, 1, 1, false },
 	{ "bind_mm without unbind_mm", bind_without_unbind, 1, 1, false },
+	{ "dirty_stop without the other dirty ops", dirty_stop_alone, 1, 1, false },
 	{ "use_va without dma_map or set_map", nothing, 1, 1, true },
 	{ "zero groups", nothing, 0, 1, false },
 	{ "zero address spaces", nothing, 1, 0, false },

@@ -88,13 +88,21 @@ static bool vdpasim_strict_dma_map;
 /* /sys/kernel/debug/vdpa_sim: the fault attributes and a directory per device. */
 static struct dentry *vdpasim_debugfs;
 
+/* The address space a virtqueue's DMA goes through. */
+static u32 vdpasim_vq_asid(struct vdpasim_virtqueue *vq)
+{
+	struct vdpasim *sim = vq->sim;
+	u32 group = sim->dev_attr.vq_group ? sim->dev_attr.vq_group(sim, vq->idx) : 0;
+
+	return sim->group_asid[group];
+}
+
 /* Guest address to kernel address, through the virtqueue's address space. */
 static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **va)
 {
 	struct vdpasim_virtqueue *vq = ctx;
 	struct vdpasim *sim = vq->sim;
-	u32 group = sim->dev_attr.vq_group ? sim->dev_attr.vq_group(sim, vq->idx) : 0;
-	u32 asid = sim->group_asid[group];
+	u32 asid = vdpasim_vq_asid(vq);
 	long ret;
 
 	lockdep_assert_held(&sim->lock);
@@ -109,9 +117,18 @@ static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **v
 	return ret;
 }
 
+/* Every write the datapath makes to guest memory, for the dirty log. */
+static void vdpasim_ring_dirty(void *ctx, u64 iova, u64 len)
+{
+	struct vdpasim_virtqueue *vq = ctx;
+
+	vdpasim_dirty_mark(vq->sim, vdpasim_vq_asid(vq), iova, len);
+}
+
 /* Map changes take sim->lock, as the datapath does, and flush the rings. */
 static const struct vdpa_devring_ops vdpasim_ring_ops = {
 	.translate = vdpasim_translate,
+	.dirty = vdpasim_ring_dirty,
 	.cache = true,
 };
 
@@ -868,6 +885,7 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	}
 	if (sim->dev_attr.free)
 		sim->dev_attr.free(sim);
+	vdpasim_dirty_free(sim);
 	kfree(sim->req);
 	if (sim->iommu)
 		for (asid = 0; asid < sim->dev_attr.nas; asid++)
@@ -919,6 +937,10 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	.get_iova_range = vdpasim_get_iova_range,			\
 	.set_group_asid = vdpasim_set_group_asid,			\
 	.reset_map = vdpasim_reset_map,					\
+	.dirty_caps = vdpasim_dirty_caps,				\
+	.dirty_start = vdpasim_dirty_start,				\
+	.dirty_stop = vdpasim_dirty_stop,				\
+	.dirty_report = vdpasim_dirty_report,				\
 	.free = vdpasim_free
 
 /* Whole-table updates, as a device that rebuilds its translation. */
@@ -1008,8 +1030,9 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	sim->iommu = kcalloc(attr->nas, sizeof(*sim->iommu), GFP_KERNEL);
 	sim->table = kcalloc(attr->nas, sizeof(*sim->table), GFP_KERNEL);
 	sim->passthrough = kcalloc(attr->nas, sizeof(*sim->passthrough), GFP_KERNEL);
+	sim->dirty = kcalloc(attr->nas, sizeof(*sim->dirty), GFP_KERNEL);
 	if (!sim->vqs || !sim->req || !sim->config || !sim->group_asid ||
-	    !sim->iommu || !sim->table || !sim->passthrough)
+	    !sim->iommu || !sim->table || !sim->passthrough || !sim->dirty)
 		goto err_put;
 	mutex_lock(&sim->lock);
 	vdpasim_core_reset_locked(sim);

@@ -33,6 +33,7 @@
 
 struct dentry;
 struct vdpasim;
+struct vdpasim_dirty;
 
 /**
  * struct vdpasim_mgmt - a simulator class's management device
@@ -153,6 +154,8 @@ struct vdpasim_dev_attr {
  * @debugfs: the device's debugfs directory
  * @bells: mappable doorbells (pages NULL when the device offers none);
  *	area, start and stop are called with @lock held
+ * @dirty: per address space, its dirty-page tracker or NULL (dirty.c;
+ *	under @lock)
  */
 struct vdpasim {
 	struct vdpa_device vdpa;
@@ -176,6 +179,7 @@ struct vdpasim {
 	struct vdpa_devring_req *req;
 	struct dentry *debugfs;
 	struct vdpa_devring_bells bells;
+	struct vdpasim_dirty **dirty;
 };
 
 /**
@@ -228,5 +232,18 @@ struct vdpa_mgmt_dev *vdpasim_blk_kunit_mgmtdev(void);
 #endif
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config);
+
+/* dirty.c: device dirty-page tracking, &vdpa_config_ops.dirty_*. */
+struct vdpa_dirty_caps;
+struct vdpa_dirty_range;
+struct vdpa_dirty_sink;
+void vdpasim_dirty_caps(struct vdpa_device *vdpa, struct vdpa_dirty_caps *caps);
+int vdpasim_dirty_start(struct vdpa_device *vdpa, unsigned int asid,
+			const struct vdpa_dirty_range *ranges, u32 nranges, u64 page_size);
+int vdpasim_dirty_stop(struct vdpa_device *vdpa, unsigned int asid);
+int vdpasim_dirty_report(struct vdpa_device *vdpa, unsigned int asid, u64 iova, u64 length,
+			 u32 flags, struct vdpa_dirty_sink *sink);
+void vdpasim_dirty_mark(struct vdpasim *sim, u32 asid, u64 iova, u64 len);
+void vdpasim_dirty_free(struct vdpasim *sim);
 
 #endif /* _VDPA_SIM_H */
