@@ -21,6 +21,7 @@
 #include <linux/vdpa.h>
 #include <linux/virtio_config.h>
 #include <uapi/linux/vhost.h>
+#include <uapi/linux/vhost_vdpa_dirty.h>
 
 #include "vhost_vdpa.h"
 
@@ -254,6 +255,7 @@ static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 	lockdep_assert_held(&v->lock);
 	vdpa_reset(v->vdpa, 0);
 	vhost_vdpa_eventfds_release(v);
+	vhost_vdpa_dirty_release(v);
 	if (v->owner)
 		vhost_vdpa_unmap_all(v);
 	vhost_vdpa_restore_default_map(v);
@@ -285,6 +287,8 @@ static u64 vhost_vdpa_backend_offered(struct vhost_vdpa *v)
 	if (ops->get_backend_features)
 		features |= ops->get_backend_features(v->vdpa) &
 			    BIT_ULL(VHOST_BACKEND_F_ENABLE_AFTER_DRIVER_OK);
+	if (vhost_vdpa_dirty_offered(v))
+		features |= BIT_ULL(VHOST_BACKEND_F_DIRTY_LOG);
 	return features;
 }
 
@@ -295,6 +299,9 @@ static int vhost_vdpa_set_backend_features(struct vhost_vdpa *v, u64 features)
 	if ((features & BIT_ULL(VHOST_BACKEND_F_DESC_ASID)) &&
 	    !(features & BIT_ULL(VHOST_BACKEND_F_IOTLB_ASID)))
 		return -EINVAL;
+	/* The ioctls that would stop tracking go with the bit. */
+	if (!(features & BIT_ULL(VHOST_BACKEND_F_DIRTY_LOG)) && vhost_vdpa_dirty_active(v))
+		return -EBUSY;
 	v->backend_features = features;
 	return 0;
 }
@@ -551,6 +558,9 @@ static int vhost_vdpa_set_group_asid(struct vhost_vdpa *v, struct vhost_vring_st
 		return -EINVAL;
 	if (!ops->set_group_asid)
 		return -EOPNOTSUPP;
+	/* A tracker follows an address space, not the queues moving into it. */
+	if (vhost_vdpa_dirty_active(v))
+		return -EBUSY;
 	/* Both index arrays in the parent: no speculation past the checks. */
 	return ops->set_group_asid(v->vdpa, array_index_nospec(s->index, v->vdpa->ngroups),
 				   array_index_nospec(s->num, v->nas));
@@ -679,6 +689,10 @@ static long vhost_vdpa_ioctl(struct file *filp, unsigned int cmd, unsigned long 
 
 	if (cmd == VHOST_VDPA_GET_CONFIG || cmd == VHOST_VDPA_SET_CONFIG)
 		return vhost_vdpa_config_ioctl(v, argp, cmd == VHOST_VDPA_SET_CONFIG);
+	/* Dirty logging copies its own (variable-size) arguments. */
+	ret = vhost_vdpa_dirty_ioctl(v, cmd, argp);
+	if (ret != -ENOIOCTLCMD)
+		return ret;
 	/* An unknown command is refused before its argument is looked at. */
 	if (!vhost_vdpa_ioctl_known(cmd))
 		return -ENOTTY;

@@ -654,6 +654,8 @@ static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iot
 		return err;
 	mutex_lock(&v->lock);
 	err = v->vdpa ? vhost_vdpa_map_commit(v, asid, msg) : -ENODEV;
+	if (!err)
+		vhost_vdpa_dirty_mapped(v, asid, msg->iova, msg->iova + msg->size - 1, msg->perm);
 	mutex_unlock(&v->lock);
 	return err;
 }

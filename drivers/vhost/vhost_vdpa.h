@@ -61,6 +61,7 @@
 
 struct iov_iter;
 struct vhost_vdpa;
+struct vhost_vdpa_dirty;
 
 /**
  * struct vhost_vdpa_call - an eventfd an interrupt signals
@@ -107,6 +108,7 @@ struct vhost_vdpa_vq {
  *	to (struct vhost_vdpa_limbo); unpinned once it no longer can
  * @spare: empty limbo pages set aside before the device is asked to take
  *	a change, so that moving pages to limbo after a refusal cannot fail
+ * @dirty: its dirty-page tracker (vdpa_dirty.c), or NULL
  */
 struct vhost_vdpa_as {
 	struct vhost_iotlb *iotlb;
@@ -114,6 +116,7 @@ struct vhost_vdpa_as {
 	bool stale;
 	struct list_head limbo;
 	struct list_head spare;
+	struct vhost_vdpa_dirty *dirty;
 };
 
 /**
@@ -168,5 +171,24 @@ void vhost_vdpa_unmap_all(struct vhost_vdpa *v);
 int vhost_vdpa_device_map_empty(struct vhost_vdpa *v, u32 asid);
 void vhost_vdpa_reset_forget(struct vhost_vdpa *v);
 bool vhost_vdpa_backend_has(const struct vhost_vdpa *v, unsigned int bit);
+
+/*
+ * vdpa_dirty_bitmap.c: dirty-log reports written into user bitmaps.
+ * Bitmap pages pinned per report window at most (unless one tracking page
+ * needs more): 2 MiB of bitmap, 64 GiB of IOVA in 4 KiB report pages.
+ */
+#define VHOST_VDPA_BITMAP_WINDOW_PAGES 512
+int vhost_vdpa_bitmap_fill(u64 __user *bitmap, u64 iova, u64 length, u64 page_size,
+			   u64 track_page,
+			   int (*report)(void *arg, u64 iova, u64 length,
+					 struct vdpa_dirty_sink *sink),
+			   void *arg, bool *touched);
+
+/* vdpa_dirty.c: device dirty-page tracking, the VHOST_VDPA_DIRTY_LOG_* ioctls */
+bool vhost_vdpa_dirty_offered(struct vhost_vdpa *v);
+bool vhost_vdpa_dirty_active(struct vhost_vdpa *v);
+void vhost_vdpa_dirty_release(struct vhost_vdpa *v);
+void vhost_vdpa_dirty_mapped(struct vhost_vdpa *v, u32 asid, u64 start, u64 last, u8 perm);
+long vhost_vdpa_dirty_ioctl(struct vhost_vdpa *v, unsigned int cmd, void __user *arg);
 
 #endif /* _VHOST_VDPA_H */

@@ -47,6 +47,7 @@
 #include <linux/if_packet.h>
 #include <linux/userfaultfd.h>
 #include <linux/vhost.h>
+#include "../../include/uapi/linux/vhost_vdpa_dirty.h"
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -2680,6 +2681,421 @@ out:
 	return ok;
 }
 
+/* ---- device dirty-page tracking (include/uapi/linux/vhost_vdpa_dirty.h) ---- */
+
+#define DIRTY_BACKEND (BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH) | \
+		       BIT(VHOST_BACKEND_F_SUSPEND) | BIT(VHOST_BACKEND_F_RESUME) | \
+		       BIT(VHOST_BACKEND_F_DIRTY_LOG))
+/* Receive buffers: one page each, pages DIRTY_RX0 .. DIRTY_RX0 + DIRTY_NRX - 1. */
+#define DIRTY_RX0 20
+#define DIRTY_NRX 32
+#define DIRTY_PAGES (AREA_SIZE / PAGE)
+
+static int dirty_start(int fd, __u32 asid, const struct vhost_vdpa_dirty_range *r, __u32 n,
+		       __u64 *page_size)
+{
+	struct vhost_vdpa_dirty_start st = {
+		.size = sizeof(st), .asid = asid, .nranges = n, .page_size = *page_size,
+		.ranges = (uintptr_t)r,
+	};
+	int err = xioctl(fd, VHOST_VDPA_DIRTY_LOG_START, &st);
+
+	*page_size = st.page_size;
+	return err;
+}
+
+static int dirty_stop(int fd, __u32 asid)
+{
+	struct vhost_vdpa_dirty_stop st = { .size = sizeof(st), .asid = asid };
+
+	return xioctl(fd, VHOST_VDPA_DIRTY_LOG_STOP, &st);
+}
+
+static int dirty_report(int fd, __u64 iova, __u64 length, __u64 page_size, __u64 *bitmap,
+			__u32 flags)
+{
+	struct vhost_vdpa_dirty_report rp = {
+		.size = sizeof(rp), .flags = flags, .iova = iova, .length = length,
+		.page_size = page_size, .bitmap = (uintptr_t)bitmap,
+	};
+
+	return xioctl(fd, VHOST_VDPA_DIRTY_LOG_REPORT, &rp);
+}
+
+/* The device offers the dirty log; the ioctls wait for the bit; caps are sane. */
+static bool t_dirty_discovery(void)
+{
+	struct vhost_vdpa_dirty_caps caps = { .size = sizeof(caps) };
+	__u64 backend = 0, acked;
+	struct vdev d;
+	bool ok = false;
+
+	if (!dev_init(&d, 2))
+		goto out;
+	last = xioctl(d.fd, VHOST_GET_BACKEND_FEATURES, &backend);
+	if (!expect_err(0, __LINE__) ||
+	    !check(backend & BIT(VHOST_BACKEND_F_DIRTY_LOG), "DIRTY_LOG not offered: %#llx",
+		   (unsigned long long)backend))
+		goto out;
+	last = xioctl(d.fd, VHOST_VDPA_DIRTY_LOG_CAPS, &caps);
+	if (!expect_err(ENOTTY, __LINE__))
+		goto out;
+	acked = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_DIRTY_LOG);
+	last = xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &acked);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = xioctl(d.fd, VHOST_VDPA_DIRTY_LOG_CAPS, &caps);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	ok = check((caps.page_sizes & 4096) && caps.max_ranges >= 1 &&
+		   caps.max_start_ranges >= 256 && caps.max_trackers >= 1,
+		   "caps: sizes %#llx ranges %u start %u trackers %u",
+		   (unsigned long long)caps.page_sizes, caps.max_ranges, caps.max_start_ranges,
+		   caps.max_trackers);
+out:
+	dev_fini(&d);
+	return ok;
+}
+
+/* START, STOP and REPORT refuse what DIRTY_LOG.md says they refuse, and change nothing. */
+static bool t_dirty_errors(void)
+{
+	struct vhost_vdpa_dirty_range r[2] = { { IOVA_BASE, AREA_SIZE } };
+	struct vhost_vdpa_dirty_range many[1100];
+	struct vhost_vdpa_dirty_caps caps = { .size = sizeof(caps) };
+	struct vhost_vring_state gs = { .index = 0, .num = 0 };
+	__u64 bm[2] = { 0 }, page, off;
+	struct vdev d;
+	bool ok = false;
+	void *ro = MAP_FAILED;
+	int i;
+
+	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, DIRTY_BACKEND, true))
+		goto out;
+	last = xioctl(d.fd, VHOST_VDPA_DIRTY_LOG_CAPS, &caps);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	/* Not started: STOP is fine, REPORT is not. */
+	last = dirty_stop(d.fd, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, 4096, bm, 0);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	page = 4096;
+	last = dirty_start(d.fd, 0, r, 0, &page);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	for (i = 0; i < 1100; i++)
+		many[i] = (struct vhost_vdpa_dirty_range){ IOVA_BASE + i * 2 * 4096ULL, 4096 };
+	last = dirty_start(d.fd, 0, many, 1100, &page);
+	if (!expect_err(E2BIG, __LINE__))
+		goto out;
+	for (off = 0; off < 4; off++) {
+		__u64 bad[] = { 0, 3000, 4096 + 512, 1ULL << 63 | 1 };
+
+		page = bad[off];
+		last = dirty_start(d.fd, 0, r, 1, &page);
+		if (!expect_err(EINVAL, __LINE__))
+			goto out;
+	}
+	page = 4096;
+	r[1] = (struct vhost_vdpa_dirty_range){ IOVA_BASE + 4096, 4096 };	/* overlaps r[0] */
+	last = dirty_start(d.fd, 0, r, 2, &page);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	r[1] = (struct vhost_vdpa_dirty_range){ IOVA_BASE + AREA_SIZE + 100, 4096 };	/* unaligned */
+	last = dirty_start(d.fd, 0, r, 2, &page);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	r[1] = (struct vhost_vdpa_dirty_range){ IOVA_BASE + 2 * AREA_SIZE, 0 };	/* empty */
+	last = dirty_start(d.fd, 0, r, 2, &page);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	r[1] = (struct vhost_vdpa_dirty_range){ ~0ULL - 4095, 8192 };	/* wraps */
+	last = dirty_start(d.fd, 0, r, 2, &page);
+	if (!expect_err(EOVERFLOW, __LINE__))
+		goto out;
+	page = 4096;
+	last = dirty_start(d.fd, 5, r, 1, &page);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	/* A hint between sizes: the next size up, written back. */
+	page = 4096 + 4096;
+	last = dirty_start(d.fd, 0, r, 1, &page);
+	if (!expect_err(0, __LINE__) || !check(page >= 8192 && (page & (page - 1)) == 0 &&
+						(caps.page_sizes & page), "page size %llu chosen",
+						(unsigned long long)page))
+		goto out;
+	last = dirty_start(d.fd, 0, r, 1, &page);
+	if (!expect_err(EBUSY, __LINE__))
+		goto out;
+	/* While tracking: no group moves, the feature bit stays. */
+	last = xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &gs);
+	if (!expect_err(EBUSY, __LINE__))
+		goto out;
+	off = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2);
+	last = xioctl(d.fd, VHOST_SET_BACKEND_FEATURES, &off);
+	if (!expect_err(EBUSY, __LINE__))
+		goto out;
+	/* REPORT: page size, alignment to it and to the tracking page, bitmap. */
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, 2048, bm, 0);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE + 4096, 4096, 4096, bm, 0);
+	if (page > 4096 && !expect_err(EINVAL, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, 0, 4096, bm, 0);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, 4096, (__u64 *)((char *)bm + 4), 0);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, 4096, bm, 0x80);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, 4096, ro, 0);
+	if (!expect_err(EFAULT, __LINE__))
+		goto out;
+	/* None of that lost the log: a report still works. */
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, 4096, bm, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = dirty_stop(d.fd, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, 4096, bm, 0);
+	ok = expect_err(EINVAL, __LINE__);
+out:
+	if (ro != MAP_FAILED)
+		munmap(ro, 4096);
+	dev_fini(&d);
+	return ok;
+}
+
+/* Set bit n of a u64-word bitmap. */
+static void bm_set(__u64 *bm, __u64 n)
+{
+	bm[n / 64] |= 1ULL << (n % 64);
+}
+
+static bool bm_test(const __u64 *bm, __u64 n)
+{
+	return bm[n / 64] >> (n % 64) & 1;
+}
+
+/*
+ * Copy to @b the report pages of @a that @bm (report page @rpage) says
+ * are dirty, and the pages the driver wrote itself (@cpu, in 4 KiB pages:
+ * what a VMM's CPU dirty log would give it). Returns the report pages
+ * copied.
+ */
+static int dirty_copy(const __u8 *a, __u8 *b, const __u64 *bm, __u64 rpage, const __u64 *cpu)
+{
+	__u64 n, copied = 0;
+
+	for (n = 0; n < AREA_SIZE / rpage; n++) {
+		if (!bm_test(bm, n))
+			continue;
+		memcpy(b + n * rpage, a + n * rpage, rpage);
+		copied++;
+	}
+	for (n = 0; n < DIRTY_PAGES; n++)
+		if (bm_test(cpu, n))
+			memcpy(b + n * PAGE, a + n * PAGE, PAGE);
+	return copied;
+}
+
+/* The pages a driver writes to send one frame: transmit ring (desc, avail) and buffer. */
+static void dirty_cpu_tx(__u64 *cpu)
+{
+	bm_set(cpu, 4);
+	bm_set(cpu, 5);
+	bm_set(cpu, 16);
+}
+
+/*
+ * Pre-copy migration of the area (A) into a copy (B) while the device
+ * writes frames into it: everything first, then rounds of REPORT + copy
+ * while frames keep arriving, then SUSPEND, a last REPORT + copy. B must
+ * equal A byte for byte; without the last round (@control) it must not,
+ * so the comparison can fail. @rpage: the report page size; @remap: an
+ * INVALIDATE and UPDATE of the transmit buffer's page during tracking.
+ */
+static bool dirty_precopy(__u64 rpage, bool remap, bool control)
+{
+	struct vhost_vdpa_dirty_range r = { IOVA_BASE, AREA_SIZE };
+	__u64 bm[DIRTY_PAGES / 64 + 1], cpu[DIRTY_PAGES / 64 + 1], page = 4096;
+	__u8 *b = malloc(AREA_SIZE);
+	int round, i, sent = 0;
+	struct vdev d;
+	bool ok = false;
+
+	if (!check(b != NULL, "malloc") || !dev_init(&d, 2) ||
+	    !dev_start(&d, NET_FEATURES, DIRTY_BACKEND, true))
+		goto out;
+	last = dirty_start(d.fd, 0, &r, 1, &page);
+	if (!expect_err(0, __LINE__) || !check(page <= rpage, "tracking page %llu",
+					       (unsigned long long)page))
+		goto out;
+	for (i = 0; i < DIRTY_NRX; i++)
+		ring_add(&d, 0, 0, 0, d.iova + (DIRTY_RX0 + i) * PAGE, PAGE);
+	ring_kick(&d, 0);
+	memcpy(b, d.area, AREA_SIZE);
+
+	for (round = 0; round < 4; round++) {
+		memset(cpu, 0, sizeof(cpu));
+		for (i = 0; i < 3; i++, sent++) {
+			__u8 *tx = buf_va(&d, 0);
+
+			memset(tx, 0, NET_HDR);
+			memset(tx + NET_HDR, 0x40 + sent, 200);
+			ring_add(&d, 1, buf_iova(&d, 0), NET_HDR + 200, 0, 0);
+			ring_kick(&d, 1);
+			dirty_cpu_tx(cpu);
+			if (!check(ring_wait(&d, 0, sent + 1), "frame %d not received", sent))
+				goto out;
+		}
+		if (remap && round == 1) {
+			last = unmap(d.fd, 0, buf_iova(&d, 0), PAGE);
+			if (!expect_err(0, __LINE__))
+				goto out;
+			last = map(d.fd, 0, buf_iova(&d, 0), PAGE, buf_va(&d, 0), VHOST_ACCESS_RW);
+			if (!expect_err(0, __LINE__))
+				goto out;
+		}
+		memset(bm, 0, sizeof(bm));
+		last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, rpage, bm, 0);
+		if (!expect_err(0, __LINE__))
+			goto out;
+		if (!check(dirty_copy(d.area, b, bm, rpage, cpu) > 0, "round %d: nothing dirty",
+			   round))
+			goto out;
+	}
+	/* Frames after the last round: only the final REPORT knows of them. */
+	memset(cpu, 0, sizeof(cpu));
+	for (i = 0; i < 2; i++, sent++) {
+		memset(buf_va(&d, 0) + NET_HDR, 0x80 + sent, 200);
+		ring_add(&d, 1, buf_iova(&d, 0), NET_HDR + 200, 0, 0);
+		ring_kick(&d, 1);
+		dirty_cpu_tx(cpu);
+		if (!check(ring_wait(&d, 0, sent + 1), "frame %d not received", sent))
+			goto out;
+	}
+	last = xioctl(d.fd, VHOST_VDPA_SUSPEND, NULL);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	memset(bm, 0, sizeof(bm));
+	if (!control) {
+		last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, rpage, bm, 0);
+		if (!expect_err(0, __LINE__))
+			goto out;
+	}
+	dirty_copy(d.area, b, bm, rpage, cpu);
+	if (control) {
+		ok = check(memcmp(d.area, b, AREA_SIZE), "the copy is right without the last round");
+		goto out;
+	}
+	if (!check(!memcmp(d.area, b, AREA_SIZE), "the copy differs from the memory"))
+		goto out;
+	/* Suspended: that report emptied the log. */
+	memset(bm, 0, sizeof(bm));
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, rpage, bm, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	for (i = 0; i < (int)(sizeof(bm) / sizeof(bm[0])); i++)
+		if (!check(!bm[i], "a report after the final one found pages (word %d %#llx)", i,
+			   (unsigned long long)bm[i]))
+			goto out;
+	ok = true;
+out:
+	free(b);
+	dev_fini(&d);
+	return ok;
+}
+
+static bool t_dirty_precopy(void)
+{
+	return dirty_precopy(4096, false, false);
+}
+
+static bool t_dirty_precopy_control(void)
+{
+	return dirty_precopy(4096, false, true);
+}
+
+static bool t_dirty_precopy_64k(void)
+{
+	return dirty_precopy(65536, false, false);
+}
+
+static bool t_dirty_precopy_remap(void)
+{
+	return dirty_precopy(4096, true, false);
+}
+
+/* A writable mapping outside the tracked ranges loses the log: REPORT says EIO until STOP. */
+static bool t_dirty_map_outside(void)
+{
+	struct vhost_vdpa_dirty_range r = { IOVA_BASE, AREA_SIZE / 2 };
+	__u64 bm[2], page = 4096;
+	struct vdev d;
+	bool ok = false;
+
+	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, DIRTY_BACKEND, false))
+		goto out;
+	last = map(d.fd, 0, d.iova, AREA_SIZE / 2, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = dirty_start(d.fd, 0, &r, 1, &page);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE / 2, 4096, bm, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	/* Read-only outside is harmless; writable is not. */
+	last = map(d.fd, 0, d.iova + AREA_SIZE / 2, PAGE, d.area + AREA_SIZE / 2, VHOST_ACCESS_RO);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE / 2, 4096, bm, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, d.iova + AREA_SIZE / 2 + PAGE, PAGE, d.area + AREA_SIZE / 2 + PAGE,
+		   VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE / 2, 4096, bm, 0);
+	if (!expect_err(EIO, __LINE__))
+		goto out;
+	last = dirty_stop(d.fd, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	r.length = AREA_SIZE;
+	last = dirty_start(d.fd, 0, &r, 1, &page);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, 4096, bm, 0);
+	ok = expect_err(0, __LINE__);
+out:
+	dev_fini(&d);
+	return ok;
+}
+
+/* dirty /dev/vhost-vdpa-N: the dirty log, on a parent that offers it. */
+static int dirty_cases(void)
+{
+	run("dirty-discovery", t_dirty_discovery);
+	run("dirty-errors", t_dirty_errors);
+	run("dirty-precopy", t_dirty_precopy);
+	run("dirty-precopy-control-differs", t_dirty_precopy_control);
+	run("dirty-precopy-64k-report", t_dirty_precopy_64k);
+	run("dirty-precopy-remap", t_dirty_precopy_remap);
+	run("dirty-map-outside-loses-log", t_dirty_map_outside);
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
+
 /* strayvq /dev/vhost-vdpa-N: cxvdpa, max_vqp > 1, $CXEMU_DBG its function's directory. */
 static int stray_vq_cases(void)
 {
@@ -2715,6 +3131,8 @@ int main(int argc, char **argv)
 		return session();
 	if (!strcmp(argv[1], "pktloop"))
 		return pktloop(argv[2]);
+	if (!strcmp(argv[1], "dirty"))
+		return dirty_cases();
 	if (!strcmp(argv[1], "mapfail"))
 		return map_fail();
 	if (!strcmp(argv[1], "blk")) {

@@ -34,6 +34,9 @@ for mode in set_map dma_map; do
 	CDEV=$(chardev_of vn0)
 	t_check "$mode-node" test -c "/dev/$CDEV"
 	tap "$mode" env LINK_UP=/sys/kernel/debug/vdpa_sim/vn0/link_up "$BIN" net "/dev/$CDEV"
+	# Device dirty-page tracking: errors, and a pre-copy migration that
+	# must copy the memory exactly (and must not without its last round).
+	tap "dirty-$mode" "$BIN" dirty "/dev/$CDEV"
 	t_check "$mode-del" vdpa dev del vn0
 done
 echo set_map >"$MAP_MODE"
