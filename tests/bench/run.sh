@@ -136,6 +136,18 @@ workloads() {
 		repeat 3 "$stack" "testpmd-$len" timeout 120 python3 \
 			"$VDPA_REPO/tests/vm/testpmd.py" "$dev" $MAC 8 --rate $len 3
 	done
+	# Device dirty tracking (ours only): its cost on the datapath, and
+	# one clearing REPORT of 1 and 16 GiB, clean, 1% and all dirty.
+	if [ "$stack" = ours ]; then
+		repeat 3 ours pps-64-dirty "$bin" pps "$dev" 64 3 dirty
+		for gib in 1 16; do
+			for pct in 0 1 100; do
+				repeat 3 ours "dirty-report-${gib}g-$pct" env \
+					VDPA_DIRTY_INJECT=/sys/kernel/debug/vdpa_sim/bench0/dirty_inject \
+					"$bin" dirty "$dev" $gib $pct
+			done
+		done
+	fi
 	vdpa dev del bench0
 	modprobe -r vhost_vdpa
 

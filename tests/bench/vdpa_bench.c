@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vdpa_bench: the userspace VMM side of `make bench` (scripts/bench.sh).
- * It speaks only the 6.12 vhost-vdpa uAPI, so the same binary measures our
- * stack and the upstream baseline. One measurement per run, printed as
+ * It speaks the 6.12 vhost-vdpa uAPI, so the same binary measures our
+ * stack and the upstream baseline; the dirty-log commands, ours only, also
+ * use include/uapi/linux/vhost_vdpa_dirty.h. One measurement per run, printed as
  * "key value" pairs on one line; the caller repeats runs and takes medians.
  *
  *   vdpa_bench map DEV MIB KIND     pin+map MIB of KIND memory in one IOTLB
@@ -19,8 +20,16 @@
  *                                   MODE persist: IOTLB_PERSIST, the map
  *                                   stays; remap: unmap and map it all again,
  *                                   as a VMM must without IOTLB_PERSIST
- *   vdpa_bench pps DEV LEN SECONDS  broadcast frames of LEN bytes through a
- *                                   loopback net device: pps gbps
+ *   vdpa_bench pps DEV LEN SECONDS [dirty]
+ *                                   broadcast frames of LEN bytes through a
+ *                                   loopback net device: pps gbps; with
+ *                                   "dirty" the device logs the pages it
+ *                                   writes meanwhile (ours only)
+ *   vdpa_bench dirty DEV GIB PCT    (ours only) GIB GiB of IOVA tracked with
+ *                                   4 KiB pages, PCT percent of them (0, 1
+ *                                   or 100) logged through the simulator's
+ *                                   debugfs $VDPA_DIRTY_INJECT; the time of
+ *                                   one clearing REPORT of it all: report_ms
  *   vdpa_bench mr DEV N             N IOTLB entries in one batch, each its
  *                                   own chunk (IOVA-adjacent, permissions
  *                                   alternating): time of the BATCH_END
@@ -52,6 +61,7 @@
 #include <time.h>
 
 #include "vhost_client.h"
+#include "../../include/uapi/linux/vhost_vdpa_dirty.h"
 
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)
@@ -538,10 +548,23 @@ static int cmd_reset(const char *dev, size_t len, const char *mode)
 	return 0;
 }
 
-static int cmd_pps(const char *dev, int len, double secs)
+/* Track [IOVA, IOVA + len) of address space 0 with 4 KiB pages. */
+static void dirty_track(int fd, __u64 len)
+{
+	struct vhost_vdpa_dirty_range r = { .iova = IOVA, .length = len };
+	struct vhost_vdpa_dirty_start st = {
+		.size = sizeof(st), .nranges = 1, .page_size = 4096, .ranges = (uintptr_t)&r,
+	};
+
+	if (xioctl(fd, VHOST_VDPA_DIRTY_LOG_START, &st))
+		die("DIRTY_LOG_START", errno);
+}
+
+static int cmd_pps(const char *dev, int len, double secs, bool dirty)
 {
 	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
-			BIT(VHOST_BACKEND_F_IOTLB_BATCH);
+			BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
+			(dirty ? BIT(VHOST_BACKEND_F_DIRTY_LOG) : 0);
 	size_t bytes = (NET_BYTES + 2 * MIB - 1) & ~(2 * MIB - 1);
 	unsigned long frames;
 	struct bnet n;
@@ -553,6 +576,8 @@ static int cmd_pps(const char *dev, int len, double secs)
 	mem = mem_get(bytes, "4k");
 	net_open(&n, dev, mem, backend);
 	map_all(n.fd, mem, bytes, true);
+	if (dirty)
+		dirty_track(n.fd, bytes);
 	net_frame(&n, len);
 	net_start(&n, len);
 	net_run(&n, 500);	/* warm up */
@@ -563,6 +588,59 @@ static int cmd_pps(const char *dev, int len, double secs)
 	       frames * len * 8.0 / ((t1 - t0) * 1e6));
 	set_status(n.fd, 0);
 	close(n.fd);
+	return 0;
+}
+
+/* Log @pct percent of [IOVA, IOVA + len) through the simulator's debugfs. */
+static void dirty_inject(__u64 len, int pct)
+{
+	const char *path = getenv("VDPA_DIRTY_INJECT");
+	__u64 off, step = pct ? 4096 * (100 / pct) : 0;
+	FILE *f;
+
+	if (!pct)
+		return;
+	f = path ? fopen(path, "w") : NULL;
+	if (!f)
+		die("VDPA_DIRTY_INJECT", path ? errno : EINVAL);
+	setvbuf(f, NULL, _IONBF, 0);
+	if (pct == 100) {
+		if (fprintf(f, "0 %llx %llx\n", IOVA, (unsigned long long)len) < 0)
+			die("dirty_inject", errno);
+	} else {
+		for (off = 0; off < len; off += step)
+			if (fprintf(f, "0 %llx 1000\n", IOVA + off) < 0)
+				die("dirty_inject", errno);
+	}
+	fclose(f);
+}
+
+static int cmd_dirty(const char *dev, __u64 gib, int pct)
+{
+	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_DIRTY_LOG);
+	__u64 len = gib << 30, words = len / 4096 / 64;
+	__u64 *bitmap = calloc(words, sizeof(__u64));
+	struct vhost_vdpa_dirty_report rp = {
+		.size = sizeof(rp), .iova = IOVA, .length = len, .page_size = 4096,
+		.bitmap = (uintptr_t)bitmap,
+	};
+	double t0, t1;
+	int fd;
+
+	if (!bitmap || (pct != 0 && pct != 1 && pct != 100))
+		die("dirty", EINVAL);
+	/* The bitmap is the VMM's, touched before: the row measures the report. */
+	memset(bitmap, 0, words * sizeof(__u64));
+	fd = dev_own(dev, backend);
+	dirty_track(fd, len);
+	dirty_inject(len, pct);
+	t0 = now_ms();
+	if (xioctl(fd, VHOST_VDPA_DIRTY_LOG_REPORT, &rp))
+		die("DIRTY_LOG_REPORT", errno);
+	t1 = now_ms();
+	printf("report_ms %.3f\n", t1 - t0);
+	close(fd);
+	free(bitmap);
 	return 0;
 }
 
@@ -637,8 +715,10 @@ int main(int argc, char **argv)
 		return cmd_pin(strtoul(argv[2], NULL, 0) * MIB, argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "reset"))
 		return cmd_reset(argv[2], strtoul(argv[3], NULL, 0) * MIB, argv[4]);
-	if (argc == 5 && !strcmp(argv[1], "pps"))
-		return cmd_pps(argv[2], atoi(argv[3]), atof(argv[4]));
+	if ((argc == 5 || (argc == 6 && !strcmp(argv[5], "dirty"))) && !strcmp(argv[1], "pps"))
+		return cmd_pps(argv[2], atoi(argv[3]), atof(argv[4]), argc == 6);
+	if (argc == 5 && !strcmp(argv[1], "dirty"))
+		return cmd_dirty(argv[2], strtoull(argv[3], NULL, 0), atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "mr"))
 		return cmd_mr(argv[2], strtoul(argv[3], NULL, 0));
 	fprintf(stderr, "usage: see the comment at the top of %s\n", __FILE__);

@@ -79,6 +79,7 @@
 #define NET_HDR 12	/* struct virtio_net_hdr_v1 */
 #define NET_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_ACCESS_PLATFORM))
 #define BIT(n) (1ULL << (n))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- TAP ---- */
 
@@ -512,7 +513,8 @@ static bool t_queries(void)
 	}
 	expect = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
 		 BIT(VHOST_BACKEND_F_IOTLB_ASID) | BIT(VHOST_BACKEND_F_SUSPEND) |
-		 BIT(VHOST_BACKEND_F_RESUME) | BIT(VHOST_BACKEND_F_IOTLB_PERSIST);
+		 BIT(VHOST_BACKEND_F_RESUME) | BIT(VHOST_BACKEND_F_IOTLB_PERSIST) |
+		 BIT(VHOST_BACKEND_F_DIRTY_LOG);
 	if (xioctl(d.fd, VHOST_GET_BACKEND_FEATURES, &backend) || backend != expect) {
 		fail_why("backend features 0x%llx, expected 0x%llx",
 			 (unsigned long long)backend, (unsigned long long)expect);
@@ -2804,7 +2806,8 @@ static bool t_dirty_errors(void)
 	last = dirty_start(d.fd, 0, r, 2, &page);
 	if (!expect_err(EINVAL, __LINE__))
 		goto out;
-	r[1] = (struct vhost_vdpa_dirty_range){ IOVA_BASE + AREA_SIZE + 100, 4096 };	/* unaligned */
+	/* Unaligned. */
+	r[1] = (struct vhost_vdpa_dirty_range){ IOVA_BASE + AREA_SIZE + 100, 4096 };
 	last = dirty_start(d.fd, 0, r, 2, &page);
 	if (!expect_err(EINVAL, __LINE__))
 		goto out;
@@ -2823,9 +2826,9 @@ static bool t_dirty_errors(void)
 	/* A hint between sizes: the next size up, written back. */
 	page = 4096 + 4096;
 	last = dirty_start(d.fd, 0, r, 1, &page);
-	if (!expect_err(0, __LINE__) || !check(page >= 8192 && (page & (page - 1)) == 0 &&
-						(caps.page_sizes & page), "page size %llu chosen",
-						(unsigned long long)page))
+	if (!expect_err(0, __LINE__) ||
+	    !check(page >= 8192 && (page & (page - 1)) == 0 && (caps.page_sizes & page),
+		   "page size %llu chosen", (unsigned long long)page))
 		goto out;
 	last = dirty_start(d.fd, 0, r, 1, &page);
 	if (!expect_err(EBUSY, __LINE__))
@@ -2872,6 +2875,22 @@ out:
 		munmap(ro, 4096);
 	dev_fini(&d);
 	return ok;
+}
+
+/* AnonHugePages of this process, in kB (-1 if unknown). */
+static long anon_huge_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
 }
 
 /* Set bit n of a u64-word bitmap. */
@@ -2923,17 +2942,34 @@ static void dirty_cpu_tx(__u64 *cpu)
  * so the comparison can fail. @rpage: the report page size; @remap: an
  * INVALIDATE and UPDATE of the transmit buffer's page during tracking.
  */
-static bool dirty_precopy(__u64 rpage, bool remap, bool control)
+static bool dirty_precopy(__u64 rpage, bool remap, bool control, bool thp)
 {
 	struct vhost_vdpa_dirty_range r = { IOVA_BASE, AREA_SIZE };
 	__u64 bm[DIRTY_PAGES / 64 + 1], cpu[DIRTY_PAGES / 64 + 1], page = 4096;
-	__u8 *b = malloc(AREA_SIZE);
+	const size_t huge = 2UL << 20;
+	__u8 *b = malloc(AREA_SIZE), *raw = MAP_FAILED;
 	int round, i, sent = 0;
 	struct vdev d;
 	bool ok = false;
 
-	if (!check(b != NULL, "malloc") || !dev_init(&d, 2) ||
-	    !dev_start(&d, NET_FEATURES, DIRTY_BACKEND, true))
+	if (!check(b, "malloc") || !dev_init(&d, 2))
+		goto out;
+	if (thp) {
+		/* The area inside one transparent huge page, as QEMU's RAM is. */
+		raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+		if (!check(raw != MAP_FAILED, "mmap"))
+			goto out;
+		munmap(d.area, AREA_SIZE);
+		d.area = (__u8 *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+		if (!check(!madvise(d.area, huge, MADV_HUGEPAGE), "MADV_HUGEPAGE"))
+			goto out;
+		memset(d.area, 0, huge);
+		if (!check(anon_huge_kb() >= 2048,
+			   "no transparent huge page (AnonHugePages %ld kB)", anon_huge_kb()))
+			goto out;
+	}
+	if (!dev_start(&d, NET_FEATURES, DIRTY_BACKEND, true))
 		goto out;
 	last = dirty_start(d.fd, 0, &r, 1, &page);
 	if (!expect_err(0, __LINE__) || !check(page <= rpage, "tracking page %llu",
@@ -2994,7 +3030,8 @@ static bool dirty_precopy(__u64 rpage, bool remap, bool control)
 	}
 	dirty_copy(d.area, b, bm, rpage, cpu);
 	if (control) {
-		ok = check(memcmp(d.area, b, AREA_SIZE), "the copy is right without the last round");
+		ok = check(memcmp(d.area, b, AREA_SIZE),
+			   "the copy is right without the last round");
 		goto out;
 	}
 	if (!check(!memcmp(d.area, b, AREA_SIZE), "the copy differs from the memory"))
@@ -3004,7 +3041,7 @@ static bool dirty_precopy(__u64 rpage, bool remap, bool control)
 	last = dirty_report(d.fd, IOVA_BASE, AREA_SIZE, rpage, bm, 0);
 	if (!expect_err(0, __LINE__))
 		goto out;
-	for (i = 0; i < (int)(sizeof(bm) / sizeof(bm[0])); i++)
+	for (i = 0; i < (int)ARRAY_SIZE(bm); i++)
 		if (!check(!bm[i], "a report after the final one found pages (word %d %#llx)", i,
 			   (unsigned long long)bm[i]))
 			goto out;
@@ -3012,27 +3049,34 @@ static bool dirty_precopy(__u64 rpage, bool remap, bool control)
 out:
 	free(b);
 	dev_fini(&d);
+	if (raw != MAP_FAILED)
+		munmap(raw, 2 * huge);
 	return ok;
 }
 
 static bool t_dirty_precopy(void)
 {
-	return dirty_precopy(4096, false, false);
+	return dirty_precopy(4096, false, false, false);
 }
 
 static bool t_dirty_precopy_control(void)
 {
-	return dirty_precopy(4096, false, true);
+	return dirty_precopy(4096, false, true, false);
 }
 
 static bool t_dirty_precopy_64k(void)
 {
-	return dirty_precopy(65536, false, false);
+	return dirty_precopy(65536, false, false, false);
 }
 
 static bool t_dirty_precopy_remap(void)
 {
-	return dirty_precopy(4096, true, false);
+	return dirty_precopy(4096, true, false, false);
+}
+
+static bool t_dirty_precopy_thp(void)
+{
+	return dirty_precopy(4096, false, false, true);
 }
 
 /* A writable mapping outside the tracked ranges loses the log: REPORT says EIO until STOP. */
@@ -3091,6 +3135,7 @@ static int dirty_cases(void)
 	run("dirty-precopy-control-differs", t_dirty_precopy_control);
 	run("dirty-precopy-64k-report", t_dirty_precopy_64k);
 	run("dirty-precopy-remap", t_dirty_precopy_remap);
+	run("dirty-precopy-thp", t_dirty_precopy_thp);
 	run("dirty-map-outside-loses-log", t_dirty_map_outside);
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;

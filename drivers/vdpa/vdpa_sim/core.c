@@ -1071,12 +1071,14 @@ DEFINE_SHOW_ATTRIBUTE(vdpasim_status);
 
 /*
  * /sys/kernel/debug/vdpa_sim/DEV: "status" (the virtio status byte, to
- * see DEVICE_NEEDS_RESET) and whatever the class adds.
+ * see DEVICE_NEEDS_RESET), "dirty_inject" (dirty.c) and whatever the class
+ * adds.
  */
 static void vdpasim_debugfs_init(struct vdpasim *sim)
 {
 	sim->debugfs = debugfs_create_dir(dev_name(&sim->vdpa.dev), vdpasim_debugfs);
 	debugfs_create_file("status", 0400, sim->debugfs, sim, &vdpasim_status_fops);
+	vdpasim_dirty_debugfs_init(sim, sim->debugfs);
 	if (sim->dev_attr.debugfs_init)
 		sim->dev_attr.debugfs_init(sim, sim->debugfs);
 }

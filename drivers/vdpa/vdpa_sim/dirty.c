@@ -12,9 +12,12 @@
  * between the two, and plain (non-atomic) bit operations are enough.
  */
 #include <linux/bitmap.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/log2.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vdpa.h>
 
 #include "vdpa_sim.h"
@@ -306,4 +309,48 @@ void vdpasim_dirty_free(struct vdpasim *sim)
 	for (asid = 0; asid < sim->dev_attr.nas; asid++)
 		vdpasim_dirty_free_one(sim->dirty[asid]);
 	kfree(sim->dirty);
+}
+
+/*
+ * debugfs dirty_inject: "ASID IOVA LENGTH" logs that range as if the
+ * device had written it, so benchmarks and tests can give a tracker any
+ * pattern (gigabytes of it) without moving that much data.
+ */
+static ssize_t vdpasim_dirty_inject_write(struct file *file, const char __user *ubuf,
+					  size_t count, loff_t *ppos)
+{
+	struct vdpasim *sim = file->private_data;
+	u64 iova, len;
+	char buf[64];
+	u32 asid;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	if (sscanf(buf, "%u %llx %llx", &asid, &iova, &len) != 3 ||
+	    asid >= sim->dev_attr.nas || !len || iova + len - 1 < iova)
+		return -EINVAL;
+	mutex_lock(&sim->lock);
+	vdpasim_dirty_mark(sim, asid, iova, len);
+	mutex_unlock(&sim->lock);
+	return count;
+}
+
+static const struct file_operations vdpasim_dirty_inject_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = vdpasim_dirty_inject_write,
+	.llseek = noop_llseek,
+};
+
+/**
+ * vdpasim_dirty_debugfs_init() - the device's dirty_inject file
+ * @sim: the device
+ * @dir: its debugfs directory
+ */
+void vdpasim_dirty_debugfs_init(struct vdpasim *sim, struct dentry *dir)
+{
+	debugfs_create_file("dirty_inject", 0200, dir, sim, &vdpasim_dirty_inject_fops);
 }

@@ -245,5 +245,6 @@ int vdpasim_dirty_report(struct vdpa_device *vdpa, unsigned int asid, u64 iova, 
 			 u32 flags, struct vdpa_dirty_sink *sink);
 void vdpasim_dirty_mark(struct vdpasim *sim, u32 asid, u64 iova, u64 len);
 void vdpasim_dirty_free(struct vdpasim *sim);
+void vdpasim_dirty_debugfs_init(struct vdpasim *sim, struct dentry *dir);
 
 #endif /* _VDPA_SIM_H */
