@@ -2,8 +2,9 @@
 /*
  * cxemu command interface: mailbox checks every command gets, then one
  * handler per opcode. Function-level commands (capabilities, enable and
- * disable, special contexts, PDs, UARs) are here, memory keys in mkey.c,
- * general objects (virtio net queues) in vq.c.
+ * disable, special contexts, PDs, UARs) and the routing of general objects
+ * by type are here, memory keys in mkey.c, virtio net queues in vq.c, page
+ * trackers and their report queues in track.c.
  *
  * Every mailbox starts like alloc_pd's: opcode, uid and op_mod in, status
  * and syndrome out; those fields are read through that layout.
@@ -28,7 +29,8 @@
  * @op_mod: op_mod carries a value (otherwise it must be zero)
  * @any_state: valid before ENABLE_HCA
  * @run: carries it out; returns the MLX5_CMD_STAT_* status and sets
- *	*@syndrome on failure
+ *	*@syndrome on failure. It gets the output mailbox's size because a
+ *	general object's output depends on its type.
  */
 struct cxemu_cmd {
 	u16 opcode;
@@ -37,7 +39,8 @@ struct cxemu_cmd {
 	bool var_in;
 	bool op_mod;
 	bool any_state;
-	u8 (*run)(struct cxemu *emu, const void *in, size_t inlen, void *out, u32 *syndrome);
+	u8 (*run)(struct cxemu *emu, const void *in, size_t inlen, void *out, size_t outlen,
+		  u32 *syndrome);
 };
 
 /**
@@ -60,7 +63,7 @@ unsigned long cxemu_count(struct cxemu *emu, struct xarray *xa)
 }
 
 static u8 cxemu_query_hca_cap(struct cxemu *emu, const void *in, size_t inlen, void *out,
-			      u32 *syndrome)
+			      size_t outlen, u32 *syndrome)
 {
 	void *cap = MLX5_ADDR_OF(query_hca_cap_out, out, capability);
 	u16 op_mod = MLX5_GET(query_hca_cap_in, in, op_mod);
@@ -73,6 +76,8 @@ static u8 cxemu_query_hca_cap(struct cxemu *emu, const void *in, size_t inlen, v
 	}
 	if ((op_mod >> 1) == MLX5_CAP_VDPA_EMULATION)
 		return cxemu_query_emulation_cap(emu, cap);
+	if ((op_mod >> 1) == MLX5_CAP_ADV_VIRTUALIZATION)
+		return cxemu_track_query_cap(emu, cap, syndrome);
 	if ((op_mod >> 1) != MLX5_CAP_GENERAL) {
 		*syndrome = CXDEV_SYN_CAP_TYPE;
 		return MLX5_CMD_STAT_BAD_PARAM_ERR;
@@ -85,6 +90,8 @@ static u8 cxemu_query_hca_cap(struct cxemu *emu, const void *in, size_t inlen, v
 	MLX5_SET(cmd_hca_cap, cap, max_indirection, CXEMU_MAX_INDIRECTION);
 	MLX5_SET(cmd_hca_cap, cap, log_max_klm_list_size, emu->limits.log_max_klm_list_size);
 	MLX5_SET(cmd_hca_cap, cap, log_max_mrw_sz, emu->limits.log_max_mrw_sz);
+	/* The page tracker's object type is past general_obj_types' 64 bits. */
+	MLX5_SET(cmd_hca_cap, cap, adv_virtualization, cxemu_track_supported(emu));
 	return MLX5_CMD_STAT_OK;
 }
 
@@ -96,7 +103,7 @@ static bool cxemu_self(const void *in)
 }
 
 static u8 cxemu_enable_hca(struct cxemu *emu, const void *in, size_t inlen, void *out,
-			   u32 *syndrome)
+			   size_t outlen, u32 *syndrome)
 {
 	if (!cxemu_self(in)) {
 		*syndrome = CXDEV_SYN_BAD_OP_MOD;
@@ -120,16 +127,19 @@ static void cxemu_reclaim(struct cxemu *emu, const char *when)
 	unsigned long pds = cxemu_count(emu, &emu->pds), uars = cxemu_count(emu, &emu->uars);
 	unsigned long mkeys = cxemu_count(emu, &emu->mkeys), idx;
 	unsigned long vqs = cxemu_count(emu, &emu->vqs);
+	unsigned long trackers = cxemu_count(emu, &emu->trackers);
+	unsigned long rqs = cxemu_count(emu, &emu->track_rqs);
 	struct cxemu_mkey *mk;
 
 	lockdep_assert_held(&emu->lock);
-	if (!pds && !uars && !mkeys && !vqs)
+	if (!pds && !uars && !mkeys && !vqs && !trackers && !rqs)
 		return;
 	dev_err(&emu->cx.adev.dev,
-		"%s: driver left %lu PDs, %lu UARs, %lu mkeys, %lu virtio queues\n",
-		when, pds, uars, mkeys, vqs);
-	emu->leaked += pds + uars + mkeys + vqs;
-	/* Queues first: they hold their keys. */
+		"%s: driver left %lu PDs, %lu UARs, %lu mkeys, %lu virtio queues, %lu page trackers, %lu report queues\n",
+		when, pds, uars, mkeys, vqs, trackers, rqs);
+	emu->leaked += pds + uars + mkeys + vqs + trackers + rqs;
+	/* Trackers hold their report queues; those and the queues hold keys. */
+	cxemu_track_reclaim(emu);
 	cxemu_vq_reclaim(emu);
 	xa_for_each(&emu->mkeys, idx, mk)
 		cxemu_mkey_free(mk);
@@ -139,7 +149,7 @@ static void cxemu_reclaim(struct cxemu *emu, const char *when)
 }
 
 static u8 cxemu_disable_hca(struct cxemu *emu, const void *in, size_t inlen, void *out,
-			    u32 *syndrome)
+			    size_t outlen, u32 *syndrome)
 {
 	if (!cxemu_self(in)) {
 		*syndrome = CXDEV_SYN_BAD_OP_MOD;
@@ -152,7 +162,7 @@ static u8 cxemu_disable_hca(struct cxemu *emu, const void *in, size_t inlen, voi
 }
 
 static u8 cxemu_query_special_contexts(struct cxemu *emu, const void *in, size_t inlen,
-				       void *out, u32 *syndrome)
+				       void *out, size_t outlen, u32 *syndrome)
 {
 	MLX5_SET(query_special_contexts_out, out, null_mkey, CXEMU_NULL_MKEY);
 	return MLX5_CMD_STAT_OK;
@@ -171,7 +181,7 @@ static u8 cxemu_alloc_num(struct xarray *xa, unsigned int log_max, u32 *num, u32
 }
 
 static u8 cxemu_alloc_pd(struct cxemu *emu, const void *in, size_t inlen, void *out,
-			 u32 *syndrome)
+			 size_t outlen, u32 *syndrome)
 {
 	u32 pd;
 	u8 status = cxemu_alloc_num(&emu->pds, CXEMU_LOG_MAX_PD, &pd, syndrome);
@@ -182,7 +192,7 @@ static u8 cxemu_alloc_pd(struct cxemu *emu, const void *in, size_t inlen, void *
 }
 
 static u8 cxemu_dealloc_pd(struct cxemu *emu, const void *in, size_t inlen, void *out,
-			   u32 *syndrome)
+			   size_t outlen, u32 *syndrome)
 {
 	u32 pd = MLX5_GET(dealloc_pd_in, in, pd);
 	struct cxemu_mkey *mk;
@@ -203,7 +213,7 @@ static u8 cxemu_dealloc_pd(struct cxemu *emu, const void *in, size_t inlen, void
 }
 
 static u8 cxemu_alloc_uar(struct cxemu *emu, const void *in, size_t inlen, void *out,
-			  u32 *syndrome)
+			  size_t outlen, u32 *syndrome)
 {
 	u32 uar;
 	u8 status = cxemu_alloc_num(&emu->uars, CXEMU_LOG_MAX_UAR, &uar, syndrome);
@@ -214,13 +224,36 @@ static u8 cxemu_alloc_uar(struct cxemu *emu, const void *in, size_t inlen, void 
 }
 
 static u8 cxemu_dealloc_uar(struct cxemu *emu, const void *in, size_t inlen, void *out,
-			    u32 *syndrome)
+			    size_t outlen, u32 *syndrome)
 {
 	if (!xa_erase(&emu->uars, MLX5_GET(dealloc_uar_in, in, uar))) {
 		*syndrome = CXDEV_SYN_BAD_UAR;
 		return MLX5_CMD_STAT_BAD_RES_ERR;
 	}
 	return MLX5_CMD_STAT_OK;
+}
+
+/*
+ * General objects: the header names the type, whose handler checks the
+ * mailbox sizes and everything else.
+ */
+static u8 cxemu_general_obj(struct cxemu *emu, const void *in, size_t inlen, void *out,
+			    size_t outlen, u32 *syndrome)
+{
+	u16 type = MLX5_GET(general_obj_in_cmd_hdr, in, obj_type);
+
+	lockdep_assert_held(&emu->lock);
+	/* No other function's objects: no tunnel. */
+	if (!MLX5_GET(general_obj_in_cmd_hdr, in, vhca_tunnel_id)) {
+		if (type == MLX5_OBJ_TYPE_VIRTIO_NET_Q)
+			return cxemu_vq_obj(emu, in, inlen, out, outlen, syndrome);
+		if (type == MLX5_OBJ_TYPE_PAGE_TRACK && cxemu_track_supported(emu))
+			return cxemu_track_obj(emu, in, inlen, out, outlen, syndrome);
+		if (type == CXDEV_OBJ_TYPE_TRACK_RQ && cxemu_track_supported(emu))
+			return cxemu_track_rq_obj(emu, in, inlen, out, outlen, syndrome);
+	}
+	*syndrome = CXDEV_SYN_OBJ_TYPE;
+	return MLX5_CMD_STAT_BAD_PARAM_ERR;
 }
 
 #define CXEMU_CMD(op, name_in, name_out, handler, ...)			\
@@ -244,12 +277,12 @@ static const struct cxemu_cmd cxemu_cmds[] = {
 	CXEMU_CMD(CREATE_MKEY, create_mkey_in, create_mkey_out, cxemu_create_mkey,
 		  .var_in = true),
 	CXEMU_CMD(DESTROY_MKEY, destroy_mkey_in, destroy_mkey_out, cxemu_destroy_mkey),
-	/* obj_type is where op_mod is; vq.c checks it and the exact size. */
+	/* obj_type is where op_mod is; each type checks the exact sizes. */
 	CXEMU_CMD(CREATE_GENERAL_OBJECT, general_obj_in_cmd_hdr, general_obj_out_cmd_hdr,
 		  cxemu_general_obj, .var_in = true, .op_mod = true),
 	CXEMU_CMD(MODIFY_GENERAL_OBJECT, general_obj_in_cmd_hdr, general_obj_out_cmd_hdr,
 		  cxemu_general_obj, .var_in = true, .op_mod = true),
-	CXEMU_CMD(QUERY_GENERAL_OBJECT, general_obj_in_cmd_hdr, query_virtio_net_q_out,
+	CXEMU_CMD(QUERY_GENERAL_OBJECT, general_obj_in_cmd_hdr, general_obj_out_cmd_hdr,
 		  cxemu_general_obj, .var_in = true, .op_mod = true),
 	CXEMU_CMD(DESTROY_GENERAL_OBJECT, general_obj_in_cmd_hdr, general_obj_out_cmd_hdr,
 		  cxemu_general_obj, .var_in = true, .op_mod = true),
@@ -301,7 +334,7 @@ static u8 cxemu_dispatch(struct cxemu *emu, const void *in, size_t inlen, void *
 		*syndrome = CXDEV_SYN_INJECTED;
 		return MLX5_CMD_STAT_INT_ERR;
 	}
-	return cmd->run(emu, in, inlen, out, syndrome);
+	return cmd->run(emu, in, inlen, out, outlen, syndrome);
 }
 
 /**
@@ -369,6 +402,7 @@ int cxemu_init(struct cxemu *emu, u32 poll_us)
 	xa_init_flags(&emu->vqs, XA_FLAGS_ALLOC1);
 	emu->limits.log_max_klm_list_size = 16;
 	emu->limits.log_max_mrw_sz = 40;
+	cxemu_track_init(emu);
 	return 0;
 }
 
@@ -390,6 +424,7 @@ void cxemu_teardown(struct cxemu *emu)
 	emu->enabled = false;
 	mutex_unlock(&emu->lock);
 	cancel_work_sync(&emu->work);
+	cancel_delayed_work_sync(&emu->track_work);
 	mutex_destroy(&emu->lock);
 	kfree(emu->req);
 }

@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cxemu: emulated ConnectX-like virtio-net functions on the auxiliary bus
- * (cxemu.vnet.N), each a cxdev whose commands the model in cmd.c, mkey.c
- * and vq.c carries out, and whose virtio queues vq.c runs.
+ * (cxemu.vnet.N), each a cxdev whose commands the model in cmd.c, mkey.c,
+ * vq.c and track.c carries out, whose virtio queues vq.c runs and whose
+ * page trackers track.c keeps.
  *
  * debugfs, /sys/kernel/debug/cxemu:
  *   fail_cmd/        fault-injection attribute: a command fails with
  *                    MLX5_CMD_STAT_INT_ERR and CXDEV_SYN_INJECTED
- *   fail_opcode      only this opcode fails (0: any)
+ *   fail_opcode      only this opcode fails (0: any); 0x7f46 fails the
+ *                    page trackers' report messages instead (an
+ *                    asynchronous error: the tracker goes to ERROR)
  *   vnet.N/resources objects held by the driver, and leaked ever
  *   vnet.N/queues    one line per virtio queue object: index, state,
  *                    indexes, descriptors received and completed
  *   vnet.N/log_max_klm_list_size, vnet.N/log_max_mrw_sz
  *                    the limits reported and enforced (for tests)
+ *   vnet.N/pg_track_* the page tracker limits (track.c), likewise
+ *   vnet.N/trackers  one line per page tracker: id, state, sizes, pages
+ *                    logged
+ *   vnet.N/dirty_inject  write "IOVA LEN": log those pages as if the
+ *                    function had written them
+ *   vnet.N/track_error   write a tracker's id: it goes to ERROR
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/debugfs.h>
@@ -73,9 +82,12 @@ static int cxemu_resources_show(struct seq_file *m, void *unused)
 	struct cxemu *emu = m->private;
 
 	mutex_lock(&emu->lock);
-	seq_printf(m, "enabled %d\npd %lu\nuar %lu\nmkey %lu\nvq %lu\nleaked %llu\n",
+	seq_printf(m, "enabled %d\npd %lu\nuar %lu\nmkey %lu\nvq %lu\n",
 		   emu->enabled, cxemu_count(emu, &emu->pds), cxemu_count(emu, &emu->uars),
-		   cxemu_count(emu, &emu->mkeys), cxemu_count(emu, &emu->vqs), emu->leaked);
+		   cxemu_count(emu, &emu->mkeys), cxemu_count(emu, &emu->vqs));
+	seq_printf(m, "tracker %lu\ntrack_rq %lu\nleaked %llu\n",
+		   cxemu_count(emu, &emu->trackers), cxemu_count(emu, &emu->track_rqs),
+		   emu->leaked);
 	mutex_unlock(&emu->lock);
 	return 0;
 }
@@ -230,6 +242,7 @@ static int cxemu_add(u32 id)
 				   &cxemu_klm_limit_fops);
 	debugfs_create_file_unsafe("log_max_mrw_sz", 0600, emu->debugfs, emu,
 				   &cxemu_mrw_limit_fops);
+	cxemu_track_debugfs(emu, emu->debugfs);
 	err = auxiliary_device_add(adev);
 	if (err) {
 		debugfs_remove(emu->debugfs);

@@ -14,8 +14,8 @@
  *   physical: access mode PA, the same flags, length64 set, start 0 and
  *     no translation entries: an address is the physical address, and
  *     only pages the page allocator manages are reachable through it.
- * A key that another key or a virtio queue object uses cannot be
- * destroyed.
+ * A key that another key, a virtio queue object or a page tracker's report
+ * queue uses cannot be destroyed.
  */
 #include <linux/minmax.h>
 #include <linux/mlx5/device.h>
@@ -171,6 +171,7 @@ static bool cxemu_mkc_ok(const void *mkc)
  * @in: input mailbox: create_mkey_in and its translation entries
  * @inlen: its size
  * @out: output mailbox (create_mkey_out)
+ * @outlen: its size
  * @syndrome: set on failure
  *
  * A &cxemu_cmd.run handler.
@@ -178,7 +179,8 @@ static bool cxemu_mkc_ok(const void *mkc)
  * Context: cxemu.lock held.
  * Return: MLX5_CMD_STAT_*.
  */
-u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out, u32 *syndrome)
+u8 cxemu_create_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out, size_t outlen,
+		     u32 *syndrome)
 {
 	const void *mkc = MLX5_ADDR_OF(create_mkey_in, in, memory_key_mkey_entry);
 	const void *entries = MLX5_ADDR_OF(create_mkey_in, in, klm_pas_mtt);
@@ -283,6 +285,7 @@ err_free:
  * @in: input mailbox (destroy_mkey_in)
  * @inlen: its size
  * @out: output mailbox (destroy_mkey_out)
+ * @outlen: its size
  * @syndrome: set on failure
  *
  * A &cxemu_cmd.run handler.
@@ -290,7 +293,7 @@ err_free:
  * Context: cxemu.lock held.
  * Return: MLX5_CMD_STAT_*.
  */
-u8 cxemu_destroy_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out,
+u8 cxemu_destroy_mkey(struct cxemu *emu, const void *in, size_t inlen, void *out, size_t outlen,
 		      u32 *syndrome)
 {
 	u32 idx = MLX5_GET(destroy_mkey_in, in, mkey_index), i;

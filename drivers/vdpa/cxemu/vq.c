@@ -18,7 +18,9 @@
  *     or SUSPEND. Going RDY sets the ring up; a size or alignment the
  *     format forbids, or a packed position outside the ring, fails it.
  *     A failed modify changes nothing.
- *   query and destroy: in any state.
+ *   query (into query_virtio_net_q_out) and destroy: in any state.
+ * Every write a queue makes to the driver's memory is logged by the page
+ * trackers (cxemu_vq_dirty()).
  * A queue whose ring is malformed or whose access faults goes to ERR: it
  * stops where it was, error_type says why (1: translation, 2: ring), and
  * the driver gets CXDEV_EVENT_QUEUE_ERROR. Only destroy leaves ERR.
@@ -93,8 +95,22 @@ static long cxemu_vq_translate(void *ctx, u64 iova, u64 len, bool write, void **
 	return cxemu_translate_key(vq->mkey, iova, len, write, va);
 }
 
+/*
+ * The ring wrote [@iova, @iova + @len) of the queue's address space: the
+ * trackers log it there, before the key translates it, so the log follows
+ * the IOVA whatever key the queue uses next.
+ */
+static void cxemu_vq_dirty(void *ctx, u64 iova, u64 len)
+{
+	struct cxemu_vq *vq = ctx;
+
+	lockdep_assert_held(&vq->emu->lock);
+	cxemu_track_mark(vq->emu, iova, len);
+}
+
 static const struct vdpa_devring_ops cxemu_ring_ops = {
 	.translate = cxemu_vq_translate,
+	.dirty = cxemu_vq_dirty,
 };
 
 /*
@@ -257,19 +273,30 @@ static bool cxemu_net_run(struct cxemu *emu, struct cxemu_batch *b)
 	return more;
 }
 
+/**
+ * cxemu_raise() - deliver one kind of event to the driver
+ * @emu: the function
+ * @event: what happened
+ * @which: a bit per event to deliver, bit n for data n
+ *
+ * Context: any context; cxemu.lock not held (the handler is the driver's
+ * and may take its own locks).
+ */
+void cxemu_raise(struct cxemu *emu, enum cxdev_event event, u64 which)
+{
+	if (!which)
+		return;
+	spin_lock_bh(&emu->event_lock);
+	for (; emu->event_fn && which; which &= which - 1)
+		emu->event_fn(emu->event_ctx, event, __ffs64(which));
+	spin_unlock_bh(&emu->event_lock);
+}
+
 /* Events, as the device raises them: after the run, outside cxemu.lock. */
 static void cxemu_deliver(struct cxemu *emu, const struct cxemu_batch *b)
 {
-	u64 vectors = b->vectors, errors = b->errors;
-
-	if (!vectors && !errors)
-		return;
-	spin_lock_bh(&emu->event_lock);
-	for (; emu->event_fn && errors; errors &= errors - 1)
-		emu->event_fn(emu->event_ctx, CXDEV_EVENT_QUEUE_ERROR, __ffs64(errors));
-	for (; emu->event_fn && vectors; vectors &= vectors - 1)
-		emu->event_fn(emu->event_ctx, CXDEV_EVENT_COMPLETION, __ffs64(vectors));
-	spin_unlock_bh(&emu->event_lock);
+	cxemu_raise(emu, CXDEV_EVENT_QUEUE_ERROR, b->errors);
+	cxemu_raise(emu, CXDEV_EVENT_COMPLETION, b->vectors);
 }
 
 /**
@@ -598,20 +625,23 @@ void cxemu_vq_reclaim(struct cxemu *emu)
 }
 
 /**
- * cxemu_general_obj() - CREATE, MODIFY, QUERY and DESTROY_GENERAL_OBJECT
+ * cxemu_vq_obj() - CREATE, MODIFY, QUERY and DESTROY_GENERAL_OBJECT of a
+ *	virtio net queue
  * @emu: the function
  * @in: input mailbox: general_obj_in_cmd_hdr, then the object's context
  *	for create and modify
  * @inlen: its size
  * @out: output mailbox
+ * @outlen: its size
  * @syndrome: set on failure
  *
- * A &cxemu_cmd.run handler; the object type is VIRTIO_NET_Q.
+ * The object type is VIRTIO_NET_Q (checked by the caller).
  *
  * Context: cxemu.lock held.
  * Return: MLX5_CMD_STAT_*.
  */
-u8 cxemu_general_obj(struct cxemu *emu, const void *in, size_t inlen, void *out, u32 *syndrome)
+u8 cxemu_vq_obj(struct cxemu *emu, const void *in, size_t inlen, void *out, size_t outlen,
+		u32 *syndrome)
 {
 	u16 opcode = MLX5_GET(general_obj_in_cmd_hdr, in, opcode);
 	bool with_obj = opcode == MLX5_CMD_OP_CREATE_GENERAL_OBJECT ||
@@ -619,15 +649,15 @@ u8 cxemu_general_obj(struct cxemu *emu, const void *in, size_t inlen, void *out,
 	struct cxemu_vq *vq;
 
 	lockdep_assert_held(&emu->lock);
-	if (MLX5_GET(general_obj_in_cmd_hdr, in, obj_type) != MLX5_OBJ_TYPE_VIRTIO_NET_Q ||
-	    MLX5_GET(general_obj_in_cmd_hdr, in, vhca_tunnel_id)) {
-		*syndrome = CXDEV_SYN_OBJ_TYPE;
-		return MLX5_CMD_STAT_BAD_PARAM_ERR;
-	}
 	if (inlen != (with_obj ? MLX5_ST_SZ_BYTES(create_virtio_net_q_in) :
 				 MLX5_ST_SZ_BYTES(general_obj_in_cmd_hdr))) {
 		*syndrome = CXDEV_SYN_INLEN;
 		return MLX5_CMD_STAT_BAD_INP_LEN_ERR;
+	}
+	if (opcode == MLX5_CMD_OP_QUERY_GENERAL_OBJECT &&
+	    outlen < MLX5_ST_SZ_BYTES(query_virtio_net_q_out)) {
+		*syndrome = CXDEV_SYN_OUTLEN;
+		return MLX5_CMD_STAT_BAD_OUTP_LEN_ERR;
 	}
 	if (opcode == MLX5_CMD_OP_CREATE_GENERAL_OBJECT)
 		return cxemu_vq_create(emu, in, out, syndrome);
