@@ -2080,10 +2080,10 @@ out:
 
 /* ---- a parent that knows ranges only as they were mapped ---- */
 
-/* Write @val to @name in the directory $FAIL_MAP names (the simulator's fail_map). */
-static bool fail_map_set(const char *name, const char *val)
+/* Write @val to @name in the directory the environment variable @env names. */
+static bool env_file_set(const char *env, const char *name, const char *val)
 {
-	const char *dir = getenv("FAIL_MAP");
+	const char *dir = getenv(env);
 	char path[256];
 	FILE *f;
 
@@ -2093,6 +2093,12 @@ static bool fail_map_set(const char *name, const char *val)
 		return true;
 	fail_why("cannot write %s", path);
 	return false;
+}
+
+/* Write @val to @name in the directory $FAIL_MAP names (the simulator's fail_map). */
+static bool fail_map_set(const char *name, const char *val)
+{
+	return env_file_set("FAIL_MAP", name, val);
 }
 
 /*
@@ -2610,16 +2616,10 @@ static int cvq_index_cases(void)
 /* Write @val to @name under the parent of $CXEMU_DBG (cxemu's debugfs root). */
 static bool cxemu_root_set(const char *name, const char *val)
 {
-	const char *dir = getenv("CXEMU_DBG");
-	char path[256];
-	FILE *f;
+	char up[64];
 
-	snprintf(path, sizeof(path), "%s/../%s", dir ? dir : "", name);
-	f = fopen(path, "w");
-	if (f && fputs(val, f) >= 0 && !fclose(f))
-		return true;
-	fail_why("cannot write %s", path);
-	return false;
+	snprintf(up, sizeof(up), "../%s", name);
+	return env_file_set("CXEMU_DBG", up, val);
 }
 
 /* The next virtio queue object MODIFY (MLX5_CMD_OP_MODIFY_GENERAL_OBJECT) fails, once. */

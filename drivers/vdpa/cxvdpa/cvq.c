@@ -26,8 +26,22 @@ static long cxvdpa_cvq_translate(void *ctx, u64 iova, u64 len, bool write, void 
 	return vdpa_devring_iotlb_translate(as->iotlb, iova, len, write, va);
 }
 
+/*
+ * The ring wrote guest memory from the CPU, through the control group's
+ * address space: the function's page tracker never sees that, so the
+ * tracker of that space (if any) logs it in software.
+ */
+static void cxvdpa_cvq_dirty(void *ctx, u64 iova, u64 len)
+{
+	struct cxvdpa_dev *d = ctx;
+
+	lockdep_assert_held(&d->lock);
+	cxvdpa_dirty_cpu_write(d, d->group_asid[CXVDPA_CVQ_GROUP], iova, len);
+}
+
 static const struct vdpa_devring_ops cxvdpa_cvq_ops = {
 	.translate = cxvdpa_cvq_translate,
+	.dirty = cxvdpa_cvq_dirty,
 };
 
 static u8 cxvdpa_cvq_handle(struct cxvdpa_dev *d, const struct vdpa_devring_req *req)

@@ -8,7 +8,8 @@
  * resources), mr.c (memory regions: direct MTT keys per contiguous chunk
  * under one indirect KLM key, or one physical key for the identity map),
  * virtqueues.c (virtio queue objects), cvq.c (the control virtqueue, run
- * in software).
+ * in software), dirty.c (dirty-page tracking on the function's page
+ * trackers, with the control queue's writes logged in software).
  *
  * A device has 2 * max_vqp data queues (RX, TX, ...) in group 0, run by
  * the function as virtio queue objects through the key of group 0's
@@ -27,25 +28,37 @@
  * is ever left behind holding a key.
  *
  * Locking, outermost first:
+ *   cxvdpa_dirty.lock (mutex, one per address space): that space's dirty
+ *     tracking: start, stop and every report, which waits on the function
+ *     with it held. Never two of them at once.
  *   cxvdpa_dev.lock (mutex): status, features, queue parameters and
  *     objects, address spaces, config space; held by every config op
  *     that touches them and by the control queue's work. Commands to the
- *     function are issued under it.
+ *     function are issued under it, except the page trackers' (under
+ *     cxvdpa_dirty.lock alone: a report must not stall the datapath's
+ *     config ops and the control queue while it waits). It also guards
+ *     which tracker each address space has (cxvdpa_dirty.tracker, so the
+ *     control queue can log its writes) and cxvdpa_dev.track_leftovers.
  *   cxvdpa_dev.cb_lock (spinlock, BH): the driver's callbacks; held while
  *     one runs, so a reset that clears them waits for a running one. The
  *     function's event handler takes it inside the function's own event
  *     lock.
+ * The event handler takes no lock for a tracker's events: it matches
+ * cxvdpa_dirty.obj and wakes cxvdpa_dirty.wait. A report calls the dirty
+ * sink with cxvdpa_dirty.lock held and nothing else.
  */
 #ifndef _CXVDPA_H
 #define _CXVDPA_H
 
 #include <linux/cxdev.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/vdpa.h>
 #include <linux/vdpa_devring.h>
 #include <linux/virtio_net.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 struct vhost_iotlb;
@@ -161,6 +174,52 @@ struct cxvdpa_cvq {
 	struct work_struct work;
 };
 
+/**
+ * struct cxvdpa_track_caps - the function's page tracker, as found when
+ *	the device was created
+ * @present: the function has a usable tracker; the rest is valid only then
+ * @log_max_num: trackers at once (log2)
+ * @max_num_range: ranges of one tracker
+ * @log_min_addr_space: smallest address space of a tracker (log2 bytes)
+ * @log_max_addr_space: largest address space of a tracker (log2 bytes)
+ * @log_min_page: smallest tracking page (log2 bytes)
+ * @log_max_page: largest tracking page (log2 bytes)
+ * @log_msg: the report message size the driver uses (log2 bytes), within
+ *	the function's limits and those of a report queue buffer
+ */
+struct cxvdpa_track_caps {
+	bool present;
+	u8 log_max_num;
+	u8 max_num_range;
+	u8 log_min_addr_space;
+	u8 log_max_addr_space;
+	u8 log_min_page;
+	u8 log_max_page;
+	u8 log_msg;
+};
+
+struct cxvdpa_tracker;
+
+/**
+ * struct cxvdpa_dirty - dirty-page tracking of one address space
+ * @lock: serialises dirty_start, dirty_stop and dirty_report of this
+ *	address space (see the top of this file)
+ * @tracker: the tracker while the space is tracked, else NULL; changed
+ *	with @lock and cxvdpa_dev.lock both held, so either keeps it
+ * @obj: @tracker's page tracker object id, 0 while there is none; read
+ *	by the event handler, which takes no lock
+ * @error_event: the function raised a tracker error event naming @obj;
+ *	set by the event handler, cleared by the report that checks it
+ * @wait: a report waits here for completions and errors
+ */
+struct cxvdpa_dirty {
+	struct mutex lock;	/* this space's tracking, see top of file */
+	struct cxvdpa_tracker *tracker;
+	u32 obj;
+	bool error_event;
+	wait_queue_head_t wait;
+};
+
 struct cxvdpa_mgmt;
 
 /**
@@ -186,6 +245,13 @@ struct cxvdpa_mgmt;
  * @config_cb: the driver's config callback (under @cb_lock)
  * @cvq: the control queue's device side
  * @error_work: a queue object went to ERR: the device needs a reset
+ * @track_caps: the function's page tracker; the device has the dirty_*
+ *	ops exactly when it is present
+ * @dirty: dirty-page tracking of each address space
+ * @track_leftovers: stopped trackers whose page tracker or report queue
+ *	object the function refused to destroy (under @lock); each stop,
+ *	start and release tries again, and their memory is not freed while
+ *	the function may still write to it
  */
 struct cxvdpa_dev {
 	struct vdpa_device vdpa;
@@ -207,6 +273,9 @@ struct cxvdpa_dev {
 	struct vdpa_callback config_cb;
 	struct cxvdpa_cvq cvq;
 	struct work_struct error_work;
+	struct cxvdpa_track_caps track_caps;
+	struct cxvdpa_dirty dirty[CXVDPA_AS];
+	struct list_head track_leftovers;
 };
 
 /**
@@ -216,12 +285,17 @@ struct cxvdpa_dev {
  * @dev: its one device, or NULL (under vdpa_mgmtdev's own serialisation)
  * @live: devices created and not yet released; unbind waits for zero,
  *	since a device's release issues commands through @res
+ * @track_leftovers: trackers a released device could not destroy; their
+ *	memory is freed at unbind once the function is disabled (it drops
+ *	every object then). Only a device's release (one at a time: one
+ *	device per function) and unbind, after every release, touch it.
  */
 struct cxvdpa_mgmt {
 	struct vdpa_mgmt_dev mdev;
 	struct cxvdpa_res res;
 	struct cxvdpa_dev *dev;
 	atomic_t live;
+	struct list_head track_leftovers;
 };
 
 static inline struct cxvdpa_dev *vdpa_to_cxvdpa(struct vdpa_device *vdpa)
@@ -260,6 +334,7 @@ static inline struct cxvdpa_res *cxvdpa_dev_res(struct cxvdpa_dev *d)
 /* resources.c */
 int cxvdpa_cmd(struct cxvdpa_res *res, const void *in, size_t inlen, void *out,
 	       size_t outlen);
+int cxvdpa_query_cap(struct cxvdpa_res *res, u16 type, void *out);
 int cxvdpa_res_init(struct cxvdpa_res *res, struct cxdev *cx, struct device *dev);
 void cxvdpa_res_fini(struct cxvdpa_res *res);
 
@@ -289,5 +364,19 @@ void cxvdpa_cvq_init(struct cxvdpa_dev *d);
 void cxvdpa_cvq_start(struct cxvdpa_dev *d);
 void cxvdpa_cvq_stop(struct cxvdpa_dev *d);
 void cxvdpa_cvq_get_state(struct cxvdpa_dev *d, struct vdpa_vq_state *state);
+
+/* dirty.c */
+int cxvdpa_dirty_query_caps(struct cxvdpa_res *res, struct cxvdpa_track_caps *caps);
+void cxvdpa_dirty_init(struct cxvdpa_dev *d, const struct cxvdpa_track_caps *caps);
+void cxvdpa_dirty_free(struct cxvdpa_dev *d);
+void cxvdpa_dirty_leftovers_free(struct cxvdpa_mgmt *mgmt);
+void cxvdpa_dirty_event(struct cxvdpa_dev *d, enum cxdev_event event, u32 id);
+void cxvdpa_dirty_cpu_write(struct cxvdpa_dev *d, u32 asid, u64 iova, u64 len);
+void cxvdpa_dirty_caps(struct vdpa_device *vdpa, struct vdpa_dirty_caps *caps);
+int cxvdpa_dirty_start(struct vdpa_device *vdpa, unsigned int asid,
+		       const struct vdpa_dirty_range *ranges, u32 nranges, u64 page_size);
+int cxvdpa_dirty_stop(struct vdpa_device *vdpa, unsigned int asid);
+int cxvdpa_dirty_report(struct vdpa_device *vdpa, unsigned int asid, u64 iova, u64 length,
+			u32 flags, struct vdpa_dirty_sink *sink);
 
 #endif /* _CXVDPA_H */

@@ -16,6 +16,11 @@
  * the map succeeds, and queues that touch memory afterwards fault and
  * the device needs a reset. A device reset keeps every region
  * (IOTLB_PERSIST).
+ *
+ * Dirty-page tracking (dirty.c) is offered only on a function with a page
+ * tracker: the device gets one of two ops tables when it is created,
+ * with or without the dirty_* ops, since the bus takes all four or none
+ * and vhost-vdpa offers the feature whenever dirty_caps is there.
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/etherdevice.h>
@@ -113,14 +118,28 @@ void cxvdpa_vq_where(struct cxvdpa_dev *d, u16 idx, struct vdpa_vq_state *state)
 		cxvdpa_start_state(d, idx, state);
 }
 
-/* The function's events: interrupts, and queue objects gone to ERR. */
+/*
+ * The function's events: page trackers' completions and errors, queue
+ * objects gone to ERR, and interrupts. A tracker's data is an object id,
+ * never a queue index: those are sorted out first, and an event of a kind
+ * this driver does not know is no interrupt either.
+ */
 static void cxvdpa_event(void *ctx, enum cxdev_event event, u32 data)
 {
 	struct cxvdpa_dev *d = ctx;
 	struct vdpa_callback *cb;
 
-	if (event == CXDEV_EVENT_QUEUE_ERROR) {
+	switch (event) {
+	case CXDEV_EVENT_TRACKER_COMPLETION:
+	case CXDEV_EVENT_TRACKER_ERROR:
+		cxvdpa_dirty_event(d, event, data);
+		return;
+	case CXDEV_EVENT_QUEUE_ERROR:
 		schedule_work(&d->error_work);
+		return;
+	case CXDEV_EVENT_COMPLETION:
+		break;
+	default:
 		return;
 	}
 	if (data >= cxvdpa_data_vqs(d))
@@ -367,7 +386,11 @@ static void cxvdpa_set_status(struct vdpa_device *vdpa, u8 status)
 	mutex_unlock(&d->lock);
 }
 
-/* Back to power-on state; address spaces are not part of it (reset_map is). */
+/*
+ * Back to power-on state; address spaces are not part of it (reset_map
+ * is), nor is dirty-page tracking: the queues stop, and what their
+ * trackers logged stays readable until dirty_stop.
+ */
 static void cxvdpa_reset_locked(struct cxvdpa_dev *d)
 {
 	u16 i;
@@ -494,7 +517,8 @@ static int cxvdpa_set_group_asid(struct vdpa_device *vdpa, unsigned int group,
 /*
  * Make @mr and @iotlb address space @asid. Running data queues move to
  * the new key before the old region goes; one that cannot is gone, and
- * the device needs a reset.
+ * the device needs a reset. Dirty tracking is left alone: its log is by
+ * IOVA, not by key (dirty.c).
  */
 static int cxvdpa_as_install(struct cxvdpa_dev *d, u32 asid, struct cxvdpa_mr *mr,
 			     struct vhost_iotlb *iotlb, bool identity)
@@ -580,6 +604,7 @@ static void cxvdpa_free(struct vdpa_device *vdpa)
 	mutex_lock(&d->lock);
 	cxvdpa_vqs_destroy(d);
 	mutex_unlock(&d->lock);
+	cxvdpa_dirty_free(d);
 	for (asid = 0; asid < CXVDPA_AS; asid++) {
 		cxvdpa_mr_destroy(res, &d->as[asid].mr);
 		if (d->as[asid].iotlb)
@@ -590,43 +615,56 @@ static void cxvdpa_free(struct vdpa_device *vdpa)
 		wake_up_var(&mgmt->live);
 }
 
+#define CXVDPA_COMMON_OPS						\
+	/* virtqueues */						\
+	.set_vq_address = cxvdpa_set_vq_address,			\
+	.set_vq_num = cxvdpa_set_vq_num,				\
+	.kick_vq = cxvdpa_kick_vq,					\
+	.get_vq_notification = cxvdpa_get_vq_notification,		\
+	.set_vq_cb = cxvdpa_set_vq_cb,					\
+	.set_vq_ready = cxvdpa_set_vq_ready,				\
+	.get_vq_ready = cxvdpa_get_vq_ready,				\
+	.set_vq_state = cxvdpa_set_vq_state,				\
+	.get_vq_state = cxvdpa_get_vq_state,				\
+	.get_vq_align = cxvdpa_get_vq_align,				\
+	.get_vq_group = cxvdpa_get_vq_group,				\
+	.get_vq_num_max = cxvdpa_get_vq_num_max,			\
+	/* device */							\
+	.get_device_features = cxvdpa_get_device_features,		\
+	.set_driver_features = cxvdpa_set_driver_features,		\
+	.get_driver_features = cxvdpa_get_driver_features,		\
+	.set_config_cb = cxvdpa_set_config_cb,				\
+	.get_device_id = cxvdpa_get_device_id,				\
+	.get_vendor_id = cxvdpa_get_vendor_id,				\
+	.get_status = cxvdpa_get_status,				\
+	.set_status = cxvdpa_set_status,				\
+	.reset = cxvdpa_reset,						\
+	.compat_reset = cxvdpa_compat_reset,				\
+	.suspend = cxvdpa_suspend,					\
+	.resume = cxvdpa_resume,					\
+	.get_config_size = cxvdpa_get_config_size,			\
+	.get_config = cxvdpa_get_config,				\
+	.set_config = cxvdpa_set_config,				\
+	.get_generation = cxvdpa_get_generation,			\
+	/* translation */						\
+	.get_iova_range = cxvdpa_get_iova_range,			\
+	.set_group_asid = cxvdpa_set_group_asid,			\
+	.set_map = cxvdpa_set_map,					\
+	.reset_map = cxvdpa_reset_map,					\
+	.free = cxvdpa_free
+
+/* A function without a page tracker: no dirty_* ops (the bus takes none or all). */
 static const struct vdpa_config_ops cxvdpa_ops = {
-	/* virtqueues */
-	.set_vq_address = cxvdpa_set_vq_address,
-	.set_vq_num = cxvdpa_set_vq_num,
-	.kick_vq = cxvdpa_kick_vq,
-	.get_vq_notification = cxvdpa_get_vq_notification,
-	.set_vq_cb = cxvdpa_set_vq_cb,
-	.set_vq_ready = cxvdpa_set_vq_ready,
-	.get_vq_ready = cxvdpa_get_vq_ready,
-	.set_vq_state = cxvdpa_set_vq_state,
-	.get_vq_state = cxvdpa_get_vq_state,
-	.get_vq_align = cxvdpa_get_vq_align,
-	.get_vq_group = cxvdpa_get_vq_group,
-	.get_vq_num_max = cxvdpa_get_vq_num_max,
-	/* device */
-	.get_device_features = cxvdpa_get_device_features,
-	.set_driver_features = cxvdpa_set_driver_features,
-	.get_driver_features = cxvdpa_get_driver_features,
-	.set_config_cb = cxvdpa_set_config_cb,
-	.get_device_id = cxvdpa_get_device_id,
-	.get_vendor_id = cxvdpa_get_vendor_id,
-	.get_status = cxvdpa_get_status,
-	.set_status = cxvdpa_set_status,
-	.reset = cxvdpa_reset,
-	.compat_reset = cxvdpa_compat_reset,
-	.suspend = cxvdpa_suspend,
-	.resume = cxvdpa_resume,
-	.get_config_size = cxvdpa_get_config_size,
-	.get_config = cxvdpa_get_config,
-	.set_config = cxvdpa_set_config,
-	.get_generation = cxvdpa_get_generation,
-	/* translation */
-	.get_iova_range = cxvdpa_get_iova_range,
-	.set_group_asid = cxvdpa_set_group_asid,
-	.set_map = cxvdpa_set_map,
-	.reset_map = cxvdpa_reset_map,
-	.free = cxvdpa_free,
+	CXVDPA_COMMON_OPS,
+};
+
+/* A function with a page tracker (dirty.c). */
+static const struct vdpa_config_ops cxvdpa_dirty_ops = {
+	CXVDPA_COMMON_OPS,
+	.dirty_caps = cxvdpa_dirty_caps,
+	.dirty_start = cxvdpa_dirty_start,
+	.dirty_stop = cxvdpa_dirty_stop,
+	.dirty_report = cxvdpa_dirty_report,
 };
 
 static struct cxvdpa_mgmt *mdev_to_mgmt(struct vdpa_mgmt_dev *mdev)
@@ -639,6 +677,7 @@ static int cxvdpa_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 {
 	struct cxvdpa_mgmt *mgmt = mdev_to_mgmt(mdev);
 	struct cxvdpa_res *res = &mgmt->res;
+	struct cxvdpa_track_caps track_caps;
 	struct cxvdpa_dev *d;
 	u16 max_vqp = 1;
 	u32 asid;
@@ -657,7 +696,17 @@ static int cxvdpa_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			return -ERANGE;
 		}
 	}
-	d = vdpa_alloc_device(struct cxvdpa_dev, vdpa, mdev->device, &cxvdpa_ops,
+	/*
+	 * The ops table is fixed at allocation, so the function's tracker is
+	 * asked first; a device can track dirty pages exactly when it had one.
+	 */
+	err = cxvdpa_dirty_query_caps(res, &track_caps);
+	if (err) {
+		dev_err(mdev->device, "%s: cannot query the page tracker: %d\n", name, err);
+		return err;
+	}
+	d = vdpa_alloc_device(struct cxvdpa_dev, vdpa, mdev->device,
+			      track_caps.present ? &cxvdpa_dirty_ops : &cxvdpa_ops,
 			      CXVDPA_GROUPS, CXVDPA_AS, name, false);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
@@ -668,6 +717,7 @@ static int cxvdpa_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	spin_lock_init(&d->cb_lock);
 	INIT_WORK(&d->error_work, cxvdpa_error_work);
 	cxvdpa_cvq_init(d);
+	cxvdpa_dirty_init(d, &track_caps);
 	/* The function reads memory itself: DMA addresses are physical. */
 	d->vdpa.dma_dev = &d->vdpa.dev;
 	d->vdpa.mdev = mdev;
@@ -730,6 +780,7 @@ static int cxvdpa_probe(struct auxiliary_device *adev, const struct auxiliary_de
 		goto err_free;
 	}
 	atomic_set(&mgmt->live, 0);
+	INIT_LIST_HEAD(&mgmt->track_leftovers);
 	mgmt->mdev.device = &adev->dev;
 	mgmt->mdev.ops = &cxvdpa_mgmtdev_ops;
 	mgmt->mdev.id_table = cxvdpa_id_table;
@@ -761,6 +812,8 @@ static void cxvdpa_remove(struct auxiliary_device *adev)
 	vdpa_mgmtdev_unregister(&mgmt->mdev);
 	wait_var_event(&mgmt->live, !atomic_read(&mgmt->live));
 	cxvdpa_res_fini(&mgmt->res);
+	/* Disabled, the function writes no more to what trackers left behind. */
+	cxvdpa_dirty_leftovers_free(mgmt);
 	kfree(mgmt);
 }
 

@@ -70,19 +70,34 @@ static int cxvdpa_hca(struct cxvdpa_res *res, u16 opcode)
 	return cxvdpa_cmd(res, in, sizeof(in), out, sizeof(out));
 }
 
+/**
+ * cxvdpa_query_cap() - the current values of one capability type
+ * @res: the function
+ * @type: MLX5_CAP_GENERAL, MLX5_CAP_ADV_VIRTUALIZATION, ...
+ * @out: output mailbox, MLX5_ST_SZ_BYTES(query_hca_cap_out) bytes; the
+ *	capability is at its "capability" field
+ *
+ * Context: process context.
+ * Return: 0 or -errno, as cxvdpa_cmd().
+ */
+int cxvdpa_query_cap(struct cxvdpa_res *res, u16 type, void *out)
+{
+	u32 in[MLX5_ST_SZ_DW(query_hca_cap_in)] = {};
+
+	MLX5_SET(query_hca_cap_in, in, opcode, MLX5_CMD_OP_QUERY_HCA_CAP);
+	MLX5_SET(query_hca_cap_in, in, op_mod, type << 1 | HCA_CAP_OPMOD_GET_CUR);
+	return cxvdpa_cmd(res, in, sizeof(in), out, MLX5_ST_SZ_BYTES(query_hca_cap_out));
+}
+
 static int cxvdpa_query_limits(struct cxvdpa_res *res)
 {
-	size_t outlen = MLX5_ST_SZ_BYTES(query_hca_cap_out);
-	u32 in[MLX5_ST_SZ_DW(query_hca_cap_in)] = {};
 	void *out, *cap;
 	int err;
 
-	out = kzalloc(outlen, GFP_KERNEL);
+	out = kzalloc(MLX5_ST_SZ_BYTES(query_hca_cap_out), GFP_KERNEL);
 	if (!out)
 		return -ENOMEM;
-	MLX5_SET(query_hca_cap_in, in, opcode, MLX5_CMD_OP_QUERY_HCA_CAP);
-	MLX5_SET(query_hca_cap_in, in, op_mod, MLX5_CAP_GENERAL << 1 | HCA_CAP_OPMOD_GET_CUR);
-	err = cxvdpa_cmd(res, in, sizeof(in), out, outlen);
+	err = cxvdpa_query_cap(res, MLX5_CAP_GENERAL, out);
 	if (!err) {
 		cap = MLX5_ADDR_OF(query_hca_cap_out, out, capability);
 		/* Trusted no further than the arithmetic built on them. */
