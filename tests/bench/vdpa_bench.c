@@ -61,7 +61,6 @@
 #include <time.h>
 
 #include "vhost_client.h"
-#include "../../include/uapi/linux/vhost_vdpa_dirty.h"
 
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)

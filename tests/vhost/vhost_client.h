@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <linux/vhost.h>
 
+#include "../../include/uapi/linux/vhost_vdpa_dirty.h"
+
 /* uAPI numbers newer than the distro's headers (Linux 6.12 values). */
 #ifndef VHOST_BACKEND_F_RESUME
 #define VHOST_BACKEND_F_RESUME 0x5
@@ -84,6 +86,44 @@ static inline __u8 get_status(int fd)
 
 	ioctl(fd, VHOST_VDPA_GET_STATUS, &status);
 	return status;
+}
+
+/* The dirty log of include/uapi/linux/vhost_vdpa_dirty.h (ours only). */
+static inline int dirty_start(int fd, __u32 asid, const struct vhost_vdpa_dirty_range *r,
+			      __u32 n, __u64 *page_size)
+{
+	struct vhost_vdpa_dirty_start st = {
+		.size = sizeof(st), .asid = asid, .nranges = n, .page_size = *page_size,
+		.ranges = (uintptr_t)r,
+	};
+	int err = xioctl(fd, VHOST_VDPA_DIRTY_LOG_START, &st);
+
+	*page_size = st.page_size;
+	return err;
+}
+
+static inline int dirty_stop(int fd, __u32 asid)
+{
+	struct vhost_vdpa_dirty_stop st = { .size = sizeof(st), .asid = asid };
+
+	return xioctl(fd, VHOST_VDPA_DIRTY_LOG_STOP, &st);
+}
+
+static inline int dirty_report_asid(int fd, __u32 asid, __u64 iova, __u64 length,
+				    __u64 page_size, __u64 *bitmap, __u32 flags)
+{
+	struct vhost_vdpa_dirty_report rp = {
+		.size = sizeof(rp), .flags = flags, .asid = asid, .iova = iova,
+		.length = length, .page_size = page_size, .bitmap = (uintptr_t)bitmap,
+	};
+
+	return xioctl(fd, VHOST_VDPA_DIRTY_LOG_REPORT, &rp);
+}
+
+static inline int dirty_report(int fd, __u64 iova, __u64 length, __u64 page_size,
+			       __u64 *bitmap, __u32 flags)
+{
+	return dirty_report_asid(fd, 0, iova, length, page_size, bitmap, flags);
 }
 
 #endif /* VHOST_CLIENT_H */

@@ -65,6 +65,23 @@ t_expect_eq dirty-nothing-held "mkey 2 vq 0 leaked 0 tracker 0 track_rq 0" \
 	"$(held) $(grep '^tracker ' $DBG/resources) $(grep '^track_rq ' $DBG/resources)"
 t_check del vdpa dev del cx0
 t_expect_eq vhost-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+# An odd function: one range per tracker, 64 KiB pages at least, a 16 MiB
+# address space (read by cxvdpa when the device is added); then a tracker
+# that fails.
+saved=$(cat $DBG/pg_track_max_num_range $DBG/pg_track_log_min_page_size \
+	$DBG/pg_track_log_max_addr_space)
+echo 1 >$DBG/pg_track_max_num_range
+echo 16 >$DBG/pg_track_log_min_page_size
+echo 24 >$DBG/pg_track_log_max_addr_space
+t_check odd-add vdpa dev add name cx0 mgmtdev "$MGMT"
+tap dirtyodd env CXEMU_DBG="$DBG" "$BIN" dirtyodd "/dev/$(chardev_of cx0)"
+t_check odd-del vdpa dev del cx0
+read -r r p a <<<"$(echo $saved)"
+echo "$r" >$DBG/pg_track_max_num_range
+echo "$p" >$DBG/pg_track_log_min_page_size
+echo "$a" >$DBG/pg_track_log_max_addr_space
+t_expect_eq odd-nothing-held "mkey 0 vq 0 leaked 0 tracker 0 track_rq 0" \
+	"$(held) $(grep '^tracker ' $DBG/resources) $(grep '^track_rq ' $DBG/resources)"
 # The control queue is at 2 without MQ; a queue the features do not give
 # the device gets no object, so none can escape teardown.
 t_check cvqidx-add vdpa dev add name cx0 mgmtdev "$MGMT" max_vqp 8
