@@ -156,24 +156,29 @@ def main():
         rows.append({'table': 'mlx5-style parent', 'row': '%d entries' % n,
                      'key': 'mr-%d' % n, 'build_ms': b, 'change_ms': c})
 
-    out.append('\n### Device dirty tracking on vdpa_sim (no baseline: 6.12 has none)\n')
-    out.append('| tracked IOVA | dirty | one clearing REPORT (ms) |')
-    out.append('|---|---|---|')
+    out.append('\n### Device dirty tracking (no baseline: 6.12 has none)\n')
+    out.append('| tracked IOVA | dirty | REPORT, vdpa_sim (ms) | REPORT, cxvdpa (ms) |')
+    out.append('|---|---|---|---|')
     for gib in (1, 16):
         for pct in (0, 1, 100):
             key = 'dirty-report-%dg-%d' % (gib, pct)
-            out.append('| %d GiB | %d%% | %s |' % (gib, pct, cell('ours', key, 'report_ms')))
+            out.append('| %d GiB | %d%% | %s | %s |' % (
+                gib, pct, cell('ours', key, 'report_ms'), cell('ours', 'cx-' + key, 'report_ms')))
             rows.append({'table': 'dirty tracking', 'row': '%d GiB, %d%% dirty' % (gib, pct),
-                         'key': key, 'report_ms': med('ours', key, 'report_ms')})
-    out.append('\n| 64 B frames, userspace client | pkt/s | cost of tracking |')
-    out.append('|---|---|---|')
-    off, on = med('ours', 'pps-64', 'pps'), med('ours', 'pps-64-dirty', 'pps')
-    out.append('| ours, tracking off | %s | |' % cell('ours', 'pps-64', 'pps'))
-    out.append('| ours, tracking on (all memory, 4 KiB pages) | %s | %s |' % (
-        cell('ours', 'pps-64-dirty', 'pps'),
-        '%.1f%%' % (100.0 * (off - on) / off) if off and on else 'n/a'))
-    rows.append({'table': 'dirty tracking', 'row': '64 B pps, tracking on',
-                 'key': 'pps-64-dirty', 'pps': on, 'pps_off': off})
+                         'key': key, 'report_ms': med('ours', key, 'report_ms'),
+                         'cx_report_ms': med('ours', 'cx-' + key, 'report_ms')})
+    out.append('\n| 64 B frames, userspace client (pkt/s) | tracking off | tracking on '
+               '(all memory, 4 KiB pages) | cost |')
+    out.append('|---|---|---|---|')
+    for name, prefix in (('vdpa_sim', ''), ('cxvdpa', 'cx-')):
+        off = med('ours', prefix + 'pps-64', 'pps')
+        on = med('ours', prefix + 'pps-64-dirty', 'pps')
+        out.append('| %s | %s | %s | %s |' % (
+            name, cell('ours', prefix + 'pps-64', 'pps'),
+            cell('ours', prefix + 'pps-64-dirty', 'pps'),
+            '%.1f%%' % (100.0 * (off - on) / off) if off and on else 'n/a'))
+        rows.append({'table': 'dirty tracking', 'row': '%s 64 B pps, tracking on' % name,
+                     'key': prefix + 'pps-64-dirty', 'pps': on, 'pps_off': off})
 
     print('## make bench: ours against the Linux 6.12 stack\n')
     print('- kernel: %s' % a.kernel)

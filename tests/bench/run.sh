@@ -198,6 +198,16 @@ vdpa dev add name benchcx mgmtdev auxiliary/cxemu.vnet.0 || exit 1
 for n in 1 16 256 4096 65536; do
 	repeat 3 ours "mr-$n" "$bin" mr "/dev/$(chardev benchcx)" $n
 done
+# Its dirty tracking: the function's page tracker and report queue.
+repeat 3 ours cx-pps-64 "$bin" pps "/dev/$(chardev benchcx)" 64 3
+repeat 3 ours cx-pps-64-dirty "$bin" pps "/dev/$(chardev benchcx)" 64 3 dirty
+for gib in 1 16; do
+	for pct in 0 1 100; do
+		repeat 3 ours "cx-dirty-report-${gib}g-$pct" env VDPA_DIRTY_INJECT_CXEMU=1 \
+			VDPA_DIRTY_INJECT=/sys/kernel/debug/cxemu/vnet.0/dirty_inject \
+			"$bin" dirty "/dev/$(chardev benchcx)" $gib $pct
+	done
+done
 unload || exit 1
 
 # The floor under pin+map.

@@ -28,8 +28,10 @@
  *   vdpa_bench dirty DEV GIB PCT    (ours only) GIB GiB of IOVA tracked with
  *                                   4 KiB pages, PCT percent of them (0, 1
  *                                   or 100) logged through the simulator's
- *                                   debugfs $VDPA_DIRTY_INJECT; the time of
- *                                   one clearing REPORT of it all: report_ms
+ *                                   debugfs $VDPA_DIRTY_INJECT (cxemu's when
+ *                                   $VDPA_DIRTY_INJECT_CXEMU is set); the
+ *                                   time of one clearing REPORT of it all:
+ *                                   report_ms
  *   vdpa_bench mr DEV N             N IOTLB entries in one batch, each its
  *                                   own chunk (IOVA-adjacent, permissions
  *                                   alternating): time of the BATCH_END
@@ -594,6 +596,8 @@ static int cmd_pps(const char *dev, int len, double secs, bool dirty)
 static void dirty_inject(__u64 len, int pct)
 {
 	const char *path = getenv("VDPA_DIRTY_INJECT");
+	/* The simulator's file wants the address space first, cxemu's does not. */
+	const char *asid = getenv("VDPA_DIRTY_INJECT_CXEMU") ? "" : "0 ";
 	__u64 off, step = pct ? 4096 * (100 / pct) : 0;
 	FILE *f;
 
@@ -604,11 +608,11 @@ static void dirty_inject(__u64 len, int pct)
 		die("VDPA_DIRTY_INJECT", path ? errno : EINVAL);
 	setvbuf(f, NULL, _IONBF, 0);
 	if (pct == 100) {
-		if (fprintf(f, "0 %llx %llx\n", IOVA, (unsigned long long)len) < 0)
+		if (fprintf(f, "%s%llx %llx\n", asid, IOVA, (unsigned long long)len) < 0)
 			die("dirty_inject", errno);
 	} else {
 		for (off = 0; off < len; off += step)
-			if (fprintf(f, "0 %llx 1000\n", IOVA + off) < 0)
+			if (fprintf(f, "%s%llx 1000\n", asid, IOVA + off) < 0)
 				die("dirty_inject", errno);
 	}
 	fclose(f);
