@@ -608,11 +608,11 @@ static void dirty_inject(__u64 len, int pct)
 		die("VDPA_DIRTY_INJECT", path ? errno : EINVAL);
 	setvbuf(f, NULL, _IONBF, 0);
 	if (pct == 100) {
-		if (fprintf(f, "%s%llx %llx\n", asid, IOVA, (unsigned long long)len) < 0)
+		if (fprintf(f, "%s%#llx %#llx\n", asid, IOVA, (unsigned long long)len) < 0)
 			die("dirty_inject", errno);
 	} else {
 		for (off = 0; off < len; off += step)
-			if (fprintf(f, "%s%llx 1000\n", asid, IOVA + off) < 0)
+			if (fprintf(f, "%s%#llx 0x1000\n", asid, IOVA + off) < 0)
 				die("dirty_inject", errno);
 	}
 	fclose(f);

@@ -202,6 +202,7 @@ struct cxemu_vq {
  * @vqs: virtio net queue objects by id
  * @trackers: page tracker objects by id (1..63)
  * @track_rqs: report queue objects by id
+ * @track_list: the same trackers, for the datapath to walk
  * @ntrackers: entries in @trackers; the datapath skips logging when 0
  * @track_work: reports of trackers in REPORTING, a bounded batch per run
  * @knobs: the page tracker limits' debugfs files
@@ -228,6 +229,7 @@ struct cxemu {
 	struct xarray vqs;
 	struct xarray trackers;
 	struct xarray track_rqs;
+	struct list_head track_list;
 	u32 ntrackers;
 	struct delayed_work track_work;
 	struct cxemu_knob knobs[CXEMU_TRACK_KNOBS];

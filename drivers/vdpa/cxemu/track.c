@@ -111,6 +111,7 @@ struct cxemu_track_rq {
  * @cursor: the report's next IOVA to look at
  * @rep_done: the report looked at its whole sub-range
  * @msg: the message being written, 2^@log_msg bytes
+ * @node: on &cxemu.track_list, which the datapath walks
  * @nranges: entries in @range
  * @range: the ranges, in address order
  */
@@ -126,6 +127,7 @@ struct cxemu_tracker {
 	u64 cursor;
 	bool rep_done;
 	__be64 *msg;
+	struct list_head node;
 	u32 nranges;
 	struct cxemu_track_range range[] __counted_by(nranges);
 };
@@ -235,14 +237,18 @@ static void cxemu_tracker_mark(struct cxemu_tracker *tr, u64 first, u64 last)
 void cxemu_track_mark(struct cxemu *emu, u64 iova, u64 len)
 {
 	struct cxemu_tracker *tr;
-	unsigned long id;
 	u64 last;
 
 	lockdep_assert_held(&emu->lock);
 	if (!emu->ntrackers || !len)
 		return;
 	last = len - 1 > U64_MAX - iova ? U64_MAX : iova + (len - 1);
-	xa_for_each(&emu->trackers, id, tr)
+	/*
+	 * A list, not the id xarray: this runs for every buffer the datapath
+	 * returns, and an xarray walk (RCU, lockdep on debug kernels) cost
+	 * the datapath most of its packet rate.
+	 */
+	list_for_each_entry(tr, &emu->track_list, node)
 		if (tr->state != MLX5_PAGE_TRACK_STATE_ERROR)
 			cxemu_tracker_mark(tr, iova, last);
 }
@@ -556,6 +562,7 @@ static void cxemu_tracker_release(struct cxemu_tracker *tr)
 static void cxemu_tracker_free(struct cxemu *emu, struct cxemu_tracker *tr)
 {
 	xa_erase(&emu->trackers, tr->id);
+	list_del(&tr->node);
 	emu->ntrackers--;
 	tr->rq->tracker = NULL;
 	cxemu_tracker_release(tr);
@@ -730,6 +737,7 @@ static u8 cxemu_tracker_create(struct cxemu *emu, const void *in, size_t inlen, 
 	tr->log_msg = log_msg;
 	tr->rq = rq;
 	rq->tracker = tr;
+	list_add_tail(&tr->node, &emu->track_list);
 	emu->ntrackers++;
 	MLX5_SET(general_obj_out_cmd_hdr, out, obj_id, id);
 	return MLX5_CMD_STAT_OK;
@@ -1086,6 +1094,7 @@ void cxemu_track_init(struct cxemu *emu)
 	struct cxemu_limits *l = &emu->limits;
 
 	xa_init_flags(&emu->trackers, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&emu->track_list);
 	xa_init_flags(&emu->track_rqs, XA_FLAGS_ALLOC1);
 	INIT_DELAYED_WORK(&emu->track_work, cxemu_track_work);
 	l->pg_track_log_max_num = 2;
