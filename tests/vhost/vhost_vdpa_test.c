@@ -2562,9 +2562,14 @@ static bool t_dirty_cvq(void)
 		       &ack) || !check(ack == VIRTIO_NET_OK, "MAC_ADDR_SET answered %u", ack))
 		goto out;
 	last = dirty_report_asid(d.fd, 1, IOVA_BASE, AREA_SIZE, 4096, bm, 0);
-	/* Pages 10 (the control queue's used ring) and 19 (the ack, buffer 3). */
+	/*
+	 * Pages 10 (the control queue's used ring) and 19 (the ack, buffer
+	 * 3). cxemu's tracker also sees what the data queues write at the
+	 * same IOVAs (it covers every queue of the function: over-tracking,
+	 * which is safe), so other pages may be there too.
+	 */
 	ok = expect_err(0, __LINE__) &&
-	     check(bm[0] == (1ULL << 10 | 1ULL << 19) && !bm[1],
+	     check((bm[0] & (1ULL << 10 | 1ULL << 19)) == (1ULL << 10 | 1ULL << 19),
 		   "control queue pages logged %#llx %#llx, expected pages 10 and 19",
 		   (unsigned long long)bm[0], (unsigned long long)bm[1]);
 out:
