@@ -30,6 +30,7 @@
 /**
  * struct vhost_vdpa_dirty - the tracker of one address space
  * @page_size: the tracking page size
+ * @no_clear: the parent takes VDPA_DIRTY_REPORT_NO_CLEAR (its caps at START)
  * @error: the log may be lost (a report failed after it started
  *	clearing, or memory was mapped writable outside the ranges): REPORT
  *	gives -EIO until STOP
@@ -38,6 +39,7 @@
  */
 struct vhost_vdpa_dirty {
 	u64 page_size;
+	bool no_clear;
 	bool error;
 	u32 nranges;
 	struct vdpa_dirty_range range[] __counted_by(nranges);
@@ -339,6 +341,7 @@ static int vhost_vdpa_dirty_start(struct vhost_vdpa *v, void __user *arg)
 	}
 	d->nranges = n;
 	d->page_size = page;
+	d->no_clear = caps.no_clear;
 	memcpy(d->range, r, n * sizeof(*r));
 	err = vhost_vdpa_dirty_ops(v)->dirty_start(v->vdpa, asid, d->range, n, page);
 	if (err) {
@@ -415,7 +418,6 @@ static int vhost_vdpa_dirty_report(struct vhost_vdpa *v, void __user *arg)
 {
 	struct vhost_vdpa_dirty_window w = { .v = v };
 	struct vhost_vdpa_dirty_report ur;
-	struct vdpa_dirty_caps caps;
 	bool touched = false;
 	u64 track = 0;
 	int err;
@@ -440,11 +442,10 @@ static int vhost_vdpa_dirty_report(struct vhost_vdpa *v, void __user *arg)
 	} else if (w.d->error) {
 		err = -EIO;
 	} else {
-		vhost_vdpa_dirty_ops(v)->dirty_caps(v->vdpa, &caps);
 		track = w.d->page_size;
 		if (!IS_ALIGNED(ur.iova | ur.length, track))
 			err = -EINVAL;
-		else if ((ur.flags & VHOST_VDPA_DIRTY_REPORT_NO_CLEAR) && !caps.no_clear)
+		else if ((ur.flags & VHOST_VDPA_DIRTY_REPORT_NO_CLEAR) && !w.d->no_clear)
 			err = -EOPNOTSUPP;
 	}
 	mutex_unlock(&v->lock);

@@ -161,19 +161,29 @@ struct vdev {
 	__u16 *bell[3];	/* mapped doorbells; kicks go there when set */
 };
 
-static long vmpin_kb(void)
+/* Field @field ("VmPin", "AnonHugePages") of /proc/self/@file, in kB; -1 if none. */
+static long proc_kb(const char *file, const char *field)
 {
-	char line[256];
+	char line[256], path[64];
+	size_t n = strlen(field);
 	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+		if (!strncmp(line, field, n) && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
+}
+
+static long vmpin_kb(void)
+{
+	return proc_kb("status", "VmPin");
 }
 
 /* VmPin of this process is @want kB; records what it is when not. */
@@ -2910,17 +2920,7 @@ out:
 /* AnonHugePages of this process, in kB (-1 if unknown). */
 static long anon_huge_kb(void)
 {
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
+	return proc_kb("smaps_rollup", "AnonHugePages");
 }
 
 /* Set bit n of a u64-word bitmap. */
