@@ -18,7 +18,10 @@
  *     userspace never take it. Only IOTLB messages enter ranges in an
  *     address space's table; between an UPDATE's windows of pinning the
  *     rest of the driver may run, and see the range partly entered (but
- *     never programmed into the device).
+ *     never programmed into the device). The dirty-log ioctls
+ *     (vdpa_dirty.c) hold it too, so a REPORT never interleaves with a
+ *     map change, and pin the caller's bitmap under it; they take
+ *     vhost_vdpa.lock inside it for each call into the parent.
  *   vhost_vdpa.lock (mutex): everything in struct vhost_vdpa and the
  *     structures hanging off it, including every address space and its
  *     IOTLB, and the pointer to the vDPA device (NULL once removed).
