@@ -22,7 +22,7 @@ if ! scripts/guest-image.sh build/guest >"$work/guest-image.log" 2>&1; then
 fi
 make -s modules tests >"$work/build.log" 2>&1 || { cat "$work/build.log"; echo "0 passed, 1 failed"; exit 1; }
 
-scripts/vm-run.sh --timeout "${VM_TIMEOUT:-1500}" --out "$work/vm" -- tests/e2e/run.sh >"$work/vm.log" 2>&1
+scripts/vm-run.sh --timeout "${VM_TIMEOUT:-2400}" --out "$work/vm" -- tests/e2e/run.sh >"$work/vm.log" 2>&1
 vm_status=$?
 scripts/results.py "$work/vm" >"$work/vm.results"
 while read -r status name; do
