@@ -20,6 +20,11 @@
  *                                           fail_map ($FAIL_MAP, its debugfs
  *                                           directory) for one failure: the
  *                                           next UPDATE fails whole
+ *   vhost_vdpa_test unmapfail /dev/vhost-vdpa-N set_map|dma_map
+ *                                           the simulator refuses to give
+ *                                           pages back ($FAIL_MAP or
+ *                                           $FAIL_UNMAP): they stay pinned
+ *                                           until a reset
  *   vhost_vdpa_test hold /dev/vhost-vdpa-N  map memory, run traffic, print
  *                                           "ready", wait for a line on
  *                                           stdin (the device is removed
@@ -28,7 +33,8 @@
  *                                           pins are gone
  *   vhost_vdpa_test cvqidx /dev/vhost-vdpa-N   a net device with max_vqp > 1:
  *                                           the control queue's index, group
- *                                           and commands, without and with MQ
+ *                                           and commands, without and with MQ;
+ *                                           frames on a second queue pair
  *   vhost_vdpa_test strayvq /dev/vhost-vdpa-N  cxvdpa with max_vqp > 1:
  *                                           queues the features do not give
  *                                           get no object ($CXEMU_DBG: the
@@ -156,9 +162,9 @@ struct vdev {
 	__u8 *area;
 	__u64 iova;
 	bool packed;
-	struct ring q[3];
+	struct ring q[5];
 	int nq;
-	__u16 *bell[3];	/* mapped doorbells; kicks go there when set */
+	__u16 *bell[5];	/* mapped doorbells; kicks go there when set */
 };
 
 /* Field @field ("VmPin", "AnonHugePages") of /proc/self/@file, in kB; -1 if none. */
@@ -2210,6 +2216,53 @@ out:
 	return ok;
 }
 
+/*
+ * unmapfail DEV set_map|dma_map: the parent refuses to give pages back
+ * (set_map: the simulator's fail_map refuses the new table; dma_map:
+ * fail_unmap refuses the unmap, $FAIL_MAP and $FAIL_UNMAP name them).
+ * The pages it may still translate stay pinned until a reset empties it;
+ * the INVALIDATE says so (set_map) or keeps them quietly (dma_map).
+ */
+static int unmap_fail(const char *mode)
+{
+	bool dma = mode && !strcmp(mode, "dma_map");
+	const char *env = dma ? "FAIL_UNMAP" : "FAIL_MAP";
+	long pin0 = vmpin_kb();
+	struct vdev d;
+	bool ok = false;
+
+	if (!dev_init(&d, 2))
+		goto out;
+	/* Pages 0 and 1 as two entries: a dma_map parent refuses the first only. */
+	last = map(d.fd, 0, IOVA_BASE, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, IOVA_BASE + PAGE, PAGE, d.area + PAGE, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__) || !expect_pin(pin0 + 8, __LINE__))
+		goto out;
+	if (!env_file_set(env, "times", "1\n") || !env_file_set(env, "probability", "100\n"))
+		goto out;
+	last = unmap(d.fd, 0, IOVA_BASE, 2 * PAGE);
+	env_file_set(env, "probability", "0\n");
+	if (!expect_err(dma ? 0 : ENOMEM, __LINE__) ||
+	    !expect_pin(pin0 + (dma ? 4 : 8), __LINE__))
+		goto out;
+	/* The reset empties the device's translation: now they may go. */
+	if (!check(!set_status(d.fd, 0), "reset") || !expect_pin(pin0, __LINE__))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	if (ok && vmpin_kb() != pin0) {
+		fail_why("VmPin %ld after close, expected %ld", vmpin_kb(), pin0);
+		ok = false;
+	}
+	printf("%s 1 - parent-keeps-pages-%s%s%s\n", ok ? "ok" : "not ok", dma ? "dma" : "set",
+	       ok ? "" : " # ", ok ? "" : tap_why);
+	printf("1..1\n");
+	return !ok;
+}
+
 /* ---- RLIMIT_MEMLOCK across two devices ---- */
 
 #define RACE_PAGES 64
@@ -2544,6 +2597,61 @@ out:
 }
 
 /*
+ * A second queue pair through vhost-vdpa. With MQ, queues 2 and 3 (slots
+ * 3 and 4, rings in pages 40-47, buffers 4 and 5) are programmed and
+ * enabled before DRIVER_OK, as a virtio driver does; once VQ_PAIRS_SET 2
+ * is acked, a frame sent on queue 3 comes back on queue 2 (both parents'
+ * loopback wire returns pair N's frames on pair N), and pair 0 still
+ * carries frames.
+ */
+static bool t_second_pair(void)
+{
+	__u8 pairs_le[2] = { 2, 0 }, ack = 0xff, *rx, *tx;
+	__u32 pairs, cvq;
+	struct vdev d;
+	bool ok = false;
+	int i;
+
+	if (!dev_init(&d, 5))
+		goto out;
+	pairs = qidx_pairs(&d);
+	if (!check(pairs > 1, "needs a device with max_vqp > 1, it has %u", pairs))
+		goto out;
+	cvq = 2 * pairs;
+	d.q[3].off = QIDX_STRAY_OFF;
+	d.q[4].off = QIDX_MID_OFF;
+	if (!qidx_negotiate(&d, QIDX_FEATURES | BIT(VIRTIO_NET_F_MQ), cvq, 0) ||
+	    !qidx_vring(&d, d.q[3].off, 2, d.q[3].kick, d.q[3].call) ||
+	    !qidx_vring(&d, d.q[4].off, 3, d.q[4].kick, d.q[4].call) ||
+	    !qidx_enable(&d, 2) || !qidx_enable(&d, 3) || !qidx_run(&d, cvq))
+		goto out;
+	if (!qidx_ctrl(&d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, pairs_le,
+		       sizeof(pairs_le), &ack) ||
+	    !check(ack == VIRTIO_NET_OK, "VQ_PAIRS_SET 2 answered %u", ack))
+		goto out;
+	rx = buf_va(&d, 4);
+	tx = buf_va(&d, 5);
+	memset(tx, 0, NET_HDR);
+	for (i = 0; i < 300; i++)
+		tx[NET_HDR + i] = 0x5a ^ i;
+	memset(rx, 0xee, PAGE);
+	ring_add(&d, 3, 0, 0, buf_iova(&d, 4), PAGE);
+	ring_add(&d, 4, buf_iova(&d, 5), NET_HDR + 300, 0, 0);
+	ring_kick(&d, 3);
+	ring_kick(&d, 4);
+	if (!check(ring_wait(&d, 4, 1), "queue 3 did not return the frame (status 0x%x)",
+		   get_status(d.fd)) ||
+	    !check(ring_wait(&d, 3, 1), "no frame on queue 2 (status 0x%x)", get_status(d.fd)) ||
+	    !check(!memcmp(rx + NET_HDR, tx + NET_HDR, 300), "queue 2 got another frame"))
+		goto out;
+	net_send(&d, 22, 200);
+	ok = net_expect(&d, 22, 200);
+out:
+	dev_fini(&d);
+	return ok;
+}
+
+/*
  * The control queue's writes (its used ring, the ack byte) are logged in
  * its own address space (1 here): on cxvdpa the driver writes them from
  * the CPU, which no device tracker sees.
@@ -2679,6 +2787,7 @@ static int cvq_index_cases(void)
 {
 	run("cvq-index-no-mq", t_cvq_index_no_mq);
 	run("cvq-index-mq", t_cvq_index_mq);
+	run("second-pair-carries-frames", t_second_pair);
 	run("dirty-cvq-writes-logged", t_dirty_cvq);
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;
@@ -3334,11 +3443,16 @@ int main(int argc, char **argv)
 		dev_path = argv[2];
 		return memlock_race(argv[3]);
 	}
+	if (argc == 4 && !strcmp(argv[1], "unmapfail")) {
+		dev_path = argv[2];
+		return unmap_fail(argv[3]);
+	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict|\n"
 			"          cvqidx|strayvq /dev/vhost-vdpa-N\n"
 			"       %s memlock2 /dev/vhost-vdpa-N /dev/vhost-vdpa-M\n"
-			"       %s pktloop IFNAME\n", argv[0], argv[0], argv[0]);
+			"       %s unmapfail /dev/vhost-vdpa-N set_map|dma_map\n"
+			"       %s pktloop IFNAME\n", argv[0], argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	dev_path = argv[2];

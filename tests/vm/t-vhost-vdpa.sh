@@ -82,13 +82,19 @@ t_expect_eq bind-unbind-loop yes "$ok"
 t_check final-del vdpa dev del vn0
 
 # fail_map: the parent refuses one map; the UPDATE fails whole, unpinned.
+# fail_map/fail_unmap on an INVALIDATE: what the parent kept stays pinned.
 export FAIL_MAP=/sys/kernel/debug/vdpa_sim/fail_map
+export FAIL_UNMAP=/sys/kernel/debug/vdpa_sim/fail_unmap
 echo 0 >"$FAIL_MAP/verbose"
+echo 0 >"$FAIL_UNMAP/verbose"
 for mode in set_map dma_map; do
 	echo "$mode" >"$MAP_MODE"
 	vdpa dev add name vn0 mgmtdev vdpasim_net
 	tap "fault-$mode" "$BIN" mapfail "/dev/$(chardev_of vn0)"
 	echo 0 >"$FAIL_MAP/probability"
+	tap "unmapfault-$mode" "$BIN" unmapfail "/dev/$(chardev_of vn0)" "$mode"
+	echo 0 >"$FAIL_MAP/probability"
+	echo 0 >"$FAIL_UNMAP/probability"
 	vdpa dev del vn0
 done
 # A dma_map parent that knows ranges only as mapped: exact unmaps, exact rollback.

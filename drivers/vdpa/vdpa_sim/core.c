@@ -71,10 +71,13 @@ MODULE_PARM_DESC(doorbell_poll_us,
 
 /*
  * Fault injection (Documentation/fault-injection): fail_map fails map
- * operations with -ENOMEM, fail_dma fails the device's DMA as it takes a
- * buffer from a virtqueue, which a device reports as DEVICE_NEEDS_RESET.
+ * operations with -ENOMEM, fail_unmap makes dma_unmap refuse (-EIO, the
+ * translation kept, as a device that cannot quiesce would), fail_dma
+ * fails the device's DMA as it takes a buffer from a virtqueue, which a
+ * device reports as DEVICE_NEEDS_RESET.
  */
 static DECLARE_FAULT_ATTR(vdpasim_fail_map);
+static DECLARE_FAULT_ATTR(vdpasim_fail_unmap);
 static DECLARE_FAULT_ATTR(vdpasim_fail_dma);
 
 /*
@@ -819,6 +822,8 @@ static int vdpasim_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 
 	if (asid >= sim->dev_attr.nas || !size || iova + size - 1 < iova)
 		return -EINVAL;
+	if (should_fail(&vdpasim_fail_unmap, 1))
+		return -EIO;
 	mutex_lock(&sim->lock);
 	spin_lock(&sim->iommu_lock);
 	vdpasim_leave_passthrough(sim, asid);
@@ -1174,6 +1179,7 @@ static int __init vdpasim_init(void)
 	/* debugfs is for tests: the simulator works without it. */
 	vdpasim_debugfs = debugfs_create_dir("vdpa_sim", NULL);
 	fault_create_debugfs_attr("fail_map", vdpasim_debugfs, &vdpasim_fail_map);
+	fault_create_debugfs_attr("fail_unmap", vdpasim_debugfs, &vdpasim_fail_unmap);
 	fault_create_debugfs_attr("fail_dma", vdpasim_debugfs, &vdpasim_fail_dma);
 	debugfs_create_bool("strict_dma_map", 0600, vdpasim_debugfs, &vdpasim_strict_dma_map);
 	return 0;
