@@ -204,6 +204,14 @@ static void vhost_vdpa_eventfds_release(struct vhost_vdpa *v)
 static int vhost_vdpa_reset(struct vhost_vdpa *v)
 {
 	int err = vdpa_reset(v->vdpa, 0);
+	u32 i;
+
+	/* The parent forgot the rings' addresses. */
+	for (i = 0; i < v->nvqs; i++) {
+		v->vqs[i].desc = 0;
+		v->vqs[i].driver = 0;
+		v->vqs[i].device = 0;
+	}
 
 	v->suspended = false;
 	if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_PERSIST))
@@ -255,6 +263,7 @@ static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 	lockdep_assert_held(&v->lock);
 	vdpa_reset(v->vdpa, 0);
 	vhost_vdpa_eventfds_release(v);
+	vhost_vdpa_log_release(v);
 	vhost_vdpa_dirty_release(v);
 	if (v->owner)
 		vhost_vdpa_unmap_all(v);
@@ -300,19 +309,32 @@ static int vhost_vdpa_set_backend_features(struct vhost_vdpa *v, u64 features)
 	    !(features & BIT_ULL(VHOST_BACKEND_F_IOTLB_ASID)))
 		return -EINVAL;
 	/* The ioctls that would stop tracking go with the bit. */
-	if (!(features & BIT_ULL(VHOST_BACKEND_F_DIRTY_LOG)) && vhost_vdpa_dirty_active(v))
+	if (!(features & BIT_ULL(VHOST_BACKEND_F_DIRTY_LOG)) && vhost_vdpa_dirty_active(v, true))
 		return -EBUSY;
 	v->backend_features = features;
 	return 0;
 }
 
+/*
+ * VHOST_F_LOG_ALL is vhost's, never the parent's: it turns the vhost log
+ * on and off (vdpa_log.c, which the caller tells once the lock is
+ * dropped), also on a running device, as VMMs start logging there. Past
+ * FEATURES_OK nothing else may change.
+ */
 static int vhost_vdpa_set_features(struct vhost_vdpa *v, u64 features)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
+	bool log = features & BIT_ULL(VHOST_F_LOG_ALL);
 
+	features &= ~BIT_ULL(VHOST_F_LOG_ALL);
+	if (log && !vhost_vdpa_log_offered(v))
+		return -EINVAL;
+	/* The log tracks address space 0: not while START tracks it. */
+	if (log && v->as[0].dirty && !v->as[0].dirty->log)
+		return -EBUSY;
 	/* A driver that skipped FEATURES_OK still cannot change a running device. */
 	if (ops->get_status(v->vdpa) & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK))
-		return -EBUSY;
+		return features == ops->get_driver_features(v->vdpa) ? 0 : -EBUSY;
 	if (features & ~ops->get_device_features(v->vdpa))
 		return -EINVAL;
 	return vdpa_set_features(v->vdpa, features);
@@ -509,13 +531,23 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd,
 		ops->set_vq_num(v->vdpa, idx, s->num);
 		return 0;
 	case VHOST_SET_VRING_ADDR:
-		if (vhost_vdpa_running(v))
-			return -EINVAL;
-		/* Dirty logging through VHOST_VRING_F_LOG is not offered. */
-		if (a->flags)
+		/* The device logs its used ring with the rest: the flag changes nothing. */
+		if (a->flags & ~BIT(VHOST_VRING_F_LOG))
 			return -EOPNOTSUPP;
-		return ops->set_vq_address(v->vdpa, idx, a->desc_user_addr, a->avail_user_addr,
-					   a->used_user_addr);
+		if (a->flags && !vhost_vdpa_log_offered(v))
+			return -EOPNOTSUPP;
+		/* A VMM starting the log sets the same addresses again, with the flag. */
+		if (vhost_vdpa_running(v))
+			return a->desc_user_addr == vq->desc && a->avail_user_addr == vq->driver &&
+			       a->used_user_addr == vq->device ? 0 : -EINVAL;
+		err = ops->set_vq_address(v->vdpa, idx, a->desc_user_addr, a->avail_user_addr,
+					  a->used_user_addr);
+		if (!err) {
+			vq->desc = a->desc_user_addr;
+			vq->driver = a->avail_user_addr;
+			vq->device = a->used_user_addr;
+		}
+		return err;
 	case VHOST_SET_VRING_BASE:
 		if (vhost_vdpa_running(v))
 			return -EINVAL;
@@ -559,7 +591,7 @@ static int vhost_vdpa_set_group_asid(struct vhost_vdpa *v, struct vhost_vring_st
 	if (!ops->set_group_asid)
 		return -EOPNOTSUPP;
 	/* A tracker follows an address space, not the queues moving into it. */
-	if (vhost_vdpa_dirty_active(v))
+	if (vhost_vdpa_dirty_active(v, false))
 		return -EBUSY;
 	/* Both index arrays in the parent: no speculation past the checks. */
 	return ops->set_group_asid(v->vdpa, array_index_nospec(s->index, v->vdpa->ngroups),
@@ -587,6 +619,8 @@ static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd,
 		return vhost_vdpa_set_owner(v);
 	case VHOST_GET_FEATURES:
 		arg->features = ops->get_device_features(v->vdpa);
+		if (vhost_vdpa_log_offered(v))
+			arg->features |= BIT_ULL(VHOST_F_LOG_ALL);
 		return 0;
 	case VHOST_SET_FEATURES:
 		return vhost_vdpa_set_features(v, arg->features);
@@ -675,6 +709,41 @@ static bool vhost_vdpa_ioctl_known(unsigned int cmd)
 }
 
 /*
+ * The vhost log (vdpa_log.c) around an ioctl, with no lock held: before
+ * DRIVER_OK, tracking starts on the memory now mapped, so it misses
+ * nothing the device writes; after the calls that stop the device or a
+ * queue, what it wrote is in the log when the call returns; and a reset
+ * or SET_FEATURES without VHOST_F_LOG_ALL ends the log.
+ */
+static void vhost_vdpa_log_before(struct vhost_vdpa *v, unsigned int cmd,
+				  const union vhost_vdpa_ioctl_arg *arg)
+{
+	if (cmd == VHOST_VDPA_SET_STATUS && (arg->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		vhost_vdpa_log_flush(v);
+}
+
+static void vhost_vdpa_log_after(struct vhost_vdpa *v, unsigned int cmd,
+				 const union vhost_vdpa_ioctl_arg *arg)
+{
+	switch (cmd) {
+	case VHOST_SET_FEATURES:
+		if (arg->features & BIT_ULL(VHOST_F_LOG_ALL))
+			vhost_vdpa_log_enable(v);
+		else
+			vhost_vdpa_log_disable(v);
+		break;
+	case VHOST_VDPA_SET_STATUS:
+		if (!arg->status)
+			vhost_vdpa_log_forget(v);
+		break;
+	case VHOST_VDPA_SUSPEND:
+	case VHOST_GET_VRING_BASE:
+		vhost_vdpa_log_flush(v);
+		break;
+	}
+}
+
+/*
  * User memory is copied before vhost_vdpa.lock is taken and after it is
  * dropped: an argument that faults slowly (userfaultfd, FUSE) must never
  * hold the lock that remove() needs.
@@ -689,6 +758,13 @@ static long vhost_vdpa_ioctl(struct file *filp, unsigned int cmd, unsigned long 
 
 	if (cmd == VHOST_VDPA_GET_CONFIG || cmd == VHOST_VDPA_SET_CONFIG)
 		return vhost_vdpa_config_ioctl(v, argp, cmd == VHOST_VDPA_SET_CONFIG);
+	if (cmd == VHOST_SET_LOG_BASE) {
+		u64 base;
+
+		if (copy_from_user(&base, argp, sizeof(base)))
+			return -EFAULT;
+		return vhost_vdpa_log_set_base(v, base);
+	}
 	/* Dirty logging copies its own (variable-size) arguments. */
 	ret = vhost_vdpa_dirty_ioctl(v, cmd, argp);
 	if (ret != -ENOIOCTLCMD)
@@ -700,9 +776,12 @@ static long vhost_vdpa_ioctl(struct file *filp, unsigned int cmd, unsigned long 
 		return -ENOTTY;
 	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&karg, argp, size))
 		return -EFAULT;
+	vhost_vdpa_log_before(v, cmd, &karg);
 	mutex_lock(&v->lock);
 	ret = v->vdpa ? vhost_vdpa_device_ioctl(v, cmd, &karg) : -ENODEV;
 	mutex_unlock(&v->lock);
+	if (!ret)
+		vhost_vdpa_log_after(v, cmd, &karg);
 	if (ret == -ENOIOCTLCMD)
 		return -ENOTTY;
 	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(argp, &karg, size))
@@ -758,6 +837,8 @@ static int vhost_vdpa_release(struct inode *inode, struct file *filp)
 	v->opened = false;
 	v->mapping = NULL;
 	mutex_unlock(&v->lock);
+	/* The log went with the device above: no push may outlive the file. */
+	vhost_vdpa_log_stop_sync(v);
 	put_device(&v->dev);
 	return 0;
 }
@@ -865,6 +946,7 @@ static void vhost_vdpa_release_dev(struct device *dev)
 	struct vhost_vdpa *v = container_of(dev, struct vhost_vdpa, dev);
 
 	vhost_vdpa_iotlb_free(v);
+	vhost_vdpa_log_destroy(v);
 	kfree(v->vqs);
 	if (v->minor >= 0)
 		ida_free(&vhost_vdpa_minors, v->minor);
@@ -895,6 +977,7 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	mutex_init(&v->iotlb_lock);
 	mutex_init(&v->lock);
 	init_rwsem(&v->doorbell_sem);
+	vhost_vdpa_log_init(v);
 	v->vdpa = vdpa;
 	v->nvqs = vdpa->nvqs;
 	v->nas = vdpa->nas;

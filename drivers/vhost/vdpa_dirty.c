@@ -27,24 +27,6 @@
 /* START takes at most this many ranges (the uAPI guarantees 256). */
 #define VHOST_VDPA_DIRTY_MAX_START_RANGES 1024
 
-/**
- * struct vhost_vdpa_dirty - the tracker of one address space
- * @page_size: the tracking page size
- * @no_clear: the parent takes VDPA_DIRTY_REPORT_NO_CLEAR (its caps at START)
- * @error: the log may be lost (a report failed after it started
- *	clearing, or memory was mapped writable outside the ranges): REPORT
- *	gives -EIO until STOP
- * @nranges: entries in @range
- * @range: what the parent tracks, sorted, disjoint, page aligned
- */
-struct vhost_vdpa_dirty {
-	u64 page_size;
-	bool no_clear;
-	bool error;
-	u32 nranges;
-	struct vdpa_dirty_range range[] __counted_by(nranges);
-};
-
 static const struct vdpa_config_ops *vhost_vdpa_dirty_ops(struct vhost_vdpa *v)
 {
 	return v->vdpa->config;
@@ -65,25 +47,33 @@ bool vhost_vdpa_dirty_offered(struct vhost_vdpa *v)
 /**
  * vhost_vdpa_dirty_active() - whether some address space is tracked
  * @v: the device
+ * @started: count only trackers of VHOST_VDPA_DIRTY_LOG_START, not the
+ *	vhost log's
  *
  * Context: vhost_vdpa.lock held.
  * Return: true when one is.
  */
-bool vhost_vdpa_dirty_active(struct vhost_vdpa *v)
+bool vhost_vdpa_dirty_active(struct vhost_vdpa *v, bool started)
 {
 	u32 asid;
 
 	for (asid = 0; asid < v->nas; asid++)
-		if (v->as[asid].dirty)
+		if (v->as[asid].dirty && !(started && v->as[asid].dirty->log))
 			return true;
 	return false;
 }
 
-/*
- * Stop tracking @asid: the parent forgets its log, and so do we. A parent
- * that fails to stop tracks nothing afterwards either (its op says so).
+/**
+ * vhost_vdpa_dirty_end() - stop tracking an address space
+ * @v: the device
+ * @asid: the address space; nothing happens when it is not tracked
+ *
+ * The parent forgets its log, and so do we. A parent that fails to stop
+ * tracks nothing afterwards either (its op says so).
+ *
+ * Context: vhost_vdpa.lock held.
  */
-static void vhost_vdpa_dirty_end(struct vhost_vdpa *v, u32 asid)
+void vhost_vdpa_dirty_end(struct vhost_vdpa *v, u32 asid)
 {
 	struct vhost_vdpa_dirty *d = v->as[asid].dirty;
 
@@ -137,6 +127,11 @@ void vhost_vdpa_dirty_mapped(struct vhost_vdpa *v, u32 asid, u64 start, u64 last
 		if (start >= d->range[i].iova &&
 		    last <= d->range[i].iova + d->range[i].length - 1)
 			return;
+	/* The vhost log follows the memory map instead (vdpa_log.c). */
+	if (d->log) {
+		d->restart = true;
+		return;
+	}
 	if (!d->error)
 		dev_warn_ratelimited(&v->dev,
 				     "address space %u: [%#llx, %#llx] mapped writable outside the tracked ranges: dirty log lost\n",
@@ -286,14 +281,72 @@ static int vhost_vdpa_dirty_check_ranges(struct vdpa_dirty_range *r, u32 n, u64 
 	return 0;
 }
 
+/**
+ * vhost_vdpa_dirty_begin() - start tracking an address space
+ * @v: the device
+ * @asid: the address space (in range)
+ * @r: the ranges: sorted, disjoint, none wrapping when rounded out to a
+ *	tracking page; rounded and combined in place
+ * @n: entries in @r, at least one
+ * @hint: the page size asked for: the parent's smallest at or above it
+ *	is used, else its largest
+ * @log: for the vhost log (vdpa_log.c) rather than START
+ * @page: the tracking page size, on success
+ *
+ * Context: vhost_vdpa.lock held, device present.
+ * Return: 0; -EIO when the parent tracks no page of 4 KiB or more,
+ * -EBUSY when @asid is tracked already, -ENOSPC when the parent has no
+ * tracker left, -EOPNOTSUPP when the ranges span more than one tracker
+ * covers, -ENOMEM, or the parent's error.
+ */
+int vhost_vdpa_dirty_begin(struct vhost_vdpa *v, u32 asid, struct vdpa_dirty_range *r, u32 n,
+			   u64 hint, bool log, u64 *page)
+{
+	struct vhost_vdpa_dirty *d;
+	struct vdpa_dirty_caps caps;
+	u32 trackers = 0, i;
+	u64 span;
+	int err;
+
+	lockdep_assert_held(&v->lock);
+	vhost_vdpa_dirty_ops(v)->dirty_caps(v->vdpa, &caps);
+	*page = vhost_vdpa_dirty_page(caps.page_sizes, hint);
+	if (!*page)
+		return -EIO;
+	if (v->as[asid].dirty)
+		return -EBUSY;
+	for (i = 0; i < v->nas; i++)
+		trackers += !!v->as[i].dirty;
+	if (trackers >= caps.max_trackers)
+		return -ENOSPC;
+	n = vhost_vdpa_dirty_combine(r, n, *page, max(caps.max_ranges, 1U), &span);
+	if (caps.max_span && span > caps.max_span)
+		return -EOPNOTSUPP;
+	d = kzalloc(struct_size(d, range, n), GFP_KERNEL_ACCOUNT);
+	if (!d)
+		return -ENOMEM;
+	d->nranges = n;
+	d->page_size = *page;
+	d->no_clear = caps.no_clear;
+	d->log = log;
+	memcpy(d->range, r, n * sizeof(*r));
+	err = vhost_vdpa_dirty_ops(v)->dirty_start(v->vdpa, asid, d->range, n, *page);
+	if (err) {
+		kfree(d);
+		return err;
+	}
+	v->as[asid].dirty = d;
+	return 0;
+}
+
 static int vhost_vdpa_dirty_start(struct vhost_vdpa *v, void __user *arg)
 {
 	struct vhost_vdpa_dirty_start us;
 	struct vdpa_dirty_range *r = NULL;
 	struct vhost_vdpa_dirty *d = NULL;
 	struct vdpa_dirty_caps caps;
-	u32 asid, n, trackers = 0, i;
-	u64 page, span;
+	u64 page = 0;
+	u32 asid;
 	int err;
 
 	err = vhost_vdpa_dirty_copy_in(&us, sizeof(us), arg);
@@ -317,38 +370,10 @@ static int vhost_vdpa_dirty_start(struct vhost_vdpa *v, void __user *arg)
 	vhost_vdpa_dirty_ops(v)->dirty_caps(v->vdpa, &caps);
 	page = vhost_vdpa_dirty_page(caps.page_sizes, us.page_size);
 	err = page ? vhost_vdpa_dirty_check_ranges(r, us.nranges, us.page_size, page) : -EIO;
-	if (err)
-		goto out;
-	if (v->as[asid].dirty) {
-		err = -EBUSY;
-		goto out;
-	}
-	for (i = 0; i < v->nas; i++)
-		trackers += !!v->as[i].dirty;
-	if (trackers >= caps.max_trackers) {
-		err = -ENOSPC;
-		goto out;
-	}
-	n = vhost_vdpa_dirty_combine(r, us.nranges, page, max(caps.max_ranges, 1U), &span);
-	if (caps.max_span && span > caps.max_span) {
-		err = -EOPNOTSUPP;
-		goto out;
-	}
-	d = kzalloc(struct_size(d, range, n), GFP_KERNEL_ACCOUNT);
-	if (!d) {
-		err = -ENOMEM;
-		goto out;
-	}
-	d->nranges = n;
-	d->page_size = page;
-	d->no_clear = caps.no_clear;
-	memcpy(d->range, r, n * sizeof(*r));
-	err = vhost_vdpa_dirty_ops(v)->dirty_start(v->vdpa, asid, d->range, n, page);
-	if (err) {
-		kfree(d);
-		goto out;
-	}
-	v->as[asid].dirty = d;
+	if (!err)
+		err = vhost_vdpa_dirty_begin(v, asid, r, us.nranges, us.page_size, false, &page);
+	if (!err)
+		d = v->as[asid].dirty;
 out:
 	mutex_unlock(&v->lock);
 	kfree(r);
@@ -368,6 +393,7 @@ out:
 static int vhost_vdpa_dirty_stop(struct vhost_vdpa *v, void __user *arg)
 {
 	struct vhost_vdpa_dirty_stop us;
+	struct vhost_vdpa_dirty *d;
 	int err;
 
 	err = vhost_vdpa_dirty_copy_in(&us, sizeof(us), arg);
@@ -376,9 +402,13 @@ static int vhost_vdpa_dirty_stop(struct vhost_vdpa *v, void __user *arg)
 	if (us.flags || us.reserved || us.asid >= v->nas)
 		return -EINVAL;
 	mutex_lock(&v->lock);
-	vhost_vdpa_dirty_end(v, array_index_nospec(us.asid, v->nas));
+	d = v->as[array_index_nospec(us.asid, v->nas)].dirty;
+	if (d && d->log)
+		err = -EBUSY;
+	else
+		vhost_vdpa_dirty_end(v, array_index_nospec(us.asid, v->nas));
 	mutex_unlock(&v->lock);
-	return 0;
+	return err;
 }
 
 /**
@@ -414,6 +444,30 @@ static int vhost_vdpa_dirty_window(void *arg, u64 iova, u64 length, struct vdpa_
 	return err;
 }
 
+/**
+ * vhost_vdpa_dirty_fill() - report (and clear) a tracker into a user bitmap
+ * @v: the device
+ * @asid: the address space
+ * @d: its tracker; the report ends (-EINVAL) if that changes meanwhile
+ * @bitmap: user address of the bitmap: bit n for the 4 KiB page at n * 4096
+ * @length: bytes of IOVA from 0 to report, a multiple of @d's page size
+ * @touched: set when the parent may have cleared part of its log
+ *
+ * For the vhost log (vdpa_log.c), in the owner's mm.
+ *
+ * Context: vhost_vdpa.iotlb_lock held, not vhost_vdpa.lock; sleeps.
+ * Return: 0 or -errno, as vhost_vdpa_bitmap_fill().
+ */
+int vhost_vdpa_dirty_fill(struct vhost_vdpa *v, u32 asid, struct vhost_vdpa_dirty *d,
+			  u64 __user *bitmap, u64 length, bool *touched)
+{
+	struct vhost_vdpa_dirty_window w = { .v = v, .asid = asid, .d = d };
+
+	lockdep_assert_held(&v->iotlb_lock);
+	return vhost_vdpa_bitmap_fill(bitmap, 0, length, SZ_4K, d->page_size,
+				      vhost_vdpa_dirty_window, &w, touched);
+}
+
 static int vhost_vdpa_dirty_report(struct vhost_vdpa *v, void __user *arg)
 {
 	struct vhost_vdpa_dirty_window w = { .v = v };
@@ -439,6 +493,8 @@ static int vhost_vdpa_dirty_report(struct vhost_vdpa *v, void __user *arg)
 		err = -ENODEV;
 	} else if (!w.d) {
 		err = -EINVAL;
+	} else if (w.d->log) {
+		err = -EBUSY;
 	} else if (w.d->error) {
 		err = -EIO;
 	} else {

@@ -60,11 +60,35 @@
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/vhost_types.h>
 
 struct iov_iter;
 struct vhost_vdpa;
-struct vhost_vdpa_dirty;
+
+/**
+ * struct vhost_vdpa_dirty - the tracker of one address space
+ * @page_size: the tracking page size
+ * @no_clear: the parent takes VDPA_DIRTY_REPORT_NO_CLEAR (its caps at START)
+ * @error: the log may be lost (a report failed after it started
+ *	clearing, or memory was mapped writable outside the ranges): REPORT
+ *	gives -EIO until STOP
+ * @log: started for the vhost log (vdpa_log.c), not by START: the
+ *	DIRTY_LOG ioctls leave it alone
+ * @restart: (@log only) memory was mapped writable outside the ranges;
+ *	the vhost log starts a new tracker at its next push
+ * @nranges: entries in @range
+ * @range: what the parent tracks, sorted, disjoint, page aligned
+ */
+struct vhost_vdpa_dirty {
+	u64 page_size;
+	bool no_clear;
+	bool error;
+	bool log;
+	bool restart;
+	u32 nranges;
+	struct vdpa_dirty_range range[] __counted_by(nranges);
+};
 
 /**
  * struct vhost_vdpa_call - an eventfd an interrupt signals
@@ -86,10 +110,16 @@ struct vhost_vdpa_call {
  * @kick_pt: poll table used to find that wait queue
  * @kick_wqh: the wait queue @kick_wait is on, or NULL
  * @call: the call eventfd the device's interrupt signals, or NULL
+ * @desc: descriptor area address given to the parent (SET_VRING_ADDR)
+ * @driver: driver area address given to the parent
+ * @device: device area address given to the parent
  */
 struct vhost_vdpa_vq {
 	struct vhost_vdpa *v;
 	u16 idx;
+	u64 desc;
+	u64 driver;
+	u64 device;
 	struct eventfd_ctx *kick;
 	wait_queue_entry_t kick_wait;
 	poll_table kick_pt;
@@ -123,6 +153,32 @@ struct vhost_vdpa_as {
 };
 
 /**
+ * struct vhost_vdpa_log - the vhost dirty log of VHOST_F_LOG_ALL (vdpa_log.c)
+ * @lock: serialises pushes into the log with changes of @base and @all;
+ *	outside vhost_vdpa.iotlb_lock
+ * @work: the periodic push, every log_interval_ms while logging
+ * @base: user address of the log (8-byte aligned), 0 for none
+ * @all: VHOST_F_LOG_ALL is acked
+ * @failed: the parent could not track: each push marks every writable
+ *	mapped page below the bound
+ * @top: the bound: pages at or above it are never logged
+ * @top_gen: &vhost_vdpa.map_gen when @top was found
+ *
+ * @base and @all change under both @lock and vhost_vdpa.lock (only the
+ * latter when the file lets go: a push rechecks them under it); the rest
+ * is the push's, under @lock.
+ */
+struct vhost_vdpa_log {
+	struct mutex lock;	/* pushes, @base, @all */
+	struct delayed_work work;
+	u64 base;
+	bool all;
+	bool failed;
+	u64 top;
+	u64 top_gen;
+};
+
+/**
  * struct vhost_vdpa - a vDPA device bound to vhost_vdpa
  * @dev: the character device's device; its release frees the structure
  * @cdev: /dev/vhost-vdpa-N
@@ -143,6 +199,9 @@ struct vhost_vdpa_as {
  * @doorbell_sem: see the top of this file
  * @mapping: the open file's address space, where its doorbell mappings
  *	are; they are zapped when the device goes
+ * @map_gen: counts IOTLB messages that may change address space 0
+ *	(under vhost_vdpa.iotlb_lock and vhost_vdpa.lock)
+ * @log: the vhost dirty log
  */
 struct vhost_vdpa {
 	struct device dev;
@@ -163,6 +222,8 @@ struct vhost_vdpa {
 	struct vhost_vdpa_call __rcu *config_call;
 	struct rw_semaphore doorbell_sem;	/* @vdpa for mmap, see top */
 	struct address_space *mapping;
+	u64 map_gen;
+	struct vhost_vdpa_log log;
 };
 
 /* vdpa_iotlb.c: address spaces, pinning and IOTLB messages */
@@ -189,9 +250,26 @@ int vhost_vdpa_bitmap_fill(u64 __user *bitmap, u64 iova, u64 length, u64 page_si
 
 /* vdpa_dirty.c: device dirty-page tracking, the VHOST_VDPA_DIRTY_LOG_* ioctls */
 bool vhost_vdpa_dirty_offered(struct vhost_vdpa *v);
-bool vhost_vdpa_dirty_active(struct vhost_vdpa *v);
+bool vhost_vdpa_dirty_active(struct vhost_vdpa *v, bool started);
 void vhost_vdpa_dirty_release(struct vhost_vdpa *v);
 void vhost_vdpa_dirty_mapped(struct vhost_vdpa *v, u32 asid, u64 start, u64 last, u8 perm);
 long vhost_vdpa_dirty_ioctl(struct vhost_vdpa *v, unsigned int cmd, void __user *arg);
+void vhost_vdpa_dirty_end(struct vhost_vdpa *v, u32 asid);
+int vhost_vdpa_dirty_begin(struct vhost_vdpa *v, u32 asid, struct vdpa_dirty_range *r, u32 n,
+			   u64 hint, bool log, u64 *page);
+int vhost_vdpa_dirty_fill(struct vhost_vdpa *v, u32 asid, struct vhost_vdpa_dirty *d,
+			  u64 __user *bitmap, u64 length, bool *touched);
+
+/* vdpa_log.c: the vhost dirty log (VHOST_F_LOG_ALL, VHOST_SET_LOG_BASE) */
+void vhost_vdpa_log_init(struct vhost_vdpa *v);
+void vhost_vdpa_log_destroy(struct vhost_vdpa *v);
+bool vhost_vdpa_log_offered(struct vhost_vdpa *v);
+int vhost_vdpa_log_set_base(struct vhost_vdpa *v, u64 base);
+void vhost_vdpa_log_enable(struct vhost_vdpa *v);
+void vhost_vdpa_log_disable(struct vhost_vdpa *v);
+void vhost_vdpa_log_flush(struct vhost_vdpa *v);
+void vhost_vdpa_log_forget(struct vhost_vdpa *v);
+void vhost_vdpa_log_release(struct vhost_vdpa *v);
+void vhost_vdpa_log_stop_sync(struct vhost_vdpa *v);
 
 #endif /* _VHOST_VDPA_H */

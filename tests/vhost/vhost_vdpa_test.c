@@ -41,6 +41,12 @@
  *                                           function's debugfs directory);
  *                                           a failed key swap keeps the
  *                                           pages pinned (cxemu's fail_cmd)
+ *   vhost_vdpa_test vhostlog /dev/vhost-vdpa-N the vhost log unmodified QEMU
+ *                                           uses (VHOST_F_LOG_ALL,
+ *                                           SET_LOG_BASE), on a parent that
+ *                                           tracks dirty pages: QEMU's PC
+ *                                           layout with VRAM the log leaves
+ *                                           out, start, cancel, new base
  *
  * Each case opens the device itself, so a failing case leaves nothing
  * behind for the next one.
@@ -161,6 +167,9 @@ struct vdev {
 	int fd;
 	__u8 *area;
 	__u64 iova;
+	__u64 size;		/* of the area, mapped at iova by dev_start() */
+	__u32 ring_flags;	/* SET_VRING_ADDR flags dev_start() passes */
+	__u64 log;		/* if set, dev_start() sends it as SET_LOG_BASE */
 	bool packed;
 	struct ring q[5];
 	int nq;
@@ -220,7 +229,10 @@ static void *qva(struct vdev *d, int q, __u64 off)
 #define AVAIL_OFF 0x1000
 #define USED_OFF 0x2000
 
-/* Bring the device up: features, rings, memory (unless !do_map), DRIVER_OK. */
+/*
+ * Bring the device up: features, rings (with d->ring_flags), memory (unless
+ * !do_map), the log base (if d->log), DRIVER_OK.
+ */
 static bool dev_start(struct vdev *d, __u64 features, __u64 backend, bool do_map)
 {
 	__u8 status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
@@ -248,6 +260,7 @@ static bool dev_start(struct vdev *d, __u64 features, __u64 backend, bool do_map
 			.desc_user_addr = qiova(d, q, DESC_OFF),
 			.avail_user_addr = qiova(d, q, AVAIL_OFF),
 			.used_user_addr = qiova(d, q, USED_OFF),
+			.flags = d->ring_flags,
 		};
 		struct vhost_vring_file kick = { .index = q }, call = { .index = q };
 
@@ -275,12 +288,14 @@ static bool dev_start(struct vdev *d, __u64 features, __u64 backend, bool do_map
 		err = iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0);
 		if (!check(!err, "BATCH_BEGIN"))
 			return false;
-		err = map(d->fd, 0, d->iova, AREA_SIZE, d->area, VHOST_ACCESS_RW);
+		err = map(d->fd, 0, d->iova, d->size, d->area, VHOST_ACCESS_RW);
 		if (!check(!err, "map: %s", strerror(-err)))
 			return false;
 		if (!check(!iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0), "BATCH_END"))
 			return false;
 	}
+	if (d->log && !check(!xioctl(d->fd, VHOST_SET_LOG_BASE, &d->log), "SET_LOG_BASE"))
+		return false;
 	for (q = 0; q < d->nq; q++) {
 		struct vhost_vring_state en = { .index = q, .num = 1 };
 
@@ -301,6 +316,7 @@ static bool dev_init(struct vdev *d, int nq)
 	d->fd = -1;
 	d->nq = nq;
 	d->iova = IOVA_BASE;
+	d->size = AREA_SIZE;
 	d->area = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (!check(d->area != MAP_FAILED, "mmap"))
@@ -333,7 +349,7 @@ static void dev_fini(struct vdev *d)
 		close(d->q[q].call);
 	}
 	if (d->area && d->area != MAP_FAILED)
-		munmap(d->area, AREA_SIZE);
+		munmap(d->area, d->size);
 	d->fd = -1;
 }
 
@@ -582,7 +598,8 @@ static bool t_exclusive(void)
 static bool t_ioctl_errors(void)
 {
 	struct vhost_vring_state s;
-	struct vhost_vring_addr a = { .index = 0, .flags = 1 };
+	/* VHOST_VRING_F_LOG (bit 0) is the one flag there is. */
+	struct vhost_vring_addr a = { .index = 0, .flags = 1 << 1 };
 	struct {
 		struct vhost_vdpa_config hdr;
 		__u8 buf[64];
@@ -660,8 +677,9 @@ static bool t_ioctl_errors(void)
 	last = xioctl(d.fd, VHOST_VDPA_SET_GROUP_ASID, &s);
 	if (!expect_err(0, __LINE__))
 		goto out;
+	f = 0x1004;	/* the log is of u64 words */
 	last = xioctl(d.fd, VHOST_SET_LOG_BASE, &f);
-	if (!expect_err(ENOTTY, __LINE__))
+	if (!expect_err(EINVAL, __LINE__))
 		goto out;
 	last = xioctl(d.fd, VHOST_SET_OWNER, NULL);
 	if (!expect_err(EBUSY, __LINE__))
@@ -684,6 +702,8 @@ static bool t_ioctl_errors(void)
 	last = set_status(d.fd, status | VIRTIO_CONFIG_S_FEATURES_OK);
 	if (!expect_err(0, __LINE__))
 		goto out;
+	/* Past FEATURES_OK only VHOST_F_LOG_ALL may change (the vhostlog cases). */
+	f = BIT(VIRTIO_F_VERSION_1);
 	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
 	if (!expect_err(EBUSY, __LINE__))
 		goto out;
@@ -3402,6 +3422,574 @@ out:
 	return ok;
 }
 
+/* ---- the vhost log unmodified QEMU uses (VHOST_F_LOG_ALL, VHOST_SET_LOG_BASE) ---- */
+
+/*
+ * A small guest as QEMU 7.2 lays out a PC (DIRTY_LOG.md, "The vhost log
+ * that unmodified QEMU uses"): RAM at IOVA 0, holding the rings and the
+ * buffers (the vdev's area), and display VRAM in the 3-4 GiB hole, mapped
+ * writable but left out of QEMU's log, whose bits cover RAM only: highest
+ * RAM address / 256 KiB + 1 words, allocated with nothing said to the
+ * kernel about its size.
+ */
+#define VLOG_RAM (2UL << 20)
+#define VLOG_HIGH 0xfd000000ULL
+#define VLOG_HIGH_SIZE (16UL << 20)
+#define VLOG_CHUNK (64 * PAGE)		/* what one u64 word of the log covers */
+#define VLOG_WORDS ((VLOG_RAM - 1) / VLOG_CHUNK + 1)
+/*
+ * After the log, zeroed pages as far as the bits of the VRAM would reach:
+ * a kernel that logged VRAM writes past QEMU's buffer sets bits there, and
+ * the case sees them, instead of in whatever memory follows.
+ */
+#define VLOG_GUARD (((VLOG_HIGH + VLOG_HIGH_SIZE) / VLOG_CHUNK * 8 + PAGE - 1) / PAGE * PAGE)
+/* The backend features QEMU 7.2 acks: no DIRTY_LOG, it knows nothing of it. */
+#define VLOG_BACKEND (BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH))
+#define VLOG_RING_F_LOG (1 << VHOST_VRING_F_LOG)
+
+struct vlog {
+	__u8 *map;	/* one page, the log at its end; VLOG_GUARD bytes of guard after */
+	__u64 *w;	/* VLOG_WORDS words */
+};
+
+/* A case's guest: the device with RAM as its area, the VRAM, two logs. */
+struct vguest {
+	struct vdev d;
+	__u8 *high;
+	struct vlog log[2];
+	__u8 seed;	/* of the last frame */
+};
+
+/* Whether the parent tracks dirty pages, as the vhostlog cases need; why not when not. */
+static bool vlog_parent_tracks(struct vdev *d)
+{
+	__u64 backend = 0, features = 0;
+
+	if (!check(!xioctl(d->fd, VHOST_GET_BACKEND_FEATURES, &backend) &&
+		   !xioctl(d->fd, VHOST_GET_FEATURES, &features), "GET_(BACKEND_)FEATURES failed"))
+		return false;
+	if (!check(backend & BIT(VHOST_BACKEND_F_DIRTY_LOG),
+		   "the parent cannot track dirty pages (backend features %#llx, no DIRTY_LOG): "
+		   "vhostlog needs a device that can", (unsigned long long)backend))
+		return false;
+	return check(features & BIT(VHOST_F_LOG_ALL), "GET_FEATURES %#llx lacks VHOST_F_LOG_ALL",
+		     (unsigned long long)features);
+}
+
+/*
+ * Open the device, lay the guest out (not started) and map the VRAM. The
+ * rings keep off page 0: QEMU takes a descriptor address of 0 for a queue
+ * that was never started.
+ */
+static bool vguest_init(struct vguest *g)
+{
+	const int prot = PROT_READ | PROT_WRITE;
+	const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+	int i, q;
+
+	g->high = MAP_FAILED;
+	g->seed = 0;
+	for (i = 0; i < 2; i++)
+		g->log[i].map = MAP_FAILED;
+	if (!dev_init(&g->d, 2))
+		return false;
+	munmap(g->d.area, g->d.size);
+	g->d.area = mmap(NULL, VLOG_RAM, prot, flags, -1, 0);
+	g->d.size = VLOG_RAM;
+	g->d.iova = 0;
+	for (q = 0; q < g->d.nq; q++)
+		g->d.q[q].off = (8 + 4 * q) * PAGE;
+	g->high = mmap(NULL, VLOG_HIGH_SIZE, prot, flags, -1, 0);
+	if (!check(g->d.area != MAP_FAILED && g->high != MAP_FAILED, "mmap"))
+		return false;
+	for (i = 0; i < 2; i++) {
+		g->log[i].map = mmap(NULL, PAGE + VLOG_GUARD, prot, flags, -1, 0);
+		if (!check(g->log[i].map != MAP_FAILED, "mmap log"))
+			return false;
+		g->log[i].w = (__u64 *)(g->log[i].map + PAGE) - VLOG_WORDS;
+	}
+	if (!vlog_parent_tracks(&g->d))
+		return false;
+	last = map(g->d.fd, 0, VLOG_HIGH, VLOG_HIGH_SIZE, g->high, VHOST_ACCESS_RW);
+	return expect_err(0, __LINE__);
+}
+
+static void vguest_fini(struct vguest *g)
+{
+	int i;
+
+	dev_fini(&g->d);
+	if (g->high != MAP_FAILED)
+		munmap(g->high, VLOG_HIGH_SIZE);
+	for (i = 0; i < 2; i++)
+		if (g->log[i].map != MAP_FAILED)
+			munmap(g->log[i].map, PAGE + VLOG_GUARD);
+}
+
+/*
+ * One frame round the loopback into a one-page receive buffer at @iova
+ * (@va here), checked byte for byte; both queues' buffers all used after.
+ */
+static bool vlog_frame(struct vguest *g, __u64 iova, __u8 *va)
+{
+	struct vdev *d = &g->d;
+	__u8 seed = ++g->seed, *tx = buf_va(d, 1);
+	int i, len = 256;
+
+	memset(tx, 0, NET_HDR);
+	for (i = 0; i < len; i++)
+		tx[NET_HDR + i] = seed + i;
+	memset(va, 0xee, PAGE);
+	ring_add(d, 0, 0, 0, iova, PAGE);
+	ring_add(d, 1, buf_iova(d, 1), NET_HDR + len, 0, 0);
+	ring_kick(d, 0);
+	ring_kick(d, 1);
+	if (!check(ring_wait(d, 0, d->q[0].avail) && ring_wait(d, 1, d->q[1].avail),
+		   "frame %u into IOVA %#llx did not come round (status 0x%x)", seed,
+		   (unsigned long long)iova, get_status(d->fd)))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!check(va[NET_HDR + i] == (__u8)(seed + i),
+			   "frame %u into IOVA %#llx differs at byte %d", seed,
+			   (unsigned long long)iova, i))
+			return false;
+	return true;
+}
+
+/* A frame into RAM page @page, or into page @page of the VRAM. */
+static bool vlog_frame_ram(struct vguest *g, __u64 page)
+{
+	return vlog_frame(g, g->d.iova + page * PAGE, g->d.area + page * PAGE);
+}
+
+static bool vlog_frame_high(struct vguest *g, __u64 page)
+{
+	return vlog_frame(g, VLOG_HIGH + page * PAGE, g->high + page * PAGE);
+}
+
+/* The RAM page of queue @q's used ring: the device writes it for every buffer. */
+static __u64 vlog_used_page(struct vguest *g, int q)
+{
+	return qiova(&g->d, q, USED_OFF) / PAGE;
+}
+
+/* vhost_vdpa's log_interval_ms: how often the kernel fills the log. */
+static unsigned int vlog_interval_ms(void)
+{
+	FILE *f = fopen("/sys/module/vhost_vdpa/parameters/log_interval_ms", "r");
+	unsigned int ms = 30;
+
+	if (f) {
+		if (fscanf(f, "%u", &ms) != 1 || !ms)
+			ms = 30;
+		fclose(f);
+	}
+	return ms;
+}
+
+static bool vlog_bit(const struct vlog *l, __u64 page)
+{
+	return __atomic_load_n(&l->w[page / 64], __ATOMIC_ACQUIRE) >> (page % 64) & 1;
+}
+
+/* Empty the log as QEMU reads it: an atomic exchange per word. */
+static void vlog_clear(struct vlog *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < VLOG_WORDS; i++)
+		__atomic_exchange_n(&l->w[i], 0, __ATOMIC_ACQ_REL);
+}
+
+/* The bits of the @n pages @pages (4 KiB pages of IOVA) are set in @l now. */
+static bool vlog_has(const struct vlog *l, const __u64 *pages, int n, const char *when)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!check(vlog_bit(l, pages[i]), "%s: IOVA %#llx, written by the device, "
+			   "not logged", when, (unsigned long long)pages[i] * PAGE))
+			return false;
+	return true;
+}
+
+/* As vlog_has(), within 2 s or 10 log intervals, whichever is longer. */
+static bool vlog_wait(const struct vlog *l, const __u64 *pages, int n, const char *when)
+{
+	unsigned int ms = 10 * vlog_interval_ms(), t;
+	int i;
+
+	if (ms < 2000)
+		ms = 2000;
+	for (t = 0; t < ms; t += 10) {
+		for (i = 0; i < n && vlog_bit(l, pages[i]); i++)
+			;
+		if (i == n)
+			return true;
+		usleep(10000);
+	}
+	return vlog_has(l, pages, n, when);
+}
+
+/*
+ * Nothing logged past the RAM: the log's bits from the end of RAM on, and
+ * the guard after the log, are zero.
+ */
+static bool vlog_clean(const struct vlog *l, const char *when)
+{
+	__u64 n, w;
+
+	for (n = VLOG_RAM / PAGE; n < VLOG_WORDS * 64; n++)
+		if (!check(!vlog_bit(l, n), "%s: IOVA %#llx logged, past the RAM", when,
+			   (unsigned long long)n * PAGE))
+			return false;
+	for (n = VLOG_WORDS; n < VLOG_WORDS + VLOG_GUARD / 8; n++) {
+		w = __atomic_load_n(&l->w[n], __ATOMIC_ACQUIRE);
+		if (!check(!w, "%s: a bit for IOVA %#llx set past the end of the log", when,
+			   (unsigned long long)(n * 64 + __builtin_ctzll(w | BIT(63))) * PAGE))
+			return false;
+	}
+	return true;
+}
+
+/* Nothing logged at all. */
+static bool vlog_empty(const struct vlog *l, const char *when)
+{
+	__u64 n;
+
+	for (n = 0; n < VLOG_WORDS * 64; n++)
+		if (!check(!vlog_bit(l, n), "%s: IOVA %#llx logged", when,
+			   (unsigned long long)n * PAGE))
+			return false;
+	return vlog_clean(l, when);
+}
+
+/* SET_VRING_ADDR of every queue again with @flags, the addresses unchanged. */
+static bool vlog_ring_addrs(struct vdev *d, __u32 flags)
+{
+	int q;
+
+	for (q = 0; q < d->nq; q++) {
+		struct vhost_vring_addr addr = {
+			.index = q,
+			.flags = flags,
+			.desc_user_addr = qiova(d, q, DESC_OFF),
+			.avail_user_addr = qiova(d, q, AVAIL_OFF),
+			.used_user_addr = qiova(d, q, USED_OFF),
+			/* What QEMU passes; the kernel ignores it. */
+			.log_guest_addr = qiova(d, q, USED_OFF),
+		};
+
+		last = xioctl(d->fd, VHOST_SET_VRING_ADDR, &addr);
+		if (!check(!last, "SET_VRING_ADDR %d, flags %#x: %d", q, flags, last))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Logging on or off on a configured (here: running) device, the way QEMU
+ * 7.2 switches it: SET_FEATURES with or without VHOST_F_LOG_ALL, the status
+ * read and written back, the backend features read and acked again,
+ * SET_VRING_ADDR of each queue with or without VHOST_VRING_F_LOG. QEMU
+ * aborts when any of it fails.
+ */
+static bool vlog_qemu_set_log(struct vdev *d, bool on)
+{
+	__u64 f = NET_FEATURES | (on ? BIT(VHOST_F_LOG_ALL) : 0), backend = 0;
+	__u8 status;
+
+	last = xioctl(d->fd, VHOST_SET_FEATURES, &f);
+	if (!check(!last, "SET_FEATURES %#llx: %d", (unsigned long long)f, last))
+		return false;
+	status = get_status(d->fd);
+	last = set_status(d->fd, status);
+	if (!check(!last, "SET_STATUS 0x%x again: %d", status, last) ||
+	    !check(get_status(d->fd) == status, "status 0x%x after SET_STATUS 0x%x",
+		   get_status(d->fd), status))
+		return false;
+	last = xioctl(d->fd, VHOST_GET_BACKEND_FEATURES, &backend);
+	if (!check(!last, "GET_BACKEND_FEATURES: %d", last))
+		return false;
+	backend = VLOG_BACKEND;
+	last = xioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &backend);
+	if (!check(!last, "SET_BACKEND_FEATURES with logging %s: %d", on ? "on" : "off", last))
+		return false;
+	return vlog_ring_addrs(d, on ? VLOG_RING_F_LOG : 0);
+}
+
+/* QEMU's migration start on a running device: SET_LOG_BASE, then logging on. */
+static bool vlog_qemu_start(struct vdev *d, const struct vlog *l)
+{
+	__u64 base = (uintptr_t)l->w;
+
+	last = xioctl(d->fd, VHOST_SET_LOG_BASE, &base);
+	if (!check(!last, "SET_LOG_BASE: %d", last))
+		return false;
+	return vlog_qemu_set_log(d, true);
+}
+
+/* The guest laid out and running without a log, a frame round to show it. */
+static bool vguest_start(struct vguest *g)
+{
+	if (!vguest_init(g) || !dev_start(&g->d, NET_FEATURES, VLOG_BACKEND, true))
+		return false;
+	return vlog_frame_ram(g, 64);
+}
+
+/*
+ * VHOST_F_LOG_ALL is offered exactly where the parent tracks dirty pages;
+ * a log base must be aligned; before FEATURES_OK the bit is negotiated as
+ * any other, after it only the bit may change; rings take VHOST_VRING_F_LOG.
+ */
+static bool t_vlog_offered(void)
+{
+	__u64 features = 0, backend = 0, f, base;
+	__u8 status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	struct vdev d;
+	bool ok = false, tracks;
+
+	if (!dev_init(&d, 2))
+		goto out;
+	last = xioctl(d.fd, VHOST_GET_FEATURES, &features);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = xioctl(d.fd, VHOST_GET_BACKEND_FEATURES, &backend);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	tracks = backend & BIT(VHOST_BACKEND_F_DIRTY_LOG);
+	if (!check(!(features & BIT(VHOST_F_LOG_ALL)) == !tracks,
+		   "features %#llx, backend features %#llx: LOG_ALL without DIRTY_LOG or back",
+		   (unsigned long long)features, (unsigned long long)backend))
+		goto out;
+	if (!tracks) {
+		/* Not offered, so refused like any feature not offered. */
+		f = NET_FEATURES | BIT(VHOST_F_LOG_ALL);
+		last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+		ok = expect_err(EINVAL, __LINE__);
+		goto out;
+	}
+	base = (uintptr_t)d.area + 4;
+	last = xioctl(d.fd, VHOST_SET_LOG_BASE, &base);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	base = (uintptr_t)d.area;
+	last = xioctl(d.fd, VHOST_SET_LOG_BASE, &base);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	base = 0;
+	last = xioctl(d.fd, VHOST_SET_LOG_BASE, &base);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = set_status(d.fd, status);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	f = NET_FEATURES | BIT(VHOST_F_LOG_ALL);
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	status |= VIRTIO_CONFIG_S_FEATURES_OK;
+	last = set_status(d.fd, status);
+	if (!expect_err(0, __LINE__) ||
+	    !check(get_status(d.fd) == status, "status 0x%x after FEATURES_OK with LOG_ALL "
+		   "(the parent was given bit 26?)", get_status(d.fd)))
+		goto out;
+	f = NET_FEATURES;
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	f = NET_FEATURES | BIT(VHOST_F_LOG_ALL);
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	f = BIT(VIRTIO_F_VERSION_1) | BIT(VHOST_F_LOG_ALL);
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(EBUSY, __LINE__))
+		goto out;
+	f = BIT(VIRTIO_F_VERSION_1);
+	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
+	if (!expect_err(EBUSY, __LINE__))
+		goto out;
+	if (!vlog_ring_addrs(&d, VLOG_RING_F_LOG))
+		goto out;
+	last = set_status(d.fd, 0);
+	ok = expect_err(0, __LINE__);
+out:
+	dev_fini(&d);
+	return ok;
+}
+
+/*
+ * What the issue is about: QEMU 7.2 starts a migration of a running guest
+ * whose VRAM the device may write. Every call of its sequence succeeds;
+ * the pages the device writes in RAM are logged (the last RAM page among
+ * them); its writes to the VRAM are not, and nothing is written past the
+ * log's end, which QEMU never told the kernel. Then QEMU's stop:
+ * GET_VRING_BASE of the running queues, SET_STATUS 0.
+ */
+static bool t_vlog_qemu_layout(void)
+{
+	const __u64 ram_rx[] = { 65, 300, VLOG_RAM / PAGE - 1 };
+	const __u64 high_rx[] = { 0, 1, 37, 2048, VLOG_HIGH_SIZE / PAGE - 1 };
+	__u64 want[2 + ARRAY_SIZE(ram_rx)];
+	struct vguest g;
+	bool ok = false;
+	unsigned int i;
+	int q;
+
+	if (!vguest_start(&g) || !vlog_qemu_start(&g.d, &g.log[0]))
+		goto out;
+	want[0] = vlog_used_page(&g, 0);
+	want[1] = vlog_used_page(&g, 1);
+	for (i = 0; i < ARRAY_SIZE(high_rx); i++)
+		if (!vlog_frame_high(&g, high_rx[i]))
+			goto out;
+	for (i = 0; i < ARRAY_SIZE(ram_rx); i++) {
+		want[2 + i] = ram_rx[i];
+		if (!vlog_frame_ram(&g, ram_rx[i]) || !vlog_frame_high(&g, high_rx[i]))
+			goto out;
+	}
+	if (!vlog_wait(&g.log[0], want, ARRAY_SIZE(want), "logging") ||
+	    !vlog_clean(&g.log[0], "logging"))
+		goto out;
+	for (q = 0; q < 2; q++) {
+		struct vhost_vring_state base = { .index = q };
+
+		last = xioctl(g.d.fd, VHOST_GET_VRING_BASE, &base);
+		if (!expect_err(0, __LINE__) ||
+		    !check(base.num == g.d.q[q].avail, "GET_VRING_BASE %d: %u, expected %u", q,
+			   base.num, g.d.q[q].avail))
+			goto out;
+	}
+	last = set_status(g.d.fd, 0);
+	ok = expect_err(0, __LINE__) && vlog_clean(&g.log[0], "after the reset");
+out:
+	vguest_fini(&g);
+	return ok;
+}
+
+/*
+ * Migration cancelled (logging off): SET_FEATURES without LOG_ALL logs
+ * what was written before it, and the kernel never writes the log after
+ * it (QEMU frees it without a SET_LOG_BASE).
+ */
+static bool t_vlog_cancel(void)
+{
+	struct vguest g;
+	bool ok = false;
+	__u64 want[2];
+
+	if (!vguest_start(&g) || !vlog_qemu_start(&g.d, &g.log[0]))
+		goto out;
+	want[0] = vlog_used_page(&g, 0);
+	want[1] = 100;
+	if (!vlog_frame_ram(&g, 100) || !vlog_wait(&g.log[0], want, 2, "logging"))
+		goto out;
+	vlog_clear(&g.log[0]);
+	want[1] = 101;
+	if (!vlog_frame_ram(&g, 101) || !vlog_qemu_set_log(&g.d, false) ||
+	    !vlog_has(&g.log[0], want, 2, "after SET_FEATURES without LOG_ALL"))
+		goto out;
+	vlog_clear(&g.log[0]);
+	if (!vlog_frame_ram(&g, 102) || !vlog_frame_high(&g, 3) || !vlog_frame_ram(&g, 103))
+		goto out;
+	usleep(5 * vlog_interval_ms() * 1000);
+	ok = vlog_empty(&g.log[0], "after logging stopped");
+out:
+	vguest_fini(&g);
+	return ok;
+}
+
+/*
+ * A new log (QEMU's memory map changed): SET_LOG_BASE logs what was
+ * written before it into the old log, never writes the old one after it
+ * (QEMU frees it), and logs into the new one from then on.
+ */
+static bool t_vlog_new_base(void)
+{
+	__u64 want[3], base;
+	struct vguest g;
+	bool ok = false;
+
+	if (!vguest_start(&g) || !vlog_qemu_start(&g.d, &g.log[0]))
+		goto out;
+	want[0] = vlog_used_page(&g, 0);
+	want[1] = 120;
+	if (!vlog_frame_ram(&g, 120) || !vlog_wait(&g.log[0], want, 2, "logging"))
+		goto out;
+	vlog_clear(&g.log[0]);
+	want[1] = 121;
+	if (!vlog_frame_ram(&g, 121))
+		goto out;
+	base = (uintptr_t)g.log[1].w;
+	last = xioctl(g.d.fd, VHOST_SET_LOG_BASE, &base);
+	if (!expect_err(0, __LINE__) ||
+	    !vlog_has(&g.log[0], want, 2, "old log after SET_LOG_BASE"))
+		goto out;
+	vlog_clear(&g.log[0]);
+	want[1] = 122;
+	want[2] = 123;
+	if (!vlog_frame_ram(&g, 122) || !vlog_frame_high(&g, 9) || !vlog_frame_ram(&g, 123) ||
+	    !vlog_wait(&g.log[1], want, 3, "new log"))
+		goto out;
+	usleep(5 * vlog_interval_ms() * 1000);
+	ok = vlog_empty(&g.log[0], "old log after SET_LOG_BASE") &&
+	     vlog_clean(&g.log[1], "new log");
+out:
+	vguest_fini(&g);
+	return ok;
+}
+
+/*
+ * Logging on before the device starts (QEMU starting a device while a
+ * migration runs): SET_FEATURES with LOG_ALL before FEATURES_OK, the rings
+ * with VHOST_VRING_F_LOG, the memory, SET_LOG_BASE, DRIVER_OK; the device's
+ * writes are logged. A reset forgets the log: started again without
+ * LOG_ALL and a base, the device writes and nothing is logged.
+ */
+static bool t_vlog_before_start(void)
+{
+	__u64 want[4];
+	struct vguest g;
+	bool ok = false;
+
+	if (!vguest_init(&g))
+		goto out;
+	g.d.ring_flags = VLOG_RING_F_LOG;
+	g.d.log = (uintptr_t)g.log[0].w;
+	if (!dev_start(&g.d, NET_FEATURES | BIT(VHOST_F_LOG_ALL), VLOG_BACKEND, true))
+		goto out;
+	want[0] = vlog_used_page(&g, 0);
+	want[1] = vlog_used_page(&g, 1);
+	want[2] = 130;
+	want[3] = 131;
+	if (!vlog_frame_ram(&g, 130) || !vlog_frame_high(&g, 7) || !vlog_frame_ram(&g, 131) ||
+	    !vlog_wait(&g.log[0], want, 4, "logging from the start") ||
+	    !vlog_clean(&g.log[0], "logging from the start"))
+		goto out;
+	last = set_status(g.d.fd, 0);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	vlog_clear(&g.log[0]);
+	/* No IOTLB_PERSIST: the memory is mapped again, as QEMU does. */
+	last = unmap(g.d.fd, 0, 0, ~0ULL);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(g.d.fd, 0, VLOG_HIGH, VLOG_HIGH_SIZE, g.high, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	g.d.ring_flags = 0;
+	g.d.log = 0;
+	if (!dev_start(&g.d, NET_FEATURES, VLOG_BACKEND, true) || !vlog_frame_ram(&g, 132) ||
+	    !vlog_frame_high(&g, 8))
+		goto out;
+	usleep(5 * vlog_interval_ms() * 1000);
+	ok = vlog_empty(&g.log[0], "after a reset and a start without logging");
+out:
+	vguest_fini(&g);
+	return ok;
+}
+
 /* dirtyodd /dev/vhost-vdpa-N: cxvdpa on odd tracker limits, $CXEMU_DBG its function. */
 static int dirty_odd_cases(void)
 {
@@ -3428,6 +4016,18 @@ static int dirty_cases(void)
 	return tap_failed ? 1 : 0;
 }
 
+/* vhostlog /dev/vhost-vdpa-N: the vhost log QEMU 7.2 uses, on a parent that tracks. */
+static int vhost_log_cases(void)
+{
+	run("log-all-offered", t_vlog_offered);
+	run("log-qemu-layout", t_vlog_qemu_layout);
+	run("log-cancel-stops-writes", t_vlog_cancel);
+	run("log-new-base", t_vlog_new_base);
+	run("log-before-start", t_vlog_before_start);
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
+
 /* strayvq /dev/vhost-vdpa-N: cxvdpa, max_vqp > 1, $CXEMU_DBG its function's directory. */
 static int stray_vq_cases(void)
 {
@@ -3449,7 +4049,7 @@ int main(int argc, char **argv)
 	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict|\n"
-			"          cvqidx|strayvq /dev/vhost-vdpa-N\n"
+			"          cvqidx|strayvq|dirty|dirtyodd|vhostlog /dev/vhost-vdpa-N\n"
 			"       %s memlock2 /dev/vhost-vdpa-N /dev/vhost-vdpa-M\n"
 			"       %s unmapfail /dev/vhost-vdpa-N set_map|dma_map\n"
 			"       %s pktloop IFNAME\n", argv[0], argv[0], argv[0], argv[0]);
@@ -3472,6 +4072,8 @@ int main(int argc, char **argv)
 		return dirty_cases();
 	if (!strcmp(argv[1], "dirtyodd"))
 		return dirty_odd_cases();
+	if (!strcmp(argv[1], "vhostlog"))
+		return vhost_log_cases();
 	if (!strcmp(argv[1], "mapfail"))
 		return map_fail();
 	if (!strcmp(argv[1], "blk")) {

@@ -58,9 +58,11 @@ t_expect_eq bound vhost_vdpa "$(driver_of cx0)"
 t_expect_eq identity-keys "mkey 2 vq 0 leaked 0" "$(held)"
 tap vhost "$BIN" net "/dev/$(chardev_of cx0)"
 # Device dirty-page tracking through the function's page tracker: the
-# pre-copy migration must copy the memory exactly; stopping (and closing)
-# gives back the tracker, its report queue and its key.
+# pre-copy migration must copy the memory exactly; then the vhost log
+# unmodified QEMU uses, on the same tracker. Stopping (and closing) gives
+# back the tracker, its report queue and its key.
 tap dirty "$BIN" dirty "/dev/$(chardev_of cx0)"
+tap vhostlog "$BIN" vhostlog "/dev/$(chardev_of cx0)"
 t_expect_eq dirty-nothing-held "mkey 2 vq 0 leaked 0 tracker 0 track_rq 0" \
 	"$(held) $(grep '^tracker ' $DBG/resources) $(grep '^track_rq ' $DBG/resources)"
 t_check del vdpa dev del cx0

@@ -37,6 +37,9 @@ for mode in set_map dma_map; do
 	# Device dirty-page tracking: errors, and a pre-copy migration that
 	# must copy the memory exactly (and must not without its last round).
 	tap "dirty-$mode" "$BIN" dirty "/dev/$CDEV"
+	# The vhost log unmodified QEMU uses for migration (VHOST_F_LOG_ALL,
+	# SET_LOG_BASE), with QEMU's PC layout: VRAM the log leaves out.
+	tap "vhostlog-$mode" "$BIN" vhostlog "/dev/$CDEV"
 	t_check "$mode-del" vdpa dev del vn0
 done
 echo set_map >"$MAP_MODE"
