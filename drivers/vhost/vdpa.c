@@ -201,17 +201,23 @@ static void vhost_vdpa_eventfds_release(struct vhost_vdpa *v)
 
 /* ---- device ownership ---- */
 
-static int vhost_vdpa_reset(struct vhost_vdpa *v)
+/* A reset: the parent forgot the rings' addresses. */
+static void vhost_vdpa_forget_rings(struct vhost_vdpa *v)
 {
-	int err = vdpa_reset(v->vdpa, 0);
 	u32 i;
 
-	/* The parent forgot the rings' addresses. */
 	for (i = 0; i < v->nvqs; i++) {
 		v->vqs[i].desc = 0;
 		v->vqs[i].driver = 0;
 		v->vqs[i].device = 0;
 	}
+}
+
+static int vhost_vdpa_reset(struct vhost_vdpa *v)
+{
+	int err = vdpa_reset(v->vdpa, 0);
+
+	vhost_vdpa_forget_rings(v);
 
 	v->suspended = false;
 	if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_PERSIST))
@@ -243,6 +249,7 @@ static int vhost_vdpa_take(struct vhost_vdpa *v)
 	int err;
 
 	err = vdpa_reset(v->vdpa, 0);
+	vhost_vdpa_forget_rings(v);
 	for (asid = 0; !err && asid < v->nas; asid++) {
 		err = vhost_vdpa_device_map_empty(v, asid);
 		if (err) {
@@ -262,6 +269,7 @@ static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 {
 	lockdep_assert_held(&v->lock);
 	vdpa_reset(v->vdpa, 0);
+	vhost_vdpa_forget_rings(v);
 	vhost_vdpa_eventfds_release(v);
 	vhost_vdpa_log_release(v);
 	vhost_vdpa_dirty_release(v);
@@ -712,19 +720,26 @@ static bool vhost_vdpa_ioctl_known(unsigned int cmd)
  * The vhost log (vdpa_log.c) around an ioctl, with no lock held: before
  * DRIVER_OK, tracking starts on the memory now mapped, so it misses
  * nothing the device writes; after the calls that stop the device or a
- * queue, what it wrote is in the log when the call returns; and a reset
- * or SET_FEATURES without VHOST_F_LOG_ALL ends the log.
+ * queue, what it wrote is in the log when the call returns; a reset or
+ * SET_FEATURES without VHOST_F_LOG_ALL ends the log. A reset ends it even
+ * when it failed: QEMU ignores that and frees the log.
  */
 static void vhost_vdpa_log_before(struct vhost_vdpa *v, unsigned int cmd,
 				  const union vhost_vdpa_ioctl_arg *arg)
 {
 	if (cmd == VHOST_VDPA_SET_STATUS && (arg->status & VIRTIO_CONFIG_S_DRIVER_OK))
-		vhost_vdpa_log_flush(v);
+		vhost_vdpa_log_flush(v, true);
 }
 
 static void vhost_vdpa_log_after(struct vhost_vdpa *v, unsigned int cmd,
-				 const union vhost_vdpa_ioctl_arg *arg)
+				 const union vhost_vdpa_ioctl_arg *arg, long ret)
 {
+	if (cmd == VHOST_VDPA_SET_STATUS && !arg->status) {
+		vhost_vdpa_log_disable(v);
+		return;
+	}
+	if (ret)
+		return;
 	switch (cmd) {
 	case VHOST_SET_FEATURES:
 		if (arg->features & BIT_ULL(VHOST_F_LOG_ALL))
@@ -732,13 +747,9 @@ static void vhost_vdpa_log_after(struct vhost_vdpa *v, unsigned int cmd,
 		else
 			vhost_vdpa_log_disable(v);
 		break;
-	case VHOST_VDPA_SET_STATUS:
-		if (!arg->status)
-			vhost_vdpa_log_forget(v);
-		break;
 	case VHOST_VDPA_SUSPEND:
 	case VHOST_GET_VRING_BASE:
-		vhost_vdpa_log_flush(v);
+		vhost_vdpa_log_flush(v, false);
 		break;
 	}
 }
@@ -780,8 +791,7 @@ static long vhost_vdpa_ioctl(struct file *filp, unsigned int cmd, unsigned long 
 	mutex_lock(&v->lock);
 	ret = v->vdpa ? vhost_vdpa_device_ioctl(v, cmd, &karg) : -ENODEV;
 	mutex_unlock(&v->lock);
-	if (!ret)
-		vhost_vdpa_log_after(v, cmd, &karg);
+	vhost_vdpa_log_after(v, cmd, &karg, ret);
 	if (ret == -ENOIOCTLCMD)
 		return -ENOTTY;
 	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(argp, &karg, size))
@@ -834,11 +844,16 @@ static int vhost_vdpa_release(struct inode *inode, struct file *filp)
 	mutex_lock(&v->lock);
 	if (v->vdpa)
 		vhost_vdpa_let_go(v);
+	mutex_unlock(&v->lock);
+	/*
+	 * The log went with the device above: no push may outlive the file,
+	 * nor may this cancel the work of the next file to open the device.
+	 */
+	vhost_vdpa_log_stop_sync(v);
+	mutex_lock(&v->lock);
 	v->opened = false;
 	v->mapping = NULL;
 	mutex_unlock(&v->lock);
-	/* The log went with the device above: no push may outlive the file. */
-	vhost_vdpa_log_stop_sync(v);
 	put_device(&v->dev);
 	return 0;
 }

@@ -127,9 +127,13 @@ void vhost_vdpa_dirty_mapped(struct vhost_vdpa *v, u32 asid, u64 start, u64 last
 		if (start >= d->range[i].iova &&
 		    last <= d->range[i].iova + d->range[i].length - 1)
 			return;
-	/* The vhost log follows the memory map instead (vdpa_log.c). */
+	/*
+	 * The vhost log follows the memory map instead (vdpa_log.c): a new
+	 * tracker, unless the memory lies past its bound, never logged.
+	 */
 	if (d->log) {
-		d->restart = true;
+		if (start < v->log.top)
+			d->restart = true;
 		return;
 	}
 	if (!d->error)
@@ -448,9 +452,11 @@ static int vhost_vdpa_dirty_window(void *arg, u64 iova, u64 length, struct vdpa_
  * vhost_vdpa_dirty_fill() - report (and clear) a tracker into a user bitmap
  * @v: the device
  * @asid: the address space
- * @d: its tracker; the report ends (-EINVAL) if that changes meanwhile
+ * @d: its tracker when the caller looked (it may be gone since: only
+ *	compared, never read); the report ends (-EINVAL) if it changed
+ * @page: @d's page size, read by the caller under vhost_vdpa.lock
  * @bitmap: user address of the bitmap: bit n for the 4 KiB page at n * 4096
- * @length: bytes of IOVA from 0 to report, a multiple of @d's page size
+ * @length: bytes of IOVA from 0 to report, a multiple of @page
  * @touched: set when the parent may have cleared part of its log
  *
  * For the vhost log (vdpa_log.c), in the owner's mm.
@@ -459,12 +465,12 @@ static int vhost_vdpa_dirty_window(void *arg, u64 iova, u64 length, struct vdpa_
  * Return: 0 or -errno, as vhost_vdpa_bitmap_fill().
  */
 int vhost_vdpa_dirty_fill(struct vhost_vdpa *v, u32 asid, struct vhost_vdpa_dirty *d,
-			  u64 __user *bitmap, u64 length, bool *touched)
+			  u64 page, u64 __user *bitmap, u64 length, bool *touched)
 {
 	struct vhost_vdpa_dirty_window w = { .v = v, .asid = asid, .d = d };
 
 	lockdep_assert_held(&v->iotlb_lock);
-	return vhost_vdpa_bitmap_fill(bitmap, 0, length, SZ_4K, d->page_size,
+	return vhost_vdpa_bitmap_fill(bitmap, 0, length, SZ_4K, page,
 				      vhost_vdpa_dirty_window, &w, touched);
 }
 

@@ -926,12 +926,6 @@ int vhost_vdpa_iotlb_write(struct vhost_vdpa *v, u32 asid, const struct vhost_io
 
 	if (mutex_lock_killable(&v->iotlb_lock))
 		return -EINTR;
-	/* The vhost log finds its bound again after a change (vdpa_log.c). */
-	if (!asid && (msg->type == VHOST_IOTLB_UPDATE || msg->type == VHOST_IOTLB_INVALIDATE)) {
-		mutex_lock(&v->lock);
-		v->map_gen++;
-		mutex_unlock(&v->lock);
-	}
 	if (msg->type == VHOST_IOTLB_UPDATE) {
 		err = vhost_vdpa_map(v, asid, msg);
 	} else {

@@ -17,16 +17,18 @@
  * tracked and a push moves what the device dirtied into the log: every
  * log_interval_ms, and before the call returns in SET_LOG_BASE (into the
  * old log), SET_FEATURES without VHOST_F_LOG_ALL, SUSPEND, GET_VRING_BASE
- * and a reset. The last three leave a final log behind: the device stopped
- * (the queue, the device) before the push. After SET_LOG_BASE, SET_FEATURES
- * without the bit and a reset return, the old log is never written again.
+ * and a reset. After SUSPEND, GET_VRING_BASE (the queue stopped) and a
+ * reset, what the device wrote before it stopped is in the log. After
+ * SET_LOG_BASE, SET_FEATURES without the bit and a reset return, the old
+ * log is never written again.
  *
- * Pushes run on a workqueue, in the owner's mm (kthread_use_mm()), both
- * the periodic and the synchronous ones (queued and waited for), so that
- * they write the owner's log whoever calls. Locking: vhost_vdpa_log.lock,
- * then vhost_vdpa.iotlb_lock (a push never interleaves with a map
- * change), then vhost_vdpa.lock around each call into the parent, as
- * REPORT does; pinning the log happens without vhost_vdpa.lock.
+ * The periodic push runs on a workqueue, in the owner's mm
+ * (kthread_use_mm()); a synchronous one runs in the caller, the owner
+ * (another caller has the worker push and waits for it). Locking:
+ * vhost_vdpa_log.lock, then vhost_vdpa.iotlb_lock (a push never
+ * interleaves with a map change), then vhost_vdpa.lock around each call
+ * into the parent, as REPORT does; the log is pinned without
+ * vhost_vdpa.lock.
  */
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
@@ -49,20 +51,31 @@ MODULE_PARM_DESC(log_interval_ms,
  * the guest's RAM, (highest RAM address / 256 KiB + 1) words, from a
  * memory table that leaves out display memory (VGA VRAM, which has its
  * own dirty logging), yet maps that memory writable to the device like
- * RAM. On the PC machines QEMU emulates, display memory is a PCI BAR in
- * the 32-bit PCI hole, below 4 GiB, and guest RAM never starts in the top
- * GiB below 4 GiB (low RAM starts at 0 and ends at 3.5 GiB at most; high
- * RAM starts at 4 GiB). So writable memory that lies entirely in
- * [3 GiB, 4 GiB), not contiguous with writable memory below it, is taken
- * for display memory, an island: the log ends after the last writable
- * memory that is not one. An island below that end is covered by QEMU's
- * log and logged. Elsewhere (another machine, a VMM that sizes its log
- * otherwise) the bound may be wrong: Documentation/dirty-log.rst says so.
+ * RAM. On the PC machines QEMU emulates (pc, q35), RAM below 4 GiB is what
+ * starts in the first MiB: 0-640 KiB, the BIOS areas and the run from
+ * 1 MiB to the end of low RAM. Any other writable memory below 4 GiB is a
+ * PCI BAR in the 32-bit hole, display memory among them, wherever the
+ * guest put it. Above 4 GiB writable memory is RAM (high RAM, hot-plugged
+ * DIMMs). So the log ends after the last run of writable memory that is
+ * RAM by that rule; pages above are never logged, pages below are (a BAR
+ * below the end of RAM is inside QEMU's log). Elsewhere (another machine,
+ * a VMM that sizes its log otherwise) the bound may be wrong:
+ * Documentation/dirty-log.rst says so.
+ *
+ * The bound is found when the log is set or turned on and just before
+ * DRIVER_OK (QEMU maps the memory then when it starts the device while
+ * logging), and kept until then: memory mapped meanwhile does not move it,
+ * as it does not resize QEMU's log (QEMU sets a new one when it grows).
  */
-#define VHOST_VDPA_LOG_HOLE_FIRST 0xc0000000ULL
-#define VHOST_VDPA_LOG_HOLE_LAST 0xffffffffULL
+static bool vhost_vdpa_log_is_ram(u64 first, u64 last)
+{
+	/* Memory that ends at 2^64 has no end to give. */
+	if (last == U64_MAX)
+		return false;
+	return first <= SZ_1M || first >= SZ_4G;
+}
 
-/* Bits of one log word: QEMU's log rounds up to whole words (256 KiB). */
+/* Bits of one log word: QEMU's log is whole words (256 KiB of IOVA). */
 #define VHOST_VDPA_LOG_WORD_SPAN (64 * SZ_4K)
 
 /* Most ranges a tracker for the log is started with (combined after). */
@@ -80,15 +93,10 @@ static struct vhost_iotlb *vhost_vdpa_log_iotlb(struct vhost_vdpa *v)
 	return v->as ? v->as[0].iotlb : NULL;
 }
 
-static bool vhost_vdpa_log_island(u64 first, u64 last)
-{
-	return first >= VHOST_VDPA_LOG_HOLE_FIRST && last <= VHOST_VDPA_LOG_HOLE_LAST;
-}
-
 /*
  * The bound (see above) from the writable mappings of address space 0:
- * runs of IOVA-contiguous writable entries, the last run that is no
- * island ends it.
+ * runs of IOVA-contiguous writable entries; the last one that is RAM
+ * ends it.
  */
 static u64 vhost_vdpa_log_find_top(struct vhost_vdpa *v)
 {
@@ -108,15 +116,14 @@ static u64 vhost_vdpa_log_find_top(struct vhost_vdpa *v)
 			last = map->last;
 			continue;
 		}
-		if (open && !vhost_vdpa_log_island(first, last))
+		if (open && vhost_vdpa_log_is_ram(first, last))
 			top = last + 1;
 		first = map->start;
 		last = map->last;
 		open = true;
 	}
-	if (open && !vhost_vdpa_log_island(first, last))
+	if (open && vhost_vdpa_log_is_ram(first, last))
 		top = last + 1;
-	/* A mapping that ends at 2^64 has no end to give: none is RAM. */
 	return top;
 }
 
@@ -153,9 +160,10 @@ static u32 vhost_vdpa_log_runs(struct vhost_vdpa *v, u64 top, struct vdpa_dirty_
 }
 
 /*
- * A new tracker for the log (the old one, if any, stopped): the writable
- * memory below the bound, at 4 KiB pages or the parent's next size up.
- * Returns 0 when one runs, or -errno; -ENOENT when nothing is mapped yet.
+ * A new tracker for the log (the old one, if any, is stopped): all of
+ * [0, @top) as one range when the parent can track that much, else the
+ * writable memory in it, at 4 KiB pages or the parent's next size up.
+ * Returns 0 when one runs, or -errno; -ENOENT when nothing is mapped.
  */
 static int vhost_vdpa_log_track(struct vhost_vdpa *v, u64 top)
 {
@@ -170,13 +178,22 @@ static int vhost_vdpa_log_track(struct vhost_vdpa *v, u64 top)
 	if (!r)
 		return -ENOMEM;
 	n = vhost_vdpa_log_runs(v, top, r);
-	err = n ? vhost_vdpa_dirty_begin(v, 0, r, n, SZ_4K, true, &page) : -ENOENT;
-	kfree(r);
-	/* Bits are whole log words: a larger tracking page cannot be told apart. */
+	if (!n) {
+		err = -ENOENT;
+		goto out;
+	}
+	/* One range: memory mapped below the bound later needs no new tracker. */
+	err = vhost_vdpa_dirty_begin(v, 0, &(struct vdpa_dirty_range){ 0, top }, 1, SZ_4K,
+				     true, &page);
+	if (err == -EOPNOTSUPP)
+		err = vhost_vdpa_dirty_begin(v, 0, r, n, SZ_4K, true, &page);
+	/* A tracking page larger than a log word would mark pages past QEMU's log. */
 	if (!err && page > VHOST_VDPA_LOG_WORD_SPAN) {
 		vhost_vdpa_dirty_end(v, 0);
 		err = -EOPNOTSUPP;
 	}
+out:
+	kfree(r);
 	return err;
 }
 
@@ -214,17 +231,18 @@ static int vhost_vdpa_log_mark_window(void *arg, u64 iova, u64 length,
 
 /*
  * One push, in the owner's mm, under vhost_vdpa_log.lock and
- * vhost_vdpa.iotlb_lock: bring the tracker in line with the memory map,
- * then move its report into the log, or mark every writable page when
- * there is no report to trust.
+ * vhost_vdpa.iotlb_lock: what the tracker logged goes into the log; then,
+ * if the tracker must be replaced (the bound moved, memory was mapped
+ * outside it, its report failed) a new one starts; and when writes may
+ * have gone unseen, every writable page below the bound is marked.
  */
-static void vhost_vdpa_log_push_locked(struct vhost_vdpa *v, bool periodic)
+static void vhost_vdpa_log_push_locked(struct vhost_vdpa *v)
 {
 	struct vhost_vdpa_log *log = &v->log;
 	u64 __user *bitmap = u64_to_user_ptr(log->base);
+	bool restart, lost = false, mark_all, running, unused;
 	struct vhost_vdpa_dirty *d;
-	bool mark_all = false, touched = false, running, on;
-	u64 top;
+	u64 top, page = 0;
 	int err;
 
 	mutex_lock(&v->lock);
@@ -232,57 +250,63 @@ static void vhost_vdpa_log_push_locked(struct vhost_vdpa *v, bool periodic)
 		mutex_unlock(&v->lock);
 		return;
 	}
-	if (log->top_gen != v->map_gen || !log->top) {
-		log->top = vhost_vdpa_log_find_top(v);
-		log->top_gen = v->map_gen;
+	d = v->as[0].dirty;
+	if (log->rescan) {
+		top = vhost_vdpa_log_find_top(v);
+		if (d && top != log->top)
+			d->restart = true;
+		log->top = top;
+		log->rescan = false;
 	}
 	top = log->top;
+	if (d)
+		page = d->page_size;
+	restart = !d || d->restart;
+	mutex_unlock(&v->lock);
+
+	/* What the tracker has goes in first, also when it is replaced. */
+	if (d && top) {
+		err = vhost_vdpa_dirty_fill(v, 0, d, page, bitmap, round_up(top, page), &unused);
+		if (err == -EFAULT)
+			dev_warn_ratelimited(&v->dev, "vhost log at %#llx is not writable memory\n",
+					     log->base);
+		else if (err)
+			lost = true;
+	}
+	if (!restart && !lost && !log->failed)
+		return;
+
+	mutex_lock(&v->lock);
+	/* Turned off meanwhile (close, removal): the log is not written again. */
+	if (!vhost_vdpa_log_on(v)) {
+		mutex_unlock(&v->lock);
+		return;
+	}
 	running = v->vdpa->config->get_status(v->vdpa) & VIRTIO_CONFIG_S_DRIVER_OK;
-	d = v->as[0].dirty;
-	if (!d || d->restart || d->error) {
-		/*
-		 * The first tracker, started by the ioctl that turned the log
-		 * on or before DRIVER_OK, misses nothing. A later one, or one
-		 * a periodic push starts on a running device, may have missed
-		 * writes: every page then counts as dirty once.
-		 */
-		mark_all = running && (d || periodic);
+	/*
+	 * The first tracker since the log went on, started by the call that
+	 * turned it on or before DRIVER_OK, misses nothing. Any other one
+	 * started while the device runs may have missed writes, and so may a
+	 * report that failed: every page then counts as dirty once.
+	 */
+	mark_all = lost || (running && !log->fresh);
+	if (restart || lost || log->failed) {
 		err = vhost_vdpa_log_track(v, top);
 		if (err && err != -ENOENT && !log->failed)
 			dev_warn_ratelimited(&v->dev,
 					     "vhost log: the device cannot track address space 0 (%d): every writable page is logged as dirty\n",
 					     err);
 		log->failed = err && err != -ENOENT;
-		d = err ? NULL : v->as[0].dirty;
+		if (running || !err)
+			log->fresh = false;
 	}
 	mark_all |= log->failed;
 	mutex_unlock(&v->lock);
-	if (!top)
+	if (!mark_all || !top)
 		return;
-
-	if (d && !mark_all) {
-		err = vhost_vdpa_dirty_fill(v, 0, d, bitmap, round_up(top, d->page_size),
-					    &touched);
-		if (!err)
-			return;
-		if (err == -EFAULT) {
-			dev_warn_ratelimited(&v->dev, "vhost log at %#llx is not writable memory\n",
-					     log->base);
-			return;
-		}
-		/* The parent's log may be partly lost: a new tracker, all pages once. */
-		mutex_lock(&v->lock);
-		on = vhost_vdpa_log_on(v);
-		if (on && v->as[0].dirty == d)
-			d->restart = true;
-		mutex_unlock(&v->lock);
-		/* Turned off meanwhile (close, removal): the log is not written again. */
-		if (!on)
-			return;
-	}
 	err = vhost_vdpa_bitmap_fill(bitmap, 0, top, SZ_4K, SZ_4K, vhost_vdpa_log_mark_window, v,
-				     &touched);
-	if (err)
+				     &unused);
+	if (err && err != -ENODEV)
 		dev_warn_ratelimited(&v->dev, "vhost log at %#llx: cannot mark pages dirty: %d\n",
 				     log->base, err);
 }
@@ -293,7 +317,10 @@ static void vhost_vdpa_log_arm(struct vhost_vdpa *v)
 			   msecs_to_jiffies(max(READ_ONCE(log_interval_ms), 1U)));
 }
 
-/* The periodic push, in the owner's mm; it queues the next one. */
+/*
+ * The periodic push, in the owner's mm; it queues the next one. An IOTLB
+ * message holding the lock (pinning may wait on userspace) skips a turn.
+ */
 static void vhost_vdpa_log_work(struct work_struct *work)
 {
 	struct vhost_vdpa_log *log = container_of(to_delayed_work(work), struct vhost_vdpa_log,
@@ -303,38 +330,41 @@ static void vhost_vdpa_log_work(struct work_struct *work)
 	bool again;
 
 	mutex_lock(&log->lock);
-	mutex_lock(&v->iotlb_lock);
-	mutex_lock(&v->lock);
-	if (vhost_vdpa_log_on(v) && v->owner && mmget_not_zero(v->owner))
-		mm = v->owner;
-	mutex_unlock(&v->lock);
-	if (mm) {
-		kthread_use_mm(mm);
-		vhost_vdpa_log_push_locked(v, true);
-		kthread_unuse_mm(mm);
-		mmput(mm);
+	if (mutex_trylock(&v->iotlb_lock)) {
+		mutex_lock(&v->lock);
+		if (vhost_vdpa_log_on(v) && v->owner && mmget_not_zero(v->owner))
+			mm = v->owner;
+		mutex_unlock(&v->lock);
+		if (mm) {
+			kthread_use_mm(mm);
+			vhost_vdpa_log_push_locked(v);
+			kthread_unuse_mm(mm);
+		}
+		mutex_unlock(&v->iotlb_lock);
 	}
-	mutex_unlock(&v->iotlb_lock);
 	mutex_lock(&v->lock);
 	again = vhost_vdpa_log_on(v);
 	mutex_unlock(&v->lock);
 	if (again)
 		vhost_vdpa_log_arm(v);
 	mutex_unlock(&log->lock);
+	if (mm)
+		mmput(mm);
 }
 
 /*
- * A push now, before the caller returns. The owner pushes in its own mm;
- * another caller (a child the file was passed to) has the worker push and
- * waits for it.
+ * A push now, before the caller returns. The owner pushes in its own
+ * context; another caller (a process the file was passed to) has the
+ * worker push in the owner's mm and waits for it. A caller killed while
+ * waiting for the locks does not push.
  */
 static void vhost_vdpa_log_push(struct vhost_vdpa *v)
 {
 	struct vhost_vdpa_log *log = &v->log;
 	bool on, own;
 
-	mutex_lock(&log->lock);
-	/* An UPDATE may hold it long, pinning: a dying caller need not push. */
+	if (mutex_lock_killable(&log->lock))
+		return;
 	if (mutex_lock_killable(&v->iotlb_lock)) {
 		mutex_unlock(&log->lock);
 		return;
@@ -344,13 +374,47 @@ static void vhost_vdpa_log_push(struct vhost_vdpa *v)
 	own = v->owner == current->mm;
 	mutex_unlock(&v->lock);
 	if (on && own)
-		vhost_vdpa_log_push_locked(v, false);
+		vhost_vdpa_log_push_locked(v);
 	mutex_unlock(&v->iotlb_lock);
 	mutex_unlock(&log->lock);
 	if (on && !own) {
 		mod_delayed_work(system_unbound_wq, &log->work, 0);
 		flush_delayed_work(&log->work);
 	}
+}
+
+/*
+ * Change the log's state under its locks: @base and @all as given (@all
+ * unchanged when < 0). Turning it on finds the bound and starts afresh;
+ * turning it off stops the tracker. Returns true when it is on.
+ */
+static bool vhost_vdpa_log_set(struct vhost_vdpa *v, u64 base, int all)
+{
+	struct vhost_vdpa_log *log = &v->log;
+	struct vhost_vdpa_dirty *d;
+	bool was, on;
+
+	lockdep_assert_held(&log->lock);
+	mutex_lock(&v->lock);
+	was = vhost_vdpa_log_on(v);
+	log->base = base;
+	if (all >= 0)
+		log->all = all;
+	on = vhost_vdpa_log_on(v);
+	if (on) {
+		/* A new log may be sized for a new memory map. */
+		log->rescan = true;
+		if (!was)
+			log->fresh = true;
+	} else {
+		log->failed = false;
+		log->top = 0;
+		d = v->vdpa ? v->as[0].dirty : NULL;
+		if (d && d->log)
+			vhost_vdpa_dirty_end(v, 0);
+	}
+	mutex_unlock(&v->lock);
+	return on;
 }
 
 /**
@@ -365,7 +429,7 @@ void vhost_vdpa_log_init(struct vhost_vdpa *v)
 
 /**
  * vhost_vdpa_log_destroy() - the device structure goes
- * @v: the device; no push can be queued any more
+ * @v: the device; no push runs or is queued any more
  */
 void vhost_vdpa_log_destroy(struct vhost_vdpa *v)
 {
@@ -376,29 +440,21 @@ void vhost_vdpa_log_destroy(struct vhost_vdpa *v)
  * vhost_vdpa_log_offered() - whether VHOST_F_LOG_ALL may be offered
  * @v: the device
  *
+ * Only a parent that tracks 4 KiB to 256 KiB pages: a larger page would
+ * mark pages past the end of QEMU's log.
+ *
  * Context: vhost_vdpa.lock held, device present.
- * Return: true when the parent can track dirty pages.
+ * Return: true when it may.
  */
 bool vhost_vdpa_log_offered(struct vhost_vdpa *v)
 {
-	return vhost_vdpa_dirty_offered(v);
-}
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	struct vdpa_dirty_caps caps;
 
-/* Turn the log off: what is tracked for it stops, the log is not written again. */
-static void vhost_vdpa_log_off(struct vhost_vdpa *v, bool forget_all)
-{
-	struct vhost_vdpa_dirty *d;
-
-	lockdep_assert_held(&v->log.lock);
-	lockdep_assert_held(&v->lock);
-	v->log.base = 0;
-	if (forget_all)
-		v->log.all = false;
-	v->log.failed = false;
-	v->log.top = 0;
-	d = v->vdpa ? v->as[0].dirty : NULL;
-	if (d && d->log)
-		vhost_vdpa_dirty_end(v, 0);
+	if (!vhost_vdpa_dirty_offered(v))
+		return false;
+	ops->dirty_caps(v->vdpa, &caps);
+	return caps.page_sizes & GENMASK_ULL(ilog2(VHOST_VDPA_LOG_WORD_SPAN), 12);
 }
 
 /**
@@ -412,34 +468,27 @@ static void vhost_vdpa_log_off(struct vhost_vdpa *v, bool forget_all)
  *
  * Context: process context, no vhost_vdpa lock held.
  * Return: 0, -EINVAL for an unaligned address, -EPERM when the caller
- * is not the owner, -ENODEV once removed.
+ * is not the owner, -ENODEV once removed, -EINTR when killed.
  */
 int vhost_vdpa_log_set_base(struct vhost_vdpa *v, u64 base)
 {
-	struct vhost_vdpa_log *log = &v->log;
 	bool on;
 	int err = 0;
 
 	if (!IS_ALIGNED(base, sizeof(u64)))
 		return -EINVAL;
 	vhost_vdpa_log_push(v);
-	mutex_lock(&log->lock);
+	if (mutex_lock_killable(&v->log.lock))
+		return -EINTR;
 	mutex_lock(&v->lock);
-	if (!v->vdpa) {
+	if (!v->vdpa)
 		err = -ENODEV;
-	} else if (!v->owner || v->owner != current->mm) {
-		/* The address is the owner's: pushes write it in the owner's mm. */
+	/* The address is the owner's: pushes write it in the owner's mm. */
+	else if (!v->owner || v->owner != current->mm)
 		err = -EPERM;
-	} else if (!base) {
-		vhost_vdpa_log_off(v, false);
-	} else {
-		log->base = base;
-		/* A new log may be sized for a new memory map. */
-		log->top = 0;
-	}
-	on = !err && vhost_vdpa_log_on(v);
 	mutex_unlock(&v->lock);
-	mutex_unlock(&log->lock);
+	on = !err && vhost_vdpa_log_set(v, base, -1);
+	mutex_unlock(&v->log.lock);
 	if (on) {
 		vhost_vdpa_log_push(v);
 		vhost_vdpa_log_arm(v);
@@ -459,11 +508,9 @@ void vhost_vdpa_log_enable(struct vhost_vdpa *v)
 {
 	bool on;
 
-	mutex_lock(&v->log.lock);
-	mutex_lock(&v->lock);
-	v->log.all = !!v->vdpa;
-	on = vhost_vdpa_log_on(v);
-	mutex_unlock(&v->lock);
+	if (mutex_lock_killable(&v->log.lock))
+		return;
+	on = vhost_vdpa_log_set(v, v->log.base, 1);
 	mutex_unlock(&v->log.lock);
 	if (on) {
 		vhost_vdpa_log_push(v);
@@ -472,11 +519,13 @@ void vhost_vdpa_log_enable(struct vhost_vdpa *v)
 }
 
 /**
- * vhost_vdpa_log_disable() - SET_FEATURES without VHOST_F_LOG_ALL
+ * vhost_vdpa_log_disable() - SET_FEATURES without VHOST_F_LOG_ALL, a reset
  * @v: the device
  *
- * A last push, then tracking for the log stops and the log is forgotten:
- * once this returns it is never written again.
+ * A last push (after a reset: of what the device wrote before it stopped),
+ * then tracking for the log stops and the log is forgotten: once this
+ * returns it is never written again. A VMM turns it on again with the
+ * bit and a log.
  *
  * Context: process context, no vhost_vdpa lock held.
  */
@@ -485,45 +534,40 @@ void vhost_vdpa_log_disable(struct vhost_vdpa *v)
 	bool idle;
 
 	mutex_lock(&v->log.lock);
+	mutex_lock(&v->lock);
 	idle = !v->log.all && !v->log.base;
+	mutex_unlock(&v->lock);
 	mutex_unlock(&v->log.lock);
 	if (idle)
 		return;
 	vhost_vdpa_log_push(v);
+	/* Not killable: the log must be off when this returns. */
 	mutex_lock(&v->log.lock);
-	mutex_lock(&v->lock);
-	vhost_vdpa_log_off(v, true);
-	mutex_unlock(&v->lock);
+	vhost_vdpa_log_set(v, 0, 0);
 	mutex_unlock(&v->log.lock);
 }
 
 /**
  * vhost_vdpa_log_flush() - push what the device dirtied, now
  * @v: the device
+ * @rescan: find the bound again first (before DRIVER_OK)
  *
- * For SUSPEND and GET_VRING_BASE: what the stopped device (or queue)
- * wrote is in the log when this returns. Nothing when not logging.
+ * For SUSPEND and GET_VRING_BASE (our parents stop a queue asked while it
+ * runs): what the device or the queue wrote before it stopped is in the
+ * log when this returns. Nothing when not logging.
  *
  * Context: process context, no vhost_vdpa lock held.
  */
-void vhost_vdpa_log_flush(struct vhost_vdpa *v)
+void vhost_vdpa_log_flush(struct vhost_vdpa *v, bool rescan)
 {
+	if (rescan) {
+		mutex_lock(&v->log.lock);
+		mutex_lock(&v->lock);
+		v->log.rescan = true;
+		mutex_unlock(&v->lock);
+		mutex_unlock(&v->log.lock);
+	}
 	vhost_vdpa_log_push(v);
-}
-
-/**
- * vhost_vdpa_log_forget() - the device was reset
- * @v: the device
- *
- * A last push of what it wrote before it stopped, then the log is off as
- * after SET_FEATURES without VHOST_F_LOG_ALL: a VMM starting the device
- * again acks the bit and sets a log again.
- *
- * Context: process context, no vhost_vdpa lock held.
- */
-void vhost_vdpa_log_forget(struct vhost_vdpa *v)
-{
-	vhost_vdpa_log_disable(v);
 }
 
 /**

@@ -11,6 +11,8 @@
  *   reference frees the structure.
  *
  * Locking, outermost first:
+ *   vhost_vdpa_log.lock (mutex): the vhost log's pushes and state
+ *     (vdpa_log.c); a push takes the two below inside it.
  *   vhost_vdpa.iotlb_lock (mutex): one IOTLB message of the file at a
  *     time. It is held while an UPDATE pins the owner's memory, which can
  *     wait on userspace (userfaultfd, FUSE) for as long as userspace
@@ -159,23 +161,26 @@ struct vhost_vdpa_as {
  * @work: the periodic push, every log_interval_ms while logging
  * @base: user address of the log (8-byte aligned), 0 for none
  * @all: VHOST_F_LOG_ALL is acked
+ * @fresh: no tracker started since the log went on: the first one misses
+ *	nothing
+ * @rescan: find the bound again at the next push
  * @failed: the parent could not track: each push marks every writable
  *	mapped page below the bound
  * @top: the bound: pages at or above it are never logged
- * @top_gen: &vhost_vdpa.map_gen when @top was found
  *
- * @base and @all change under both @lock and vhost_vdpa.lock (only the
- * latter when the file lets go: a push rechecks them under it); the rest
- * is the push's, under @lock.
+ * Everything here changes under both @lock and vhost_vdpa.lock, except
+ * when the file lets go of the device (vhost_vdpa.lock only: a push
+ * rechecks under it before each step).
  */
 struct vhost_vdpa_log {
 	struct mutex lock;	/* pushes, @base, @all */
 	struct delayed_work work;
 	u64 base;
 	bool all;
+	bool fresh;
+	bool rescan;
 	bool failed;
 	u64 top;
-	u64 top_gen;
 };
 
 /**
@@ -199,8 +204,6 @@ struct vhost_vdpa_log {
  * @doorbell_sem: see the top of this file
  * @mapping: the open file's address space, where its doorbell mappings
  *	are; they are zapped when the device goes
- * @map_gen: counts IOTLB messages that may change address space 0
- *	(under vhost_vdpa.iotlb_lock and vhost_vdpa.lock)
  * @log: the vhost dirty log
  */
 struct vhost_vdpa {
@@ -222,7 +225,6 @@ struct vhost_vdpa {
 	struct vhost_vdpa_call __rcu *config_call;
 	struct rw_semaphore doorbell_sem;	/* @vdpa for mmap, see top */
 	struct address_space *mapping;
-	u64 map_gen;
 	struct vhost_vdpa_log log;
 };
 
@@ -258,7 +260,7 @@ void vhost_vdpa_dirty_end(struct vhost_vdpa *v, u32 asid);
 int vhost_vdpa_dirty_begin(struct vhost_vdpa *v, u32 asid, struct vdpa_dirty_range *r, u32 n,
 			   u64 hint, bool log, u64 *page);
 int vhost_vdpa_dirty_fill(struct vhost_vdpa *v, u32 asid, struct vhost_vdpa_dirty *d,
-			  u64 __user *bitmap, u64 length, bool *touched);
+			  u64 page, u64 __user *bitmap, u64 length, bool *touched);
 
 /* vdpa_log.c: the vhost dirty log (VHOST_F_LOG_ALL, VHOST_SET_LOG_BASE) */
 void vhost_vdpa_log_init(struct vhost_vdpa *v);
@@ -267,8 +269,7 @@ bool vhost_vdpa_log_offered(struct vhost_vdpa *v);
 int vhost_vdpa_log_set_base(struct vhost_vdpa *v, u64 base);
 void vhost_vdpa_log_enable(struct vhost_vdpa *v);
 void vhost_vdpa_log_disable(struct vhost_vdpa *v);
-void vhost_vdpa_log_flush(struct vhost_vdpa *v);
-void vhost_vdpa_log_forget(struct vhost_vdpa *v);
+void vhost_vdpa_log_flush(struct vhost_vdpa *v, bool rescan);
 void vhost_vdpa_log_release(struct vhost_vdpa *v);
 void vhost_vdpa_log_stop_sync(struct vhost_vdpa *v);
 

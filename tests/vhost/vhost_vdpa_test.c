@@ -3433,7 +3433,9 @@ out:
  * kernel about its size.
  */
 #define VLOG_RAM (2UL << 20)
-#define VLOG_HIGH 0xfd000000ULL
+/* Where the display memory is: QEMU's default, or a BAR the guest moved. */
+#define VLOG_HIGH_DEFAULT 0xfd000000ULL
+static __u64 vlog_high = VLOG_HIGH_DEFAULT;
 #define VLOG_HIGH_SIZE (16UL << 20)
 #define VLOG_CHUNK (64 * PAGE)		/* what one u64 word of the log covers */
 #define VLOG_WORDS ((VLOG_RAM - 1) / VLOG_CHUNK + 1)
@@ -3442,7 +3444,7 @@ out:
  * a kernel that logged VRAM writes past QEMU's buffer sets bits there, and
  * the case sees them, instead of in whatever memory follows.
  */
-#define VLOG_GUARD (((VLOG_HIGH + VLOG_HIGH_SIZE) / VLOG_CHUNK * 8 + PAGE - 1) / PAGE * PAGE)
+#define VLOG_GUARD (((VLOG_HIGH_DEFAULT + VLOG_HIGH_SIZE) / VLOG_CHUNK * 8 + PAGE - 1) / PAGE * PAGE)
 /* The backend features QEMU 7.2 acks: no DIRTY_LOG, it knows nothing of it. */
 #define VLOG_BACKEND (BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH))
 #define VLOG_RING_F_LOG (1 << VHOST_VRING_F_LOG)
@@ -3510,7 +3512,7 @@ static bool vguest_init(struct vguest *g)
 	}
 	if (!vlog_parent_tracks(&g->d))
 		return false;
-	last = map(g->d.fd, 0, VLOG_HIGH, VLOG_HIGH_SIZE, g->high, VHOST_ACCESS_RW);
+	last = map(g->d.fd, 0, vlog_high, VLOG_HIGH_SIZE, g->high, VHOST_ACCESS_RW);
 	return expect_err(0, __LINE__);
 }
 
@@ -3564,7 +3566,7 @@ static bool vlog_frame_ram(struct vguest *g, __u64 page)
 
 static bool vlog_frame_high(struct vguest *g, __u64 page)
 {
-	return vlog_frame(g, VLOG_HIGH + page * PAGE, g->high + page * PAGE);
+	return vlog_frame(g, vlog_high + page * PAGE, g->high + page * PAGE);
 }
 
 /* The RAM page of queue @q's used ring: the device writes it for every buffer. */
@@ -3869,6 +3871,20 @@ out:
 }
 
 /*
+ * The same with the display memory at 0x90000000, where a guest with
+ * 2 GiB of RAM may move its BAR: still not RAM, still not logged.
+ */
+static bool t_vlog_bar_moved(void)
+{
+	bool ok;
+
+	vlog_high = 0x90000000ULL;
+	ok = t_vlog_qemu_layout();
+	vlog_high = VLOG_HIGH_DEFAULT;
+	return ok;
+}
+
+/*
  * Migration cancelled (logging off): SET_FEATURES without LOG_ALL logs
  * what was written before it, and the kernel never writes the log after
  * it (QEMU frees it without a SET_LOG_BASE).
@@ -3975,7 +3991,7 @@ static bool t_vlog_before_start(void)
 	last = unmap(g.d.fd, 0, 0, ~0ULL);
 	if (!expect_err(0, __LINE__))
 		goto out;
-	last = map(g.d.fd, 0, VLOG_HIGH, VLOG_HIGH_SIZE, g.high, VHOST_ACCESS_RW);
+	last = map(g.d.fd, 0, vlog_high, VLOG_HIGH_SIZE, g.high, VHOST_ACCESS_RW);
 	if (!expect_err(0, __LINE__))
 		goto out;
 	g.d.ring_flags = 0;
@@ -4021,6 +4037,7 @@ static int vhost_log_cases(void)
 {
 	run("log-all-offered", t_vlog_offered);
 	run("log-qemu-layout", t_vlog_qemu_layout);
+	run("log-display-bar-moved", t_vlog_bar_moved);
 	run("log-cancel-stops-writes", t_vlog_cancel);
 	run("log-new-base", t_vlog_new_base);
 	run("log-before-start", t_vlog_before_start);
