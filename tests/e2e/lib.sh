@@ -39,3 +39,30 @@ pings_ok() {
 	n=$(grep -c '^e2e: ping [0-9]* ok' "$VDPA_OUT/$1.console" 2>/dev/null)
 	echo "${n:-0}"
 }
+
+# wait_until SECONDS CMD...: poll CMD once a second; false on timeout.
+wait_until() {
+	local n=$1
+
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		n=$((n - 1))
+		sleep 1
+	done
+	return 1
+}
+
+# migration_over NAME: the migration out of QEMU NAME ended; its state
+# (completed, failed, cancelled) in $status.
+migration_over() {
+	status=$("$QMP" "/tmp/$1.qmp" query-migrate --field status)
+	case "$status" in completed|failed|cancelled) return 0 ;; esac
+	return 1
+}
+
+# last_ping NAME, first_ping NAME: the number of the last (first) ping
+# the guest on console NAME printed.
+last_ping() { sed -n 's/^e2e: ping \([0-9]*\) .*/\1/p' "$VDPA_OUT/$1.console" | tail -n 1; }
+first_ping() { sed -n 's/^e2e: ping \([0-9]*\) .*/\1/p' "$VDPA_OUT/$1.console" | head -n 1; }
+three_pings() { [ "$(pings_ok "$1")" -ge 3 ]; }

@@ -46,27 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_until SECONDS CMD...: poll CMD once a second; false on timeout.
-wait_until() {
-	local n=$1
-
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		n=$((n - 1))
-		sleep 1
-	done
-	return 1
-}
-migration_over() {
-	status=$("$QMP" /tmp/msrc.qmp query-migrate --field status)
-	case "$status" in completed|failed|cancelled) return 0 ;; esac
-	return 1
-}
-# last_ping NAME: the number of the last ping the guest on NAME printed.
-last_ping() { sed -n 's/^e2e: ping \([0-9]*\) .*/\1/p' "$VDPA_OUT/$1.console" | tail -n 1; }
-first_ping() { sed -n 's/^e2e: ping \([0-9]*\) .*/\1/p' "$VDPA_OUT/$1.console" | head -n 1; }
-three_pings() { [ "$(pings_ok "$1")" -ge 3 ]; }
 rx_of() { ip netns exec "ns-$1" cat "/sys/class/net/$2/statistics/rx_packets"; }
 
 ulimit -l unlimited
@@ -102,7 +81,7 @@ dst=$qpid
 wait_until 60 test -S "$SOCK"
 t_check migrate-start "$QMP" /tmp/msrc.qmp migrate "{\"uri\": \"unix:$SOCK\"}"
 status=
-wait_until 300 migration_over
+wait_until 300 migration_over msrc
 t_expect_eq migrate-completed completed "$status"
 "$QMP" /tmp/msrc.qmp query-migrate | jq -c '{"total-time", downtime, ram: .ram.transferred}'
 t_expect_eq src-postmigrate postmigrate "$("$QMP" /tmp/msrc.qmp query-status --field status)"
