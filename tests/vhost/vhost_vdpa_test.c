@@ -3444,10 +3444,11 @@ static __u64 vlog_high = VLOG_HIGH_DEFAULT;
  * a kernel that logged VRAM writes past QEMU's buffer sets bits there, and
  * the case sees them, instead of in whatever memory follows.
  */
-#define VLOG_GUARD (((VLOG_HIGH_DEFAULT + VLOG_HIGH_SIZE) / VLOG_CHUNK * 8 + PAGE - 1) / PAGE * PAGE)
+#define VLOG_GUARD_BYTES ((VLOG_HIGH_DEFAULT + VLOG_HIGH_SIZE) / VLOG_CHUNK * 8)
+#define VLOG_GUARD ((VLOG_GUARD_BYTES + PAGE - 1) / PAGE * PAGE)
 /* The backend features QEMU 7.2 acks: no DIRTY_LOG, it knows nothing of it. */
 #define VLOG_BACKEND (BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH))
-#define VLOG_RING_F_LOG (1 << VHOST_VRING_F_LOG)
+#define VLOG_RING_F_LOG BIT(VHOST_VRING_F_LOG)
 
 struct vlog {
 	__u8 *map;	/* one page, the log at its end; VLOG_GUARD bytes of guard after */
@@ -3471,8 +3472,8 @@ static bool vlog_parent_tracks(struct vdev *d)
 		   !xioctl(d->fd, VHOST_GET_FEATURES, &features), "GET_(BACKEND_)FEATURES failed"))
 		return false;
 	if (!check(backend & BIT(VHOST_BACKEND_F_DIRTY_LOG),
-		   "the parent cannot track dirty pages (backend features %#llx, no DIRTY_LOG): "
-		   "vhostlog needs a device that can", (unsigned long long)backend))
+		   "the parent cannot track dirty pages (backend features %#llx, no DIRTY_LOG): vhostlog needs a device that can",
+		   (unsigned long long)backend))
 		return false;
 	return check(features & BIT(VHOST_F_LOG_ALL), "GET_FEATURES %#llx lacks VHOST_F_LOG_ALL",
 		     (unsigned long long)features);
@@ -3609,8 +3610,8 @@ static bool vlog_has(const struct vlog *l, const __u64 *pages, int n, const char
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (!check(vlog_bit(l, pages[i]), "%s: IOVA %#llx, written by the device, "
-			   "not logged", when, (unsigned long long)pages[i] * PAGE))
+		if (!check(vlog_bit(l, pages[i]), "%s: IOVA %#llx, device-written, not logged",
+			   when, (unsigned long long)pages[i] * PAGE))
 			return false;
 	return true;
 }
@@ -3800,8 +3801,9 @@ static bool t_vlog_offered(void)
 	status |= VIRTIO_CONFIG_S_FEATURES_OK;
 	last = set_status(d.fd, status);
 	if (!expect_err(0, __LINE__) ||
-	    !check(get_status(d.fd) == status, "status 0x%x after FEATURES_OK with LOG_ALL "
-		   "(the parent was given bit 26?)", get_status(d.fd)))
+	    !check(get_status(d.fd) == status,
+		   "status 0x%x after FEATURES_OK with LOG_ALL (the parent was given bit 26?)",
+		   get_status(d.fd)))
 		goto out;
 	f = NET_FEATURES;
 	last = xioctl(d.fd, VHOST_SET_FEATURES, &f);
