@@ -956,6 +956,47 @@ static const struct file_operations vhost_vdpa_fops = {
 
 /* ---- bus driver ---- */
 
+/*
+ * log_all (sysfs, next to the device node): whether VHOST_F_LOG_ALL is
+ * offered when the parent can track. QEMU 7.2 with x-svq=on refuses a
+ * device offering any bit its shadow virtqueues do not know, bit 26
+ * included, so a device meant for x-svq turns it off (0) before QEMU
+ * opens it.
+ */
+static ssize_t log_all_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct vhost_vdpa *v = container_of(dev, struct vhost_vdpa, dev);
+
+	return sysfs_emit(buf, "%d\n", !READ_ONCE(v->no_log_all));
+}
+
+static ssize_t log_all_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct vhost_vdpa *v = container_of(dev, struct vhost_vdpa, dev);
+	bool on;
+	int err;
+
+	err = kstrtobool(buf, &on);
+	if (err)
+		return err;
+	mutex_lock(&v->lock);
+	/* Not under an owner's feet: it read the features already. */
+	if (v->opened)
+		err = -EBUSY;
+	else
+		WRITE_ONCE(v->no_log_all, !on);
+	mutex_unlock(&v->lock);
+	return err ?: count;
+}
+static DEVICE_ATTR_RW(log_all);
+
+static struct attribute *vhost_vdpa_attrs[] = {
+	&dev_attr_log_all.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vhost_vdpa);
+
 static void vhost_vdpa_release_dev(struct device *dev)
 {
 	struct vhost_vdpa *v = container_of(dev, struct vhost_vdpa, dev);
@@ -1001,6 +1042,7 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	/* From here on vhost_vdpa_release_dev() frees whatever is set up. */
 	v->dev.release = vhost_vdpa_release_dev;
 	v->dev.parent = &vdpa->dev;
+	v->dev.groups = vhost_vdpa_groups;
 	if (v->minor < 0) {
 		err = v->minor;
 		goto err_put;

@@ -440,8 +440,9 @@ void vhost_vdpa_log_destroy(struct vhost_vdpa *v)
  * vhost_vdpa_log_offered() - whether VHOST_F_LOG_ALL may be offered
  * @v: the device
  *
- * Only a parent that tracks 4 KiB to 256 KiB pages: a larger page would
- * mark pages past the end of QEMU's log.
+ * Only a parent that tracks 4 KiB to 256 KiB pages (a larger page would
+ * mark pages past the end of QEMU's log), and not when sysfs log_all
+ * turned it off.
  *
  * Context: vhost_vdpa.lock held, device present.
  * Return: true when it may.
@@ -451,7 +452,7 @@ bool vhost_vdpa_log_offered(struct vhost_vdpa *v)
 	const struct vdpa_config_ops *ops = v->vdpa->config;
 	struct vdpa_dirty_caps caps;
 
-	if (!vhost_vdpa_dirty_offered(v))
+	if (READ_ONCE(v->no_log_all) || !vhost_vdpa_dirty_offered(v))
 		return false;
 	ops->dirty_caps(v->vdpa, &caps);
 	return caps.page_sizes & GENMASK_ULL(ilog2(VHOST_VDPA_LOG_WORD_SPAN), 12);

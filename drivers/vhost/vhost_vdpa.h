@@ -205,6 +205,7 @@ struct vhost_vdpa_log {
  * @mapping: the open file's address space, where its doorbell mappings
  *	are; they are zapped when the device goes
  * @log: the vhost dirty log
+ * @no_log_all: VHOST_F_LOG_ALL is not offered (sysfs log_all = 0)
  */
 struct vhost_vdpa {
 	struct device dev;
@@ -226,6 +227,7 @@ struct vhost_vdpa {
 	struct rw_semaphore doorbell_sem;	/* @vdpa for mmap, see top */
 	struct address_space *mapping;
 	struct vhost_vdpa_log log;
+	bool no_log_all;
 };
 
 /* vdpa_iotlb.c: address spaces, pinning and IOTLB messages */

@@ -57,6 +57,9 @@ for d in mig0 mig1; do
 		mgmtdev_dev_name=vdpasim_net "mac=$GUEST_MAC" \
 		"dev_features=$SVQ_FEATURES"
 	t_expect_eq "$d-bound" vhost_vdpa "$(driver_of "$d")"
+	# x-svq refuses a device that offers VHOST_F_LOG_ALL (bit 26).
+	t_check "$d-log-all-off" sh -c \
+		"echo 0 >/sys/bus/vdpa/devices/$d/$(chardev_of "$d")/log_all"
 	# Each host interface in its own namespace, with the same address
 	# and MAC: to the guest, one peer before and after the switch.
 	hif[$d]=$(host_of "$d")

@@ -4039,6 +4039,46 @@ static int dirty_cases(void)
 }
 
 /* vhostlog /dev/vhost-vdpa-N: the vhost log QEMU 7.2 uses, on a parent that tracks. */
+/*
+ * cxvdpa: the function's tracker fails (cxemu's track_error; $CXEMU_DBG is
+ * its debugfs directory). QEMU has no error path, so the log must then say
+ * that every page of RAM is dirty: all of them are logged, past it nothing.
+ */
+static bool t_vlog_tracker_error(void)
+{
+	__u64 want[VLOG_RAM / PAGE];
+	char path[256], line[256], *end = line;
+	unsigned int id, i;
+	struct vguest g;
+	bool ok = false;
+	FILE *f;
+
+	if (!vguest_start(&g) || !vlog_qemu_start(&g.d, &g.log[0]))
+		goto out;
+	/* The log's tracker is the function's only one. */
+	snprintf(path, sizeof(path), "%s/trackers", getenv("CXEMU_DBG"));
+	f = fopen(path, "r");
+	ok = f && fgets(line, sizeof(line), f);
+	if (f)
+		fclose(f);
+	id = ok ? strtoul(line, &end, 10) : 0;
+	ok = ok && end != line;
+	if (!check(ok, "no tracker in %s", path))
+		goto out;
+	ok = false;
+	vlog_clear(&g.log[0]);
+	snprintf(line, sizeof(line), "%u\n", id);
+	if (!env_file_set("CXEMU_DBG", "track_error", line))
+		goto out;
+	for (i = 0; i < VLOG_RAM / PAGE; i++)
+		want[i] = i;
+	ok = vlog_wait(&g.log[0], want, VLOG_RAM / PAGE, "after the tracker failed") &&
+	     vlog_clean(&g.log[0], "after the tracker failed");
+out:
+	vguest_fini(&g);
+	return ok;
+}
+
 static int vhost_log_cases(void)
 {
 	run("log-all-offered", t_vlog_offered);
@@ -4047,6 +4087,8 @@ static int vhost_log_cases(void)
 	run("log-cancel-stops-writes", t_vlog_cancel);
 	run("log-new-base", t_vlog_new_base);
 	run("log-before-start", t_vlog_before_start);
+	if (getenv("CXEMU_DBG"))
+		run("log-tracker-error-marks-all", t_vlog_tracker_error);
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;
 }

@@ -62,7 +62,7 @@ tap vhost "$BIN" net "/dev/$(chardev_of cx0)"
 # unmodified QEMU uses, on the same tracker. Stopping (and closing) gives
 # back the tracker, its report queue and its key.
 tap dirty "$BIN" dirty "/dev/$(chardev_of cx0)"
-tap vhostlog "$BIN" vhostlog "/dev/$(chardev_of cx0)"
+tap vhostlog env CXEMU_DBG="$DBG" "$BIN" vhostlog "/dev/$(chardev_of cx0)"
 t_expect_eq dirty-nothing-held "mkey 2 vq 0 leaked 0 tracker 0 track_rq 0" \
 	"$(held) $(grep '^tracker ' $DBG/resources) $(grep '^track_rq ' $DBG/resources)"
 t_check del vdpa dev del cx0
