@@ -457,7 +457,6 @@ static int vhost_vdpa_dirty_window(void *arg, u64 iova, u64 length, struct vdpa_
  * @page: @d's page size, read by the caller under vhost_vdpa.lock
  * @bitmap: user address of the bitmap: bit n for the 4 KiB page at n * 4096
  * @length: bytes of IOVA from 0 to report, a multiple of @page
- * @touched: set when the parent may have cleared part of its log
  *
  * For the vhost log (vdpa_log.c), in the owner's mm.
  *
@@ -465,13 +464,14 @@ static int vhost_vdpa_dirty_window(void *arg, u64 iova, u64 length, struct vdpa_
  * Return: 0 or -errno, as vhost_vdpa_bitmap_fill().
  */
 int vhost_vdpa_dirty_fill(struct vhost_vdpa *v, u32 asid, struct vhost_vdpa_dirty *d,
-			  u64 page, u64 __user *bitmap, u64 length, bool *touched)
+			  u64 page, u64 __user *bitmap, u64 length)
 {
 	struct vhost_vdpa_dirty_window w = { .v = v, .asid = asid, .d = d };
+	bool touched;
 
 	lockdep_assert_held(&v->iotlb_lock);
 	return vhost_vdpa_bitmap_fill(bitmap, 0, length, SZ_4K, page,
-				      vhost_vdpa_dirty_window, &w, touched);
+				      vhost_vdpa_dirty_window, &w, &touched);
 }
 
 static int vhost_vdpa_dirty_report(struct vhost_vdpa *v, void __user *arg)

@@ -174,26 +174,26 @@ static int vhost_vdpa_log_track(struct vhost_vdpa *v, u64 top)
 
 	lockdep_assert_held(&v->lock);
 	vhost_vdpa_dirty_end(v, 0);
-	r = kcalloc(VHOST_VDPA_LOG_MAX_RUNS, sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return -ENOMEM;
-	n = vhost_vdpa_log_runs(v, top, r);
-	if (!n) {
-		err = -ENOENT;
-		goto out;
-	}
+	if (!top || !vhost_vdpa_log_iotlb(v) ||
+	    !vhost_iotlb_itree_first(vhost_vdpa_log_iotlb(v), 0, top - 1))
+		return -ENOENT;
 	/* One range: memory mapped below the bound later needs no new tracker. */
 	err = vhost_vdpa_dirty_begin(v, 0, &(struct vdpa_dirty_range){ 0, top }, 1, SZ_4K,
 				     true, &page);
-	if (err == -EOPNOTSUPP)
-		err = vhost_vdpa_dirty_begin(v, 0, r, n, SZ_4K, true, &page);
+	if (err == -EOPNOTSUPP) {
+		/* The parent wants the mapped runs only. */
+		r = kcalloc(VHOST_VDPA_LOG_MAX_RUNS, sizeof(*r), GFP_KERNEL);
+		if (!r)
+			return -ENOMEM;
+		n = vhost_vdpa_log_runs(v, top, r);
+		err = n ? vhost_vdpa_dirty_begin(v, 0, r, n, SZ_4K, true, &page) : -ENOENT;
+		kfree(r);
+	}
 	/* A tracking page larger than a log word would mark pages past QEMU's log. */
 	if (!err && page > VHOST_VDPA_LOG_WORD_SPAN) {
 		vhost_vdpa_dirty_end(v, 0);
 		err = -EOPNOTSUPP;
 	}
-out:
-	kfree(r);
 	return err;
 }
 
@@ -266,7 +266,7 @@ static void vhost_vdpa_log_push_locked(struct vhost_vdpa *v)
 
 	/* What the tracker has goes in first, also when it is replaced. */
 	if (d && top) {
-		err = vhost_vdpa_dirty_fill(v, 0, d, page, bitmap, round_up(top, page), &unused);
+		err = vhost_vdpa_dirty_fill(v, 0, d, page, bitmap, round_up(top, page));
 		if (err == -EFAULT)
 			dev_warn_ratelimited(&v->dev, "vhost log at %#llx is not writable memory\n",
 					     log->base);
@@ -397,9 +397,9 @@ static bool vhost_vdpa_log_set(struct vhost_vdpa *v, u64 base, int all)
 	lockdep_assert_held(&log->lock);
 	mutex_lock(&v->lock);
 	was = vhost_vdpa_log_on(v);
-	log->base = base;
+	WRITE_ONCE(log->base, base);
 	if (all >= 0)
-		log->all = all;
+		WRITE_ONCE(log->all, all);
 	on = vhost_vdpa_log_on(v);
 	if (on) {
 		/* A new log may be sized for a new memory map. */
@@ -561,6 +561,13 @@ void vhost_vdpa_log_disable(struct vhost_vdpa *v)
  */
 void vhost_vdpa_log_flush(struct vhost_vdpa *v, bool rescan)
 {
+	/*
+	 * Every GET_VRING_BASE and SUSPEND comes here: when the log is off,
+	 * skip the locks. A log turned on meanwhile starts its own tracker,
+	 * so a flush missed by this race has nothing to push.
+	 */
+	if (!READ_ONCE(v->log.all) || !READ_ONCE(v->log.base))
+		return;
 	if (rescan) {
 		mutex_lock(&v->log.lock);
 		mutex_lock(&v->lock);
@@ -583,8 +590,8 @@ void vhost_vdpa_log_flush(struct vhost_vdpa *v, bool rescan)
 void vhost_vdpa_log_release(struct vhost_vdpa *v)
 {
 	lockdep_assert_held(&v->lock);
-	v->log.base = 0;
-	v->log.all = false;
+	WRITE_ONCE(v->log.base, 0);
+	WRITE_ONCE(v->log.all, false);
 	v->log.failed = false;
 	v->log.top = 0;
 }

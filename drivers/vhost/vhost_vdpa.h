@@ -262,7 +262,7 @@ void vhost_vdpa_dirty_end(struct vhost_vdpa *v, u32 asid);
 int vhost_vdpa_dirty_begin(struct vhost_vdpa *v, u32 asid, struct vdpa_dirty_range *r, u32 n,
 			   u64 hint, bool log, u64 *page);
 int vhost_vdpa_dirty_fill(struct vhost_vdpa *v, u32 asid, struct vhost_vdpa_dirty *d,
-			  u64 page, u64 __user *bitmap, u64 length, bool *touched);
+			  u64 page, u64 __user *bitmap, u64 length);
 
 /* vdpa_log.c: the vhost dirty log (VHOST_F_LOG_ALL, VHOST_SET_LOG_BASE) */
 void vhost_vdpa_log_init(struct vhost_vdpa *v);
