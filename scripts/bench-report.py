@@ -47,6 +47,13 @@ ROWS = [
     ('virtio_blk on virtio_vdpa (fio, 4 KiB, iodepth 16)', 'blk-randwrite', 'iops', 'random write', 'IOPS', 'high'),
 ]
 
+# tests/bench/migrate.sh's runs: (row key, label).
+MIGRATIONS = [
+    ('migrate-sim-svq', 'vdpa_sim, x-svq=on (QEMU relays and logs)'),
+    ('migrate-sim-log', 'vdpa_sim, device dirty log (no x-svq)'),
+    ('migrate-cx-log', 'cxvdpa, device dirty log (no x-svq)'),
+]
+
 METHOD = (
     'One boot of the bench (non-debug) reference kernel under QEMU TCG. The '
     'baseline is the upstream 6.12 vdpa, vdpa_sim (use_va=0: PA mode), '
@@ -63,7 +70,13 @@ METHOD = (
     '(QEMU 7.2) must, and ours keeps the map (IOTLB_PERSIST); 6.12 offers '
     'IOTLB_PERSIST on its simulator too, so the last two rows run both '
     'stacks in the same mode. Limit: the same memory pinned and unpinned '
-    '(dirty) by the bench-only vdpa_pinbench module, nothing else. Absolute '
+    '(dirty) by the bench-only vdpa_pinbench module, nothing else. '
+    'Migration: tests/bench/migrate.sh, one guest boot per row, then '
+    'migrations back and forth between two devices with QEMU\'s default '
+    'migration parameters (the log shows them) while the guest receives one TCP '
+    'stream as fast as it can; receive rates are bytes the guest '
+    'acknowledged, in the 5 s before the migrate command, until the '
+    'migration ended, and in the 5 s after. Absolute '
     'numbers under TCG mean little; ratios within one run do.')
 
 
@@ -179,6 +192,19 @@ def main():
             '%.1f%%' % (100.0 * (off - on) / off) if off and on else 'n/a'))
         rows.append({'table': 'dirty tracking', 'row': '%s 64 B pps, tracking on' % name,
                      'key': prefix + 'pps-64-dirty', 'pps': on, 'pps_off': off})
+
+    out.append('\n### Live migration of a guest receiving a TCP stream (QEMU 7.2; no baseline)\n')
+    out.append('| | total (ms) | downtime (ms) | longest stall (ms) | receive before '
+               '(Mbit/s) | receive during (Mbit/s) | receive after (Mbit/s) |')
+    out.append('|---|---|---|---|---|---|---|')
+    metrics = ('total_ms', 'downtime_ms', 'stall_ms', 'before_mbps', 'during_mbps',
+               'after_mbps')
+    for key, label in MIGRATIONS:
+        out.append('| %s | %s |' % (label, ' | '.join(cell('ours', key, m) for m in metrics)))
+        row = {'table': 'migration', 'row': label, 'key': key,
+               'error': errors.get(('ours', key))}
+        row.update({m: med('ours', key, m) for m in metrics})
+        rows.append(row)
 
     print('## make bench: ours against the Linux 6.12 stack\n')
     print('- kernel: %s' % a.kernel)

@@ -6,7 +6,8 @@
 # kernel. Prints a markdown table; build/bench/results.md and results.json
 # keep it. Documentation/bench.rst explains the rows and how to read them.
 #
-#   scripts/bench.sh        REPS=N (default 5) repetitions per measurement
+#   scripts/bench.sh        REPS=N (default 5) repetitions per measurement,
+#                           MIGRATE_REPS=N (default REPS) migrations per row
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,10 +30,13 @@ git ls-files -co --exclude-standard -z -- Kbuild drivers include tests |
 make -C "$kdir" M="$src" W=1 modules >"$work/build.log" 2>&1 ||
 	{ cat "$work/build.log"; exit 1; }
 make -s tests
+# The nested guest of the migration rows (tests/bench/migrate.sh).
+scripts/guest-image.sh build/guest >"$work/guest-image.log" 2>&1 ||
+	{ cat "$work/guest-image.log"; exit 1; }
 
 baseline=$(scripts/stage-modules.sh bench --baseline)
 scripts/vm-run.sh --flavour bench --mem 6G --timeout "${BENCH_TIMEOUT:-3000}" \
-	--out "$work/vm" -- env REPS="${REPS:-5}" tests/bench/run.sh "$baseline" \
+	--out "$work/vm" -- env REPS="${REPS:-5}" MIGRATE_REPS="${MIGRATE_REPS:-${REPS:-5}}" tests/bench/run.sh "$baseline" \
 	>"$work/vm.log" 2>&1 || { cat "$work/vm.log" "$work/vm/log"; exit 1; }
 
 scripts/bench-report.py "$work/vm/bench.jsonl" \

@@ -30,8 +30,26 @@ error() {
 		"$(echo "$3" | tr -d '"\\' | tr -c '[:print:]' ' ')" >>"$jsonl"
 }
 
+# record_line STACK ROW LINE: one JSON line per "key value" pair of LINE.
+record_line() {
+	local stack=$1 row=$2 line=$3
+
+	set -f	# split into "key value" words, never globbed
+	set -- $line
+	set +f
+	while [ $# -ge 2 ]; do
+		if ! [[ $2 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then
+			error "$stack" "$row" "not a number: $1 $2"
+			return 1
+		fi
+		printf '{"stack": "%s", "row": "%s", "metric": "%s", "value": %s}\n' \
+			"$stack" "$row" "$1" "$2" >>"$jsonl"
+		shift 2
+	done
+}
+
 # record STACK ROW CMD...: run CMD (vdpa_bench, testpmd.py or fio_iops),
-# turn each "key value" pair of the last line it prints into one JSON line.
+# record the last line it prints (record_line).
 record() {
 	local stack=$1 row=$2 text line rc
 
@@ -45,18 +63,7 @@ record() {
 		return 1
 	fi
 	echo "bench: $stack $row: $line"
-	set -f	# split into "key value" words, never globbed
-	set -- $line
-	set +f
-	while [ $# -ge 2 ]; do
-		if ! [[ $2 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then
-			error "$stack" "$row" "not a number: $1 $2"
-			return 1
-		fi
-		printf '{"stack": "%s", "row": "%s", "metric": "%s", "value": %s}\n' \
-			"$stack" "$row" "$1" "$2" >>"$jsonl"
-		shift 2
-	done
+	record_line "$stack" "$row" "$line"
 }
 
 # repeat N STACK ROW CMD...: one warm-up run, then record N runs; stop at
@@ -209,6 +216,27 @@ for gib in 1 16; do
 	done
 done
 unload || exit 1
+
+# Live migration of a guest receiving a stream (tests/bench/migrate.sh),
+# ours only: 6.12's simulator has no host interface to carry the stream.
+# One guest boot per parent and mode, then MIGRATE_REPS (default REPS)
+# migrations.
+migrate() {
+	local row=migrate-$1-$2 text line rc
+
+	text=$(bash "$VDPA_REPO/tests/bench/migrate.sh" "$1" "$2" "${MIGRATE_REPS:-$reps}" 2>&1)
+	rc=$?
+	echo "$text" | sed "s/^/bench: ours $row: /"
+	while read -r line; do
+		[[ $line == total_ms* ]] && record_line ours "$row" "$line"
+	done <<<"$text"
+	[ $rc -eq 0 ] || error ours "$row" "${text##*$'\n'}"
+}
+for run in "sim svq" "sim log" "cx log"; do
+	# shellcheck disable=SC2086
+	migrate $run
+	unload || exit 1
+done
 
 # The floor under pin+map.
 modprobe vdpa_pinbench || exit 1

@@ -70,3 +70,36 @@ migration_over() {
 last_ping() { sed -n 's/^e2e: ping \([0-9]*\) .*/\1/p' "$VDPA_OUT/$1.console" | tail -n 1; }
 first_ping() { sed -n 's/^e2e: ping \([0-9]*\) .*/\1/p' "$VDPA_OUT/$1.console" | head -n 1; }
 three_pings() { [ "$(pings_ok "$1")" -ge 3 ]; }
+
+# hub NETNS PORT...: the host interfaces with these phys_port_names, and a
+# tap "peer" holding 10.77.0.1 (the guest's peer), joined by a hub
+# (tests/e2e/relay.py; the VM's kernel has no bridge) in a new namespace
+# NETNS; the hub's pid in $relay. A stream from the peer then survives the
+# guest moving from one device to another.
+hub() {
+	local ns=$1 p h ifs=
+
+	shift
+	ip netns add "$ns"
+	ip -n "$ns" tuntap add dev peer mode tap
+	for p in "$@"; do
+		h=$(host_of "$p")
+		ip link set "$h" netns "$ns"
+		ip -n "$ns" link set "$h" promisc on
+		ip -n "$ns" link set "$h" up
+		ifs="$ifs $h"
+	done
+	# shellcheck disable=SC2086
+	ip netns exec "$ns" python3 "$VDPA_REPO/tests/e2e/relay.py" peer $ifs &
+	relay=$!
+	ip -n "$ns" addr add 10.77.0.1/24 dev peer
+	ip -n "$ns" link set peer up
+}
+
+# unhub NETNS: stop the hub and give the interfaces back.
+unhub() {
+	kill "$relay"
+	wait "$relay"
+	relay=
+	ip netns del "$1"
+}

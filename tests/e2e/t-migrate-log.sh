@@ -44,36 +44,6 @@ trap cleanup EXIT
 
 received() { grep -q '^e2e: recv ' "$VDPA_OUT/$1.console"; }
 
-# hub PORT...: the host interfaces with these phys_port_names, and a tap
-# holding the guest's peer address, joined by a hub (tests/e2e/relay.py;
-# the VM's kernel has no bridge) in namespace $NS.
-hub() {
-	local p h ifs=
-
-	ip netns add "$NS"
-	ip -n "$NS" tuntap add dev peer mode tap
-	for p in "$@"; do
-		h=$(host_of "$p")
-		ip link set "$h" netns "$NS"
-		ip -n "$NS" link set "$h" promisc on
-		ip -n "$NS" link set "$h" up
-		ifs="$ifs $h"
-	done
-	# shellcheck disable=SC2086
-	ip netns exec "$NS" python3 "$VDPA_REPO/tests/e2e/relay.py" peer $ifs &
-	relay=$!
-	ip -n "$NS" addr add 10.77.0.1/24 dev peer
-	ip -n "$NS" link set peer up
-}
-
-# unhub: stop the hub and give the interfaces back.
-unhub() {
-	kill "$relay"
-	wait "$relay"
-	relay=
-	ip netns del "$NS"
-}
-
 # migrate_log NAME SRCDEV DSTDEV: the guest on vDPA device SRCDEV receives
 # a stream and moves to DSTDEV meanwhile; checks as described above.
 migrate_log() {
@@ -145,18 +115,18 @@ for d in ml0 ml1; do
 	t_check "sim-add-$d" vdpa dev add name "$d" mgmtdev vdpasim_net mac "$GUEST_MAC"
 done
 echo loopback >/sys/module/vdpa_sim_net/parameters/wire
-hub ml0 ml1
+hub "$NS" ml0 ml1
 migrate_log sim ml0 ml1
-unhub
+unhub "$NS"
 t_check sim-del sh -c 'vdpa dev del ml0 && vdpa dev del ml1'
 modprobe -r vdpa_sim_net
 
 modprobe cxemu nr_functions=3 wire=netdev && modprobe cxvdpa || exit 1
 t_check cx-add-0 vdpa dev add name cl0 mgmtdev auxiliary/cxemu.vnet.0 mac "$GUEST_MAC"
 t_check cx-add-1 vdpa dev add name cl1 mgmtdev auxiliary/cxemu.vnet.1 mac "$GUEST_MAC"
-hub cxemu.vnet.0 cxemu.vnet.1
+hub "$NS" cxemu.vnet.0 cxemu.vnet.1
 migrate_log cx cl0 cl1
-unhub
+unhub "$NS"
 t_check cx-del sh -c 'vdpa dev del cl0 && vdpa dev del cl1'
 
 # A function without a page tracker: no VHOST_F_LOG_ALL, and QEMU's
