@@ -167,6 +167,7 @@ static u32 vhost_vdpa_log_runs(struct vhost_vdpa *v, u64 top, struct vdpa_dirty_
  */
 static int vhost_vdpa_log_track(struct vhost_vdpa *v, u64 top)
 {
+	struct vhost_iotlb *iotlb = vhost_vdpa_log_iotlb(v);
 	struct vdpa_dirty_range *r;
 	u64 page;
 	u32 n;
@@ -174,8 +175,7 @@ static int vhost_vdpa_log_track(struct vhost_vdpa *v, u64 top)
 
 	lockdep_assert_held(&v->lock);
 	vhost_vdpa_dirty_end(v, 0);
-	if (!top || !vhost_vdpa_log_iotlb(v) ||
-	    !vhost_iotlb_itree_first(vhost_vdpa_log_iotlb(v), 0, top - 1))
+	if (!top || !iotlb || !vhost_iotlb_itree_first(iotlb, 0, top - 1))
 		return -ENOENT;
 	/* One range: memory mapped below the bound later needs no new tracker. */
 	err = vhost_vdpa_dirty_begin(v, 0, &(struct vdpa_dirty_range){ 0, top }, 1, SZ_4K,

@@ -42,8 +42,6 @@ SOCK=/tmp/mbench.sock
 STOP=/tmp/mbench.stop
 SAMPLES=$VDPA_OUT/mbench-$parent-$mode.samples
 SENT=$VDPA_OUT/mbench-$parent-$mode.sent
-# The simulator with what x-svq accepts (see tests/e2e/t-migrate.sh).
-SVQ_FEATURES=0x328830028
 qemus=()
 sender=
 relay=

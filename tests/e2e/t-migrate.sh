@@ -11,14 +11,6 @@
 . "$VDPA_REPO/tests/vm/vhost_lib.sh"
 . "$VDPA_REPO/tests/e2e/lib.sh"
 
-# QEMU 7.2's shadow virtqueue refuses a device offering anything beyond
-# VERSION_1, ACCESS_PLATFORM, ANY_LAYOUT, EVENT_IDX and, for net, MAC, MTU,
-# STATUS, CTRL_VQ and CTRL_MAC_ADDR (it names CTRL_RX, INDIRECT_DESC and
-# RING_PACKED, which the simulator offers by default). This is exactly that
-# set. iproute2 6.1 cannot provision device features; vdpa_nl.py sends the
-# VDPA_ATTR_DEV_FEATURES attribute later iproute2 sends for
-# "vdpa dev add ... device_features".
-SVQ_FEATURES=0x328830028
 # QEMU 7.2's TCG corrupts the guest's flags at a cmpxchg16b right after an
 # incoming migration: with -cpu qemu64, 3 of 7 destinations took a double
 # fault in SLUB's fast path (EFLAGS holding RAX's low bits), one of them a
