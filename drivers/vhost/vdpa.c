@@ -1138,4 +1138,11 @@ module_init(vhost_vdpa_init);
 module_exit(vhost_vdpa_exit);
 
 MODULE_DESCRIPTION("vDPA devices for userspace: /dev/vhost-vdpa-N");
+/*
+ * The default bus driver: udev loads it for any new vDPA device (the bus's
+ * uevent, vdpa_bus.c), so a device nobody claimed becomes a character
+ * device. virtio_vdpa declares no alias; it takes devices when loaded first
+ * or when driver_override says so.
+ */
+MODULE_ALIAS("vdpa:d*v*");
 MODULE_LICENSE("GPL");

@@ -3,7 +3,7 @@
 #
 # What an administrator does with modprobe and sysfs: loading a parent
 # pulls in the bus and the ring engine; a new device binds to the bus
-# driver that is loaded; unbind, driver_override and bind move it; the
+# driver that is loaded, and its uevent's MODALIAS loads vhost_vdpa; unbind, driver_override and bind move it; the
 # modules come out in either order, bound or not. kmemleak (the harness)
 # checks that nothing stayed behind.
 . "$(dirname "$0")/lib.sh"
@@ -22,11 +22,17 @@ for m in vdpa vdpa_sim vdpa_devring; do
 done
 t_check refuses-bus-in-use sh -c '! rmmod vdpa 2>/dev/null'
 
-# No bus driver loaded: the device waits unbound, then binds at load.
+# No bus driver loaded: the device waits unbound until something loads
+# one. udev would run modprobe on the device's MODALIAS; that must load
+# vhost_vdpa, the default bus driver, and only it, which binds the device.
 t_check add-unbound vdpa dev add name mp0 mgmtdev vdpasim_net
 t_expect_eq waits-unbound "" "$(driver_of mp0)"
-t_check modprobe-vhost modprobe vhost_vdpa
+alias=$(sed -n 's/^MODALIAS=//p' $DEV/uevent)
+t_expect_eq modalias-net vdpa:d00000001 "${alias%v*}"
+t_expect_eq alias-resolves vhost_vdpa "$(modprobe --resolve-alias "$alias" | tr '\n' ' ' | sed 's/ $//')"
+t_check modprobe-alias modprobe "$alias"
 t_expect_eq binds-at-load vhost_vdpa "$(driver_of mp0)"
+t_expect_eq alias-leaves-virtio no "$(loaded virtio_vdpa)"
 
 # unbind, driver_override, bind (with both bus drivers loaded).
 t_check modprobe-virtio modprobe virtio_vdpa
