@@ -27,7 +27,7 @@ rm -rf "$src"	# no module removed from the tree may linger as "ours"
 mkdir -p "$src"
 git ls-files -co --exclude-standard -z -- Kbuild drivers include tests |
 	rsync -a --from0 --files-from=- ./ "$src/"
-make -C "$kdir" M="$src" W=1 modules >"$work/build.log" 2>&1 ||
+make -C "$kdir" M="$src" W=1 VDPA_HARNESS=1 modules >"$work/build.log" 2>&1 ||
 	{ cat "$work/build.log"; exit 1; }
 make -s tests
 # The nested guest of the migration rows (tests/bench/migrate.sh).

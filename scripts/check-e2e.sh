@@ -20,7 +20,7 @@ if ! scripts/guest-image.sh build/guest >"$work/guest-image.log" 2>&1; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-make -s modules tests >"$work/build.log" 2>&1 || { cat "$work/build.log"; echo "0 passed, 1 failed"; exit 1; }
+make -s test-modules tests >"$work/build.log" 2>&1 || { cat "$work/build.log"; echo "0 passed, 1 failed"; exit 1; }
 
 scripts/vm-run.sh --timeout "${VM_TIMEOUT:-2400}" --out "$work/vm" -- tests/e2e/run.sh >"$work/vm.log" 2>&1
 vm_status=$?

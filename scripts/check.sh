@@ -157,7 +157,47 @@ distro_build() {
 	(cd "$copy" && find . \( -name '*.[ch]' ! -name '*.mod.c' \) -o -name Kbuild -o -name Makefile) | sed 's|^\./||' |
 		sort | comm -13 "$work/distro.files" - | (cd "$copy" && xargs -r rm -f)
 	rsync -a --files-from="$work/distro.files" . "$copy/"
-	build_clean -j"$(nproc)" -C "$distro_kdir" M="$copy" W=1 modules
+	build_clean -j"$(nproc)" -C "$distro_kdir" M="$copy" W=1 VDPA_HARNESS=1 modules
+}
+
+# stack_list DIR: the module names under DIR, sorted, on one line.
+stack_list() {
+	find "$1" -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*//' | sort | tr '\n' ' '
+}
+
+# install_check: make modules_install from the Debian-headers copy (built
+# with the harness's modules just before) into a scratch root: the stack
+# only, under updates/vdpa-stack. Debian's kernels sign modules at install
+# (CONFIG_MODULE_SIG_ALL) with a key its headers do not ship; kbuild lets
+# an external module's install go on unsigned, and so does this check.
+install_check() {
+	local root=$work/install kver got want
+
+	kver=$(cat "$distro_kdir/include/config/kernel.release")
+	make -C "$repo/build/distro" modules_install KDIR="$distro_kdir" INSTALL_MOD_PATH="$root" ||
+		return 1
+	got=$(stack_list "$root/lib/modules/$kver")
+	want="cxemu cxvdpa vdpa vdpa_devring vdpa_sim vdpa_sim_blk vdpa_sim_net vhost_vdpa virtio_vdpa "
+	echo "installed: $got"
+	[ "$got" = "$want" ] || { echo "expected:  $want"; return 1; }
+	[ "$(stack_list "$root/lib/modules/$kver/updates/vdpa-stack")" = "$want" ]
+}
+
+# noaux_build: the Debian-headers copy built as for a kernel without the
+# auxiliary bus (a defconfig-based one): cxemu, cxvdpa and their suites are
+# left out with a message, everything else builds and links.
+noaux_build() {
+	local out got
+
+	out=$(make -C "$distro_kdir" M="$repo/build/distro" W=1 CONFIG_AUXILIARY_BUS= modules 2>&1) ||
+		{ echo "$out"; return 1; }
+	echo "$out"
+	grep -q 'vdpa-stack: left out cxemu cxvdpa: the target kernel has no CONFIG_AUXILIARY_BUS' <<<"$out" ||
+		{ echo "no message about the modules left out"; return 1; }
+	! grep -qiE '(^|: )warning:|undefined!' <<<"$out" || return 1
+	got=$(sed 's|.*/||; s|\.o$||' "$repo/build/distro/modules.order" | sort | tr '\n' ' ')
+	echo "built: $got"
+	[ "$got" = "vdpa vdpa_devring vdpa_sim vdpa_sim_blk vdpa_sim_net vhost_vdpa virtio_vdpa " ]
 }
 
 echo "== reference kernel"
@@ -169,7 +209,9 @@ ksrc=$(readlink -f "$kdir/source")
 
 if [ $tier = long ]; then
 	echo "== build"
-	step "build: modules and userspace clients" "$work/build.log" make -s modules tests KDIR="$kdir"
+	step "build: modules and userspace clients" "$work/build.log" make -s test-modules tests
+	step "dkms: DKMS builds and installs the .deb's stack for Debian's 6.12 kernel" \
+		"$work/dkms.log" scripts/dkms-check.sh "$distro_kdir"
 	echo "== VM suite, long repetitions"
 	t=$SECONDS
 	scripts/vm-run.sh --timeout "${VM_TIMEOUT:-2400}" --out "$work/vm" -- tests/vm/suite.sh --long \
@@ -200,7 +242,7 @@ self_vm() {
 }
 
 echo "== build and static checks"
-step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean modules KDIR="$kdir"
+step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean test-modules
 step "build: userspace test clients, -Wall -Wextra -Werror" "$work/tests.log" make -s tests
 step "sparse C=2: no findings" "$work/sparse.log" sparse_clean
 # From here nothing rebuilds the modules the VM loads (vm-run.sh stages
@@ -211,6 +253,14 @@ if [ $selftest -eq 1 ]; then
 	self_pid=$!
 fi
 step "build: W=1 -Werror, Debian linux-headers-6.12 (build only)" "$work/distro.log" distro_build
+step "install: make modules_install puts the stack only in updates/vdpa-stack" \
+	"$work/install.log" install_check
+step "build: a kernel without CONFIG_AUXILIARY_BUS leaves out cxemu and cxvdpa, builds the rest" \
+	"$work/noaux.log" noaux_build
+step "dkms: the .deb builds with Debian's tooling and carries the stack only" \
+	"$work/dkms.log" scripts/dkms-check.sh --package-only "$distro_kdir"
+step "drop-in: the stack builds inside a 6.12 tree from its Kconfig symbols" \
+	"$work/dropin.log" scripts/dropin-build.sh
 step "compat: unmodified 6.12 ifcvf and vdpa_user build against our vdpa.h" \
 	"$work/compat.log" scripts/compat-build.sh
 mapfile -t srcs < <(sources)

@@ -34,7 +34,7 @@ scripts/build-ref-kernel.sh debug &
 wait_showing $! "building" sh -c "grep -c '^  [A-Z]' '$kdir/build.log' | sed 's/$/ objects built/'"
 
 echo "== our modules and test clients"
-make -s modules tests
+make -s test-modules tests
 
 echo "== test VM"
 mkdir -p "$out"

@@ -21,6 +21,8 @@ PKGS=(
 	fio
 	# used by later tests (DPDK virtio_user over vhost-vdpa)
 	dpdk dpdk-dev
+	# the DKMS package (scripts/dkms-check.sh)
+	dkms dh-dkms debhelper dpkg-dev
 )
 
 missing=()
