@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Source-compatibility proof: build unmodified in-tree 6.12 vDPA parents
-# (ifcvf, vdpa_user) from the reference kernel's source against our
-# include/linux/vdpa.h and link them against our vdpa.ko's symbols.
-# Build only: the objects are never loaded, shipped or committed; the
-# sources are taken from the kernel tree at build time into build/compat.
+# (ifcvf, vdpa_user, vp_vdpa) from the reference kernel's source against
+# our include/linux/vdpa.h and link them against our vdpa.ko's symbols.
+# Never shipped or committed; the sources are taken from the kernel tree at
+# build time into build/compat. vp_vdpa is also staged for the test VM
+# (scripts/stage-modules.sh), where t-vp-vdpa.sh runs it on our bus.
 #
 #   scripts/compat-build.sh   (after make; uses the debug reference kernel)
 set -euo pipefail
@@ -21,7 +22,7 @@ grep -q '	vdpa_register_device	' "$symvers" ||
 	{ echo "compat-build: our vdpa.ko exports no vdpa_register_device" >&2; exit 1; }
 
 status=0
-for parent in ifcvf:CONFIG_IFCVF vdpa_user:CONFIG_VDPA_USER; do
+for parent in ifcvf:CONFIG_IFCVF vdpa_user:CONFIG_VDPA_USER virtio_pci:CONFIG_VP_VDPA; do
 	dir=${parent%%:*}
 	sym=${parent#*:}
 	rm -rf "${work:?}/$dir"

@@ -41,6 +41,12 @@ src=$repo
 	mkdir -p "$dst/updates/$(dirname "$rel")"
 	cp "$ko" "$dst/updates/$rel"
 done < <(find "$src" -path "$src/build" -prune -o -name '*.ko' -print0)
+# 6.12's vp_vdpa, built unchanged against our headers by compat-build.sh
+# (make check), which t-vp-vdpa.sh loads.
+if [ $baseline -eq 0 ] && [ "$flavour" = debug ] && [ -f "$repo/build/compat/virtio_pci/vp_vdpa.ko" ]; then
+	mkdir -p "$dst/updates/compat"
+	cp "$repo/build/compat/virtio_pci/vp_vdpa.ko" "$dst/updates/compat/"
+fi
 
 conf=$base/depmod.conf
 echo "search updates built-in" >"$conf"

@@ -18,6 +18,10 @@
 #   --timeout SECONDS      hard limit for the whole VM (default 1200)
 #   --out DIR              results directory (default: a new one in /tmp)
 #   --smp N, --mem SIZE    guest CPUs (default 2) and memory (default 4G)
+#   --iommu                QEMU's intel-iommu, and two more NICs on one hub:
+#                          00:10.0 behind the IOMMU (iommu_platform, for
+#                          6.12's vp_vdpa) and 00:11.0, an ordinary one that
+#                          sees every frame the first sends (t-vp-vdpa.sh)
 #
 # Exit status: 0 when the run is clean, 1 when it is not (each reason on a
 # line starting "vm-run: FAIL"), 2 on usage errors. The results directory
@@ -31,6 +35,7 @@ out=
 shell=0
 smp=2
 mem=4G
+iommu=0
 
 usage() { sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -41,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--shell) shell=1; shift ;;
+	--iommu) iommu=1; shift ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -70,6 +76,7 @@ fi
 append="console=ttyS0 panic=-1 root=vdparoot rootfstype=9p ro"
 append+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose"
 append+=" init=$repo/scripts/vm-init.sh vdpatest_repo=$repo vdpatest_modroot=$modroot"
+[ $iommu -eq 0 ] || append+=" intel_iommu=on iommu.strict=1"
 
 qemu=(qemu-system-x86_64 -machine q35,accel=tcg -cpu max,la57=off
 	-smp "$smp" -m "$mem" -no-reboot -nodefaults -display none
@@ -80,6 +87,18 @@ qemu=(qemu-system-x86_64 -machine q35,accel=tcg -cpu max,la57=off
 	-device virtio-9p-pci,fsdev=out,mount_tag=out
 	-fsdev "local,id=repo,path=$repo,security_model=none,readonly=on,multidevs=remap"
 	-device virtio-9p-pci,fsdev=repo,mount_tag=repo)
+
+# The vDPA NIC must be alone in its IOMMU group (its own slot on the root
+# bus), modern only (iommu_platform needs it) and with one doorbell page
+# per queue (page-per-vq), as vhost-vdpa maps exactly one page. aw-bits=48:
+# DPDK uses user addresses as IOVAs. intremap=off: no interrupt remapping
+# in the guest, MSI passes through. Under TCG all of it is emulated.
+if [ $iommu -eq 1 ]; then
+	qemu+=(-device intel-iommu,intremap=off,aw-bits=48
+		-netdev hubport,id=vdpanet,hubid=1 -netdev hubport,id=peernet,hubid=1
+		-device virtio-net-pci,netdev=vdpanet,addr=0x10,disable-legacy=on,iommu_platform=on,page-per-vq=on,mac=52:54:00:12:00:10,romfile=
+		-device virtio-net-pci,netdev=peernet,addr=0x11,mac=52:54:00:12:00:11,romfile=)
+fi
 
 if [ $shell -eq 1 ]; then
 	"${qemu[@]}" -serial mon:stdio
@@ -110,6 +129,8 @@ pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|kernel BUG'
 pattern+='|INFO: task .* blocked for more than|INFO: possible .*locking'
 pattern+='|INFO: trying to register non-static key|possible circular locking'
 pattern+='|inconsistent lock state|suspicious RCU usage|Kernel panic'
+# A device DMA the IOMMU blocked (--iommu): an address nobody mapped.
+pattern+='|DMAR: DRHD: handling fault|DMAR: \[DMA (Read|Write)'
 # Both the saved log buffer and the serial console are scanned: the
 # buffer can wrap in a long run, the console can drop lines. A run where
 # neither holds the whole log from boot cannot be called clean.
