@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Convenience targets around the out-of-tree build. Object lists live in
-# Kbuild; kbuild reads this file too when it descends into M=, so everything
-# but the KERNELRELEASE branch is for humans.
+# Kbuild, which kbuild reads in preference to this file.
 
 ifneq ($(KERNELRELEASE),)
 include $(src)/Kbuild
@@ -41,10 +40,13 @@ modules: kdir-check
 	$(KMAKE) modules
 	@echo "vdpa-stack: built $$(sed 's|.*/||; s|\.o$$|.ko|' modules.order | tr '\n' ' ')"
 
-# Rebuilds without the harness modules first, so that modules.order (what
-# kbuild installs) lists the stack only.
-modules_install:
-	$(MAKE) modules VDPA_HARNESS=
+# Installs what the last "make" built for KDIR (kbuild installs what
+# modules.order lists), never the harness's modules: after make
+# test-modules, run make again first.
+modules_install: kdir-check
+	@test -s modules.order || { echo "vdpa-stack: nothing built; run make first"; exit 1; }
+	@! grep -qE '(harness_|vdpa_pinbench)' modules.order || { \
+		echo "vdpa-stack: the last build has the harness's modules; run make first"; exit 1; }
 	$(KMAKE) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
 
 # What make check, make vm and make demo load: every module, harness

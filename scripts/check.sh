@@ -165,16 +165,20 @@ stack_list() {
 	find "$1" -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*//' | sort | tr '\n' ' '
 }
 
-# install_check: make modules_install from the Debian-headers copy (built
-# with the harness's modules just before) into a scratch root: the stack
-# only, under updates/vdpa-stack. Debian's kernels sign modules at install
+# install_check: make modules_install from the Debian-headers copy into a
+# scratch root: refused right after the harness's build, then after a plain
+# make the stack only, under updates/vdpa-stack. Debian's kernels sign modules at install
 # (CONFIG_MODULE_SIG_ALL) with a key its headers do not ship; kbuild lets
 # an external module's install go on unsigned, and so does this check.
 install_check() {
 	local root=$work/install kver got want
 
 	kver=$(cat "$distro_kdir/include/config/kernel.release")
-	make -C "$repo/build/distro" modules_install KDIR="$distro_kdir" INSTALL_MOD_PATH="$root" ||
+	# Installing straight after the harness's build is refused.
+	! make -C "$repo/build/distro" modules_install KDIR="$distro_kdir" \
+		INSTALL_MOD_PATH="$root" || { echo "installed the harness's build"; return 1; }
+	make -C "$repo/build/distro" modules KDIR="$distro_kdir" &&
+		make -C "$repo/build/distro" modules_install KDIR="$distro_kdir" INSTALL_MOD_PATH="$root" ||
 		return 1
 	got=$(stack_list "$root/lib/modules/$kver")
 	want="cxemu cxvdpa vdpa vdpa_devring vdpa_sim vdpa_sim_blk vdpa_sim_net vhost_vdpa virtio_vdpa "
@@ -246,7 +250,8 @@ step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean test-m
 step "build: userspace test clients, -Wall -Wextra -Werror" "$work/tests.log" make -s tests
 step "sparse C=2: no findings" "$work/sparse.log" sparse_clean
 # From here nothing rebuilds the modules the VM loads (vm-run.sh stages
-# them when it starts).
+# them when it starts), except compat-build.sh's vp_vdpa, which only the
+# suite's VM (started after it) loads.
 self_pid=
 if [ $selftest -eq 1 ]; then
 	self_vm &

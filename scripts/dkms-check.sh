@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check's DKMS step: build the package (scripts/dkms-package.sh), check
-# what it carries, then have DKMS add, build and install it for Debian's
-# 6.12 kernel as the package's postinst would, but into scratch trees
-# (--sourcetree, --dkmstree, --installtree) so that the machine's own
-# /usr/src, /var/lib/dkms and /lib/modules stay as they were.
+# The DKMS check: build the package (scripts/dkms-package.sh), check what it
+# carries, then have DKMS add, build and install it for Debian's 6.12
+# kernel as the package's postinst would, but into scratch trees
+# (--sourcetree, --dkmstree, --installtree, --no-depmod): the machine's
+# /usr/src, /var/lib/dkms/<package> and /lib/modules are not touched. DKMS
+# does sign the modules with its machine key, /var/lib/dkms/mok.key, and
+# creates that key on first use, as any DKMS install would.
 #
 #   scripts/dkms-check.sh [--package-only] KDIR
 #
@@ -48,7 +50,8 @@ fi
 dpkg-deb -I "$deb" postinst | grep -q dkms || { echo "dkms-check: no DKMS postinst"; exit 1; }
 [ $package_only -eq 0 ] || exit 0
 
-trees=(--sourcetree "$work/root/usr/src" --dkmstree "$work/dkms" --installtree "$work/install")
+trees=(--sourcetree "$work/root/usr/src" --dkmstree "$work/dkms" --installtree "$work/install"
+	--no-depmod)
 mkdir -p "$work/dkms" "$work/install/$kver"
 dkms add -m vdpa-stack -v "$ver" "${trees[@]}"
 dkms build -m vdpa-stack -v "$ver" -k "$kver" "${trees[@]}" ||

@@ -23,7 +23,7 @@ fi
 name=vdpa-stack
 stage=$out/$name-$ver
 
-rm -rf "$out"
+rm -rf "$out"/vdpa-stack-* "$out"/vdpa-stack_* "$out/build.log"
 mkdir -p "$stage/src"
 # Tracked or new files, never build products, never the tests.
 git ls-files -co --exclude-standard -- Kbuild Kconfig Makefile LICENSE README.md \
@@ -45,7 +45,7 @@ $name ($ver) unstable; urgency=medium
 EOF
 
 (cd "$stage" && dpkg-buildpackage -b -us -uc) >"$out/build.log" 2>&1 || {
-	cat "$out/build.log"
+	cat "$out/build.log" >&2
 	exit 1
 }
 deb=$out/${name}-dkms_${ver}_all.deb

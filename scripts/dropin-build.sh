@@ -14,7 +14,9 @@
 # built, which shows the objects follow the tree's Kconfig and not the
 # out-of-tree defaults. The directory is built with "make M=" in the
 # prepared tree, linked against the reference kernel's Module.symvers, as a
-# kernel developer builds one directory. Kept in build/dropin between runs.
+# kernel developer builds one directory; a whole-kernel build (which is what
+# reads the drivers/Makefile line, and the only way to try =y) is not done
+# here. Kept in build/dropin between runs.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,11 +67,15 @@ done
 for s in "${off[@]}"; do
 	"$tree/scripts/config" --file "$obj/.config.new" -d "$s"
 done
-# Keep .config's time when nothing changed, so nothing is rebuilt.
+# Keep .config's time when nothing changed, so nothing is rebuilt. Our
+# Kconfig's hash rides along as a comment: a change to it counts too.
+echo "# drivers/vdpa-stack/Kconfig $(sha256sum <"$dst/Kconfig" | cut -c1-16)" >>"$obj/.config.new"
 if ! cmp -s "$obj/.config.new" "$obj/.config.in" 2>/dev/null; then
 	cp "$obj/.config.new" "$obj/.config.in"
 	cp "$obj/.config.new" "$obj/.config"
 	kmake -s olddefconfig
+	# make M= does not regenerate auto.conf: prepare the tree again.
+	rm -f "$obj/.prepared"
 fi
 bad=0
 for s in "${on[@]}"; do
@@ -79,6 +85,14 @@ for s in "${off[@]}"; do
 	grep -qE "^CONFIG_$s=" "$obj/.config" && { echo "dropin: CONFIG_$s is set"; bad=1; }
 done
 [ $bad -eq 0 ] || exit 1
+# Nor does Kconfig let the stack in beside a modular in-tree bus.
+cp "$obj/.config" "$obj/.config.vdpam"
+"$tree/scripts/config" --file "$obj/.config.vdpam" -m VDPA -m VDPA_STACK
+kmake -s KCONFIG_CONFIG=.config.vdpam olddefconfig
+if grep -q '^CONFIG_VDPA_STACK=' "$obj/.config.vdpam"; then
+	echo "dropin: Kconfig took VDPA_STACK beside VDPA=m"
+	exit 1
+fi
 
 [ -e "$obj/.prepared" ] || { kmake -s modules_prepare && touch "$obj/.prepared"; }
 cp "$kdir/Module.symvers" "$obj/Module.symvers"

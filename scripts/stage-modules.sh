@@ -32,8 +32,8 @@ cp "$kdir/mod-root/lib/modules/$kver/modules.order" \
 	"$kdir/mod-root/lib/modules/$kver/modules.builtin"* "$dst/"
 
 rm -rf "$dst/updates"
-# The tree's modules are built against the debug kernel (make's default
-# KDIR); the bench kernel's structures differ (lockdep, KASAN).
+# The tree's modules are built against the debug kernel (make
+# test-modules); the bench kernel's structures differ (lockdep, KASAN).
 src=$repo
 [ "$flavour" = bench ] && src=$repo/build/bench-src
 [ $baseline -eq 0 ] && while IFS= read -r -d '' ko; do
@@ -43,9 +43,12 @@ src=$repo
 done < <(find "$src" -path "$src/build" -prune -o -name '*.ko' -print0)
 # 6.12's vp_vdpa, built unchanged against our headers by compat-build.sh
 # (make check), which t-vp-vdpa.sh loads.
-if [ $baseline -eq 0 ] && [ "$flavour" = debug ] && [ -f "$repo/build/compat/virtio_pci/vp_vdpa.ko" ]; then
+# Only when newer than our vdpa.ko: one built against an older vdpa.h would
+# load with the wrong layouts (the reference kernel has no MODVERSIONS).
+vp=$repo/build/compat/virtio_pci/vp_vdpa.ko
+if [ $baseline -eq 0 ] && [ "$flavour" = debug ] && [ "$vp" -nt "$repo/drivers/vdpa/vdpa.ko" ]; then
 	mkdir -p "$dst/updates/compat"
-	cp "$repo/build/compat/virtio_pci/vp_vdpa.ko" "$dst/updates/compat/"
+	cp "$vp" "$dst/updates/compat/"
 fi
 
 conf=$base/depmod.conf

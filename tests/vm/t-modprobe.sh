@@ -3,9 +3,10 @@
 #
 # What an administrator does with modprobe and sysfs: loading a parent
 # pulls in the bus and the ring engine; a new device binds to the bus
-# driver that is loaded, and its uevent's MODALIAS loads vhost_vdpa; unbind, driver_override and bind move it; the
-# modules come out in either order, bound or not. kmemleak (the harness)
-# checks that nothing stayed behind.
+# driver that is loaded, and its uevent's MODALIAS loads vhost_vdpa;
+# unbind, driver_override and bind move it; the modules come out in
+# either order, bound or not. kmemleak (the harness) checks that nothing
+# stayed behind.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost_lib.sh"
 

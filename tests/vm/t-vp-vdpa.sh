@@ -26,6 +26,8 @@ trap cleanup EXIT
 
 t_expect_eq iommu-on yes "$([ -e "$SYS/$PCI/iommu_group" ] && echo yes || echo no)"
 t_expect_eq iommu-group-alone 1 "$(ls "$SYS/$PCI/iommu_group/devices" 2>/dev/null | wc -l)"
+# A translating domain, not an identity (passthrough) one.
+t_expect_eq iommu-translates DMA "$(cat "$SYS/$PCI/iommu_group/type" 2>/dev/null)"
 t_expect_eq starts-on-virtio-pci virtio-pci "$(pci_driver $PCI)"
 peer=$(netdev_of "$SYS/$PEER")
 t_check peer-netdev test -n "$peer"
@@ -71,12 +73,15 @@ ip -n vpa link set "$vif" up
 t_check ping-after-rebind ip netns exec vpa ping -c 3 -i 0.2 -W 5 10.78.0.2
 
 # Removal while the interface carries traffic.
-ip netns exec vpa ping -i 0.05 -W 1 10.78.0.2 >/dev/null 2>&1 &
+pinglog=$(mktemp)
+ip netns exec vpa ping -i 0.05 -W 1 10.78.0.2 >"$pinglog" 2>&1 &
 pinger=$!
 sleep 1
 t_check del-while-busy vdpa dev del vp0
 kill $pinger 2>/dev/null
 wait $pinger 2>/dev/null
+t_check replies-before-del grep -q 'bytes from 10.78.0.2' "$pinglog"
+rm -f "$pinglog"
 t_check netdev-gone sh -c "! ip -n vpa link show $vif >/dev/null 2>&1"
 
 # Back to virtio-pci, as it was.
