@@ -17,6 +17,12 @@ PEER=0000:00:11.0
 SYS=/sys/bus/pci/devices
 pci_driver() { basename "$(readlink "$SYS/$1/driver" 2>/dev/null)"; }
 netdev_of() { basename "$(ls -d "$1"/virtio*/net/* 2>/dev/null | head -n 1)"; }
+# to_ns IF NETNS ADDR: move IF into NETNS with ADDR/24 and bring it up.
+to_ns() {
+	ip link set "$1" netns "$2"
+	ip -n "$2" addr add "$3/24" dev "$1"
+	ip -n "$2" link set "$1" up
+}
 
 cleanup() {
 	ip netns del vpa 2>/dev/null
@@ -48,12 +54,8 @@ t_check virtio-net-up test -n "$vif"
 # The two interfaces in two namespaces: every frame crosses the hub.
 ip netns add vpa
 ip netns add vpb
-ip link set "$vif" netns vpa
-ip link set "$peer" netns vpb
-ip -n vpa addr add 10.78.0.1/24 dev "$vif"
-ip -n vpb addr add 10.78.0.2/24 dev "$peer"
-ip -n vpa link set "$vif" up
-ip -n vpb link set "$peer" up
+to_ns "$vif" vpa 10.78.0.1
+to_ns "$peer" vpb 10.78.0.2
 t_check ping-through-iommu ip netns exec vpa ping -c 5 -i 0.2 -W 5 10.78.0.2
 t_check ping-large ip netns exec vpa ping -c 3 -i 0.2 -W 5 -s 1400 10.78.0.2
 t_check ping-from-peer ip netns exec vpb ping -c 3 -i 0.2 -W 5 10.78.0.1
@@ -67,9 +69,7 @@ t_expect_eq vhost-unbound "" "$(driver_of vp0)"
 t_check vhost-says-why sh -c "dmesg | grep -q 'vp0.*IOMMU'"
 t_check rebind-virtio sh -c "echo vp0 >/sys/bus/vdpa/drivers/virtio_vdpa/bind"
 vif=$(netdev_of /sys/bus/vdpa/devices/vp0)
-ip link set "$vif" netns vpa
-ip -n vpa addr add 10.78.0.1/24 dev "$vif"
-ip -n vpa link set "$vif" up
+to_ns "$vif" vpa 10.78.0.1
 t_check ping-after-rebind ip netns exec vpa ping -c 3 -i 0.2 -W 5 10.78.0.2
 
 # Removal while the interface carries traffic.
