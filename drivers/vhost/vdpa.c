@@ -231,6 +231,7 @@ static void vhost_vdpa_restore_default_map(struct vhost_vdpa *v)
 	const struct vdpa_config_ops *ops = v->vdpa->config;
 	u32 asid;
 
+	vhost_vdpa_domain_detach(v);
 	if (!ops->reset_map) {
 		vdpa_reset(v->vdpa, VDPA_RESET_F_CLEAN_MAP);
 		return;
@@ -250,6 +251,13 @@ static int vhost_vdpa_take(struct vhost_vdpa *v)
 
 	err = vdpa_reset(v->vdpa, 0);
 	vhost_vdpa_forget_rings(v);
+	/* A new domain of ours is empty. */
+	if (!err && v->domain.dma_dev) {
+		err = vhost_vdpa_domain_attach(v);
+		if (err)
+			vhost_vdpa_restore_default_map(v);
+		return err;
+	}
 	for (asid = 0; !err && asid < v->nas; asid++) {
 		err = vhost_vdpa_device_map_empty(v, asid);
 		if (err) {
@@ -273,6 +281,8 @@ static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 	vhost_vdpa_eventfds_release(v);
 	vhost_vdpa_log_release(v);
 	vhost_vdpa_dirty_release(v);
+	/* The device translates nothing once our domain is gone, if it has one. */
+	vhost_vdpa_domain_detach(v);
 	if (v->owner)
 		vhost_vdpa_unmap_all(v);
 	vhost_vdpa_restore_default_map(v);
@@ -299,7 +309,8 @@ static u64 vhost_vdpa_backend_offered(struct vhost_vdpa *v)
 		features |= BIT_ULL(VHOST_BACKEND_F_RESUME);
 	if (ops->get_vq_desc_group)
 		features |= BIT_ULL(VHOST_BACKEND_F_DESC_ASID);
-	if (ops->reset_map)
+	/* A reset leaves our own IOMMU domain alone, as reset_map parents do. */
+	if (ops->reset_map || v->domain.dma_dev)
 		features |= BIT_ULL(VHOST_BACKEND_F_IOTLB_PERSIST);
 	if (ops->get_backend_features)
 		features |= ops->get_backend_features(v->vdpa) &
@@ -651,8 +662,12 @@ static long vhost_vdpa_device_ioctl(struct vhost_vdpa *v, unsigned int cmd,
 	case VHOST_VDPA_SET_CONFIG_CALL:
 		return vhost_vdpa_set_call(v, &v->config_call, arg->fd);
 	case VHOST_VDPA_GET_IOVA_RANGE:
-		r = ops->get_iova_range ? ops->get_iova_range(v->vdpa) :
-			(struct vdpa_iova_range){ .first = 0, .last = U64_MAX };
+		if (v->domain.dma_dev)
+			r = vhost_vdpa_domain_range(v);
+		else if (ops->get_iova_range)
+			r = ops->get_iova_range(v->vdpa);
+		else
+			r = (struct vdpa_iova_range){ .first = 0, .last = U64_MAX };
 		arg->range.first = r.first;
 		arg->range.last = r.last;
 		return 0;
@@ -1018,13 +1033,14 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	u32 i;
 	int err;
 
-	if (!ops->set_map && !ops->dma_map) {
-		dev_err(&vdpa->dev, "vhost_vdpa: parents translating through the platform IOMMU are not supported yet\n");
-		return -EOPNOTSUPP;
-	}
 	if (vdpa->use_va) {
 		dev_err(&vdpa->dev, "vhost_vdpa: virtual-address (use_va) parents are not supported\n");
 		return -EOPNOTSUPP;
+	}
+	if (!ops->set_map && !ops->dma_map) {
+		err = vhost_vdpa_domain_usable(vdpa);
+		if (err)
+			return err;
 	}
 
 	v = kzalloc(sizeof(*v), GFP_KERNEL);
@@ -1037,6 +1053,8 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	v->vdpa = vdpa;
 	v->nvqs = vdpa->nvqs;
 	v->nas = vdpa->nas;
+	if (!ops->set_map && !ops->dma_map)
+		v->domain.dma_dev = vdpa_get_dma_dev(vdpa);
 	v->minor = ida_alloc_max(&vhost_vdpa_minors, VHOST_VDPA_DEV_MAX - 1, GFP_KERNEL);
 	device_initialize(&v->dev);
 	/* From here on vhost_vdpa_release_dev() frees whatever is set up. */

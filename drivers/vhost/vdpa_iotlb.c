@@ -136,6 +136,27 @@ static bool vhost_vdpa_charge(struct mm_struct *mm, u64 npages, u64 limit)
 	return true;
 }
 
+/*
+ * Per-range translation: the parent's dma_map/dma_unmap, or, for a parent
+ * with neither map op, our own IOMMU domain (vdpa_domain.c), which takes
+ * and gives back runs the same way. Everything below that says "dma_map
+ * parent" covers both.
+ */
+static int vhost_vdpa_dev_map(struct vhost_vdpa *v, u32 asid, u64 iova, u64 size, u64 pa,
+			      u32 perm)
+{
+	if (v->domain.dma_dev)
+		return vhost_vdpa_domain_map(v, iova, size, pa, perm);
+	return vhost_vdpa_ops(v)->dma_map(v->vdpa, asid, iova, size, pa, perm, NULL);
+}
+
+static int vhost_vdpa_dev_unmap(struct vhost_vdpa *v, u32 asid, u64 iova, u64 size)
+{
+	if (v->domain.dma_dev)
+		return vhost_vdpa_domain_unmap(v, iova, size);
+	return vhost_vdpa_ops(v)->dma_unmap(v->vdpa, asid, iova, size);
+}
+
 static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as *as)
 {
 	struct vhost_vdpa_limbo *l, *tmp;
@@ -240,6 +261,8 @@ int vhost_vdpa_device_map_empty(struct vhost_vdpa *v, u32 asid)
 	int err;
 
 	lockdep_assert_held(&v->lock);
+	if (v->domain.dma_dev)
+		return vhost_vdpa_domain_empty(v);
 	if (!ops->set_map)
 		return ops->dma_unmap(v->vdpa, asid, 0, U64_MAX);
 	empty = vhost_iotlb_alloc(1, 0);
@@ -279,8 +302,8 @@ static int vhost_vdpa_as_program(struct vhost_vdpa *v, u32 asid)
 	} else if (as->stale) {
 		for (map = vhost_iotlb_itree_first(as->iotlb, 0, U64_MAX); map && !err;
 		     map = vhost_iotlb_itree_next(map, 0, U64_MAX))
-			err = ops->dma_map(v->vdpa, asid, map->start, map->size,
-					   map->addr, map->perm, NULL);
+			err = vhost_vdpa_dev_map(v, asid, map->start, map->size,
+						 map->addr, map->perm);
 		if (err)
 			vhost_vdpa_dma_lost(v, asid);
 	}
@@ -478,6 +501,8 @@ static bool vhost_vdpa_in_iova_range(struct vhost_vdpa *v, u64 iova, u64 last)
 	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
 	struct vdpa_iova_range range;
 
+	if (v->domain.dma_dev)
+		return vhost_vdpa_domain_allows(v, iova, last);
 	if (!ops->get_iova_range)
 		return true;
 	range = ops->get_iova_range(v->vdpa);
@@ -492,14 +517,13 @@ static bool vhost_vdpa_in_iova_range(struct vhost_vdpa *v, u64 iova, u64 last)
  */
 static void vhost_vdpa_dma_rollback(struct vhost_vdpa *v, u32 asid, u64 start, u64 end)
 {
-	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
 	struct vhost_vdpa_as *as = &v->as[asid];
 	struct vhost_iotlb_map *map;
 	u64 pos = start;
 
 	while (pos < end && (map = vhost_iotlb_itree_first(as->iotlb, pos, end - 1))) {
 		pos = map->last + 1;
-		if (!ops->dma_unmap(v->vdpa, asid, map->start, map->size)) {
+		if (!vhost_vdpa_dev_unmap(v, asid, map->start, map->size)) {
 			vhost_vdpa_unpin(v, map->addr, map->size >> PAGE_SHIFT, map->perm);
 			vhost_iotlb_map_free(as->iotlb, map);
 			continue;
@@ -613,8 +637,7 @@ static int vhost_vdpa_map_commit(struct vhost_vdpa *v, u32 asid,
 	}
 	for (map = vhost_iotlb_itree_first(as->iotlb, msg->iova, last); map;
 	     map = vhost_iotlb_itree_next(map, msg->iova, last)) {
-		err = ops->dma_map(v->vdpa, asid, map->start, map->size, map->addr,
-				   map->perm, NULL);
+		err = vhost_vdpa_dev_map(v, asid, map->start, map->size, map->addr, map->perm);
 		if (err)
 			break;
 	}
@@ -711,14 +734,12 @@ static int vhost_vdpa_split_ends(struct vhost_iotlb *iotlb, u64 start, u64 last)
  */
 static int vhost_vdpa_dma_remap(struct vhost_vdpa *v, u32 asid, u64 first, u64 last)
 {
-	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
 	struct vhost_iotlb_map *map;
 	int err;
 
 	for (map = vhost_iotlb_itree_first(v->as[asid].iotlb, first, last); map;
 	     map = vhost_iotlb_itree_next(map, first, last)) {
-		err = ops->dma_map(v->vdpa, asid, map->start, map->size, map->addr, map->perm,
-				   NULL);
+		err = vhost_vdpa_dev_map(v, asid, map->start, map->size, map->addr, map->perm);
 		if (err) {
 			vhost_vdpa_dma_lost(v, asid);
 			return err;
@@ -739,7 +760,6 @@ static int vhost_vdpa_dma_remap(struct vhost_vdpa *v, u32 asid, u64 first, u64 l
  */
 static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 last)
 {
-	const struct vdpa_config_ops *ops = vhost_vdpa_ops(v);
 	struct vhost_vdpa_as *as = &v->as[asid];
 	struct vhost_iotlb_map *map;
 	/* Straddling entries, as the device knows them; one may straddle both ends. */
@@ -757,7 +777,7 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 		return -ENOSPC;
 
 	for (i = 0; i < n && !as->stale; i++) {
-		err = ops->dma_unmap(v->vdpa, asid, ext[i].start, ext[i].last - ext[i].start + 1);
+		err = vhost_vdpa_dev_unmap(v, asid, ext[i].start, ext[i].last - ext[i].start + 1);
 		if (err) {
 			/* Undo the first, if it went: then nothing has changed. */
 			if (i)
@@ -779,7 +799,7 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 
 		for (i = 0; i < n; i++)
 			gone |= map->start >= ext[i].start && map->last <= ext[i].last;
-		if (!gone && ops->dma_unmap(v->vdpa, asid, map->start, map->size)) {
+		if (!gone && vhost_vdpa_dev_unmap(v, asid, map->start, map->size)) {
 			err = vhost_vdpa_range_to_limbo(v, as, map->start, map->last);
 			if (err)
 				break;

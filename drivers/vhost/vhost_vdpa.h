@@ -37,8 +37,10 @@
  *     both this (write) and vhost_vdpa.lock. Parent calls made under it:
  *     get_vq_notification only.
  * Taken inside vhost_vdpa.lock by what it calls: the vDPA device's
- * cf_lock (vdpa_reset, vdpa_get_config, ...), the parent's own locks, and
- * i_mmap_rwsem (remove() zapping doorbell mappings). User memory is never
+ * cf_lock (vdpa_reset, vdpa_get_config, ...), the parent's own locks,
+ * i_mmap_rwsem (remove() zapping doorbell mappings), and for parents
+ * translating through the platform IOMMU (vdpa_domain.c) the IOMMU
+ * group's mutex and the IOMMU driver's locks. User memory is never
  * touched with the lock held: ioctl arguments are copied in before it is
  * taken and out after it is dropped, IOTLB messages read before it, and
  * pages pinned outside it (see vhost_vdpa.iotlb_lock).
@@ -65,6 +67,7 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/vhost_types.h>
 
+struct iommu_domain;
 struct iov_iter;
 struct vhost_vdpa;
 
@@ -155,6 +158,32 @@ struct vhost_vdpa_as {
 };
 
 /**
+ * struct vhost_vdpa_resv - a reserved IOVA region of the DMA device
+ * @start: first byte
+ * @last: last byte
+ */
+struct vhost_vdpa_resv {
+	u64 start;
+	u64 last;
+};
+
+/**
+ * struct vhost_vdpa_domain - translation through the platform IOMMU
+ * @dma_dev: the parent's DMA device, for parents with neither set_map
+ *	nor dma_map (vdpa_domain.c); NULL for every other parent
+ * @iommu: our paging domain, attached to @dma_dev while a file has the
+ *	device; NULL otherwise
+ * @nresv: entries in @resv
+ * @resv: @dma_dev's reserved regions, which no UPDATE may cover
+ */
+struct vhost_vdpa_domain {
+	struct device *dma_dev;
+	struct iommu_domain *iommu;
+	u32 nresv;
+	struct vhost_vdpa_resv *resv;
+};
+
+/**
  * struct vhost_vdpa_log - the vhost dirty log of VHOST_F_LOG_ALL (vdpa_log.c)
  * @lock: serialises pushes into the log with changes of @base and @all;
  *	outside vhost_vdpa.iotlb_lock
@@ -206,6 +235,7 @@ struct vhost_vdpa_log {
  *	are; they are zapped when the device goes
  * @log: the vhost dirty log
  * @no_log_all: VHOST_F_LOG_ALL is not offered (sysfs log_all = 0)
+ * @domain: the platform IOMMU's translation, for parents without one
  */
 struct vhost_vdpa {
 	struct device dev;
@@ -228,6 +258,7 @@ struct vhost_vdpa {
 	struct address_space *mapping;
 	struct vhost_vdpa_log log;
 	bool no_log_all;
+	struct vhost_vdpa_domain domain;
 };
 
 /* vdpa_iotlb.c: address spaces, pinning and IOTLB messages */
@@ -263,6 +294,16 @@ int vhost_vdpa_dirty_begin(struct vhost_vdpa *v, u32 asid, struct vdpa_dirty_ran
 			   u64 hint, bool log, u64 *page);
 int vhost_vdpa_dirty_fill(struct vhost_vdpa *v, u32 asid, struct vhost_vdpa_dirty *d,
 			  u64 page, u64 __user *bitmap, u64 length);
+
+/* vdpa_domain.c: translation through the platform IOMMU */
+int vhost_vdpa_domain_usable(struct vdpa_device *vdpa);
+int vhost_vdpa_domain_attach(struct vhost_vdpa *v);
+void vhost_vdpa_domain_detach(struct vhost_vdpa *v);
+int vhost_vdpa_domain_empty(struct vhost_vdpa *v);
+int vhost_vdpa_domain_map(struct vhost_vdpa *v, u64 iova, u64 size, u64 pa, u32 perm);
+int vhost_vdpa_domain_unmap(struct vhost_vdpa *v, u64 iova, u64 size);
+struct vdpa_iova_range vhost_vdpa_domain_range(struct vhost_vdpa *v);
+bool vhost_vdpa_domain_allows(struct vhost_vdpa *v, u64 iova, u64 last);
 
 /* vdpa_log.c: the vhost dirty log (VHOST_F_LOG_ALL, VHOST_SET_LOG_BASE) */
 void vhost_vdpa_log_init(struct vhost_vdpa *v);

@@ -1901,6 +1901,8 @@ out:
 
 /* ---- removal while open ---- */
 
+static bool plat_once(struct vdev *d);
+
 static int hold(void)
 {
 	__u64 backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH);
@@ -1927,8 +1929,8 @@ static int hold(void)
 		printf("not ok 1 - setup # %s\n", tap_why);
 		return 1;
 	}
-	net_send(&d, 3, 300);
-	if (!net_expect(&d, 3, 300)) {
+	/* On a wire (PEER_IF set, vp_vdpa), a frame each way; else the loopback. */
+	if (getenv("PEER_IF") ? !plat_once(&d) : (net_send(&d, 3, 300), !net_expect(&d, 3, 300))) {
 		printf("not ok 1 - traffic # %s\n", tap_why);
 		return 1;
 	}
@@ -4102,6 +4104,347 @@ static int stray_vq_cases(void)
 	return tap_failed ? 1 : 0;
 }
 
+/*
+ * ---- a parent behind the platform IOMMU (vp_vdpa) ----
+ *
+ * The device is a NIC on a wire: frames it sends arrive at a peer NIC of
+ * the machine (PEER_IF, with nothing else of its own to send), and frames
+ * the peer sends arrive in its receive queue. Everything the device reads
+ * and writes goes through the domain vhost_vdpa attached to it.
+ */
+
+#define PLAT_ETHERTYPE 0x88b5	/* IEEE 802 local experimental */
+#define PLAT_TX_BUF 8
+
+/* A packet socket on PEER_IF for PLAT_ETHERTYPE frames, or -1. */
+static int peer_sock(struct sockaddr_ll *sll)
+{
+	const char *ifname = getenv("PEER_IF");
+	int fd;
+
+	memset(sll, 0, sizeof(*sll));
+	sll->sll_family = AF_PACKET;
+	sll->sll_protocol = htons(PLAT_ETHERTYPE);
+	sll->sll_ifindex = ifname ? if_nametoindex(ifname) : 0;
+	sll->sll_halen = 6;
+	memset(sll->sll_addr, 0xff, 6);
+	if (!check(sll->sll_ifindex, "PEER_IF '%s' is no interface", ifname ?: ""))
+		return -1;
+	fd = socket(AF_PACKET, SOCK_RAW, htons(PLAT_ETHERTYPE));
+	if (!check(fd >= 0, "packet socket: %s", strerror(errno)))
+		return -1;
+	if (!check(!bind(fd, (struct sockaddr *)sll, sizeof(*sll)), "bind to %s: %s", ifname,
+		   strerror(errno))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A broadcast frame of @len bytes, header included, its payload from @seed. */
+static void plat_frame(__u8 *f, __u8 seed, int len)
+{
+	static const __u8 src[6] = { 0x02, 0, 0, 0, 0x5e, 0x01 };
+	int i;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = PLAT_ETHERTYPE >> 8;
+	f[13] = PLAT_ETHERTYPE & 0xff;
+	for (i = 14; i < len; i++)
+		f[i] = seed + i;
+}
+
+static bool plat_frame_is(const __u8 *f, __u8 seed, int len)
+{
+	int i;
+
+	if (f[12] != PLAT_ETHERTYPE >> 8 || f[13] != (PLAT_ETHERTYPE & 0xff))
+		return false;
+	for (i = 14; i < len; i++)
+		if (f[i] != (__u8)(seed + i))
+			return false;
+	return true;
+}
+
+/* The device sends a frame from buffer @buf; the peer must receive it whole. */
+static bool plat_tx(struct vdev *d, int sock, int buf, __u8 seed, int len)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	__u16 want = d->q[1].avail + 1;
+	__u8 got[2048];
+	ssize_t n;
+	int i;
+
+	memset(buf_va(d, buf), 0, NET_HDR);
+	plat_frame(buf_va(d, buf) + NET_HDR, seed, len);
+	ring_add(d, 1, buf_iova(d, buf), NET_HDR + len, 0, 0);
+	ring_kick(d, 1);
+	if (!check(ring_wait(d, 1, want), "frame %u not sent (status 0x%x)", seed,
+		   get_status(d->fd)))
+		return false;
+	/* Copies of frames the peer sent itself come by too: skip them. */
+	for (i = 0; i < 50; i++) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(sock, got, sizeof(got), 0);
+		if (n == len && plat_frame_is(got, seed, len))
+			return true;
+	}
+	fail_why("the peer did not receive frame %u (%d bytes)", seed, len);
+	return false;
+}
+
+/* The peer sends a frame; the device must put it whole in a fresh buffer. */
+static bool plat_rx(struct vdev *d, int sock, struct sockaddr_ll *to, __u8 seed, int len)
+{
+	int buf = d->q[0].avail % PLAT_TX_BUF;
+	__u16 want = d->q[0].avail + 1;
+	__u8 f[2048];
+
+	memset(buf_va(d, buf), 0xee, PAGE);
+	ring_add(d, 0, 0, 0, buf_iova(d, buf), PAGE);
+	ring_kick(d, 0);
+	plat_frame(f, seed, len);
+	if (!check(sendto(sock, f, len, 0, (struct sockaddr *)to, sizeof(*to)) == len,
+		   "peer send: %s", strerror(errno)))
+		return false;
+	if (!check(ring_wait(d, 0, want), "frame %u not received (status 0x%x)", seed,
+		   get_status(d->fd)))
+		return false;
+	return check(plat_frame_is(buf_va(d, buf) + NET_HDR, seed, len),
+		     "receive buffer %d does not hold frame %u", buf, seed);
+}
+
+/* A round of frames both ways, of growing sizes. */
+static bool plat_traffic(struct vdev *d, int sock, struct sockaddr_ll *to, __u8 seed, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!plat_tx(d, sock, PLAT_TX_BUF, seed + i, 60 + i * 90) ||
+		    !plat_rx(d, sock, to, seed + 0x80 + i, 60 + i * 90))
+			return false;
+	return true;
+}
+
+static bool plat_once(struct vdev *d)
+{
+	struct sockaddr_ll to;
+	int sock = peer_sock(&to);
+	bool ok;
+
+	if (sock < 0)
+		return false;
+	ok = plat_traffic(d, sock, &to, 0x70, 1);
+	close(sock);
+	return ok;
+}
+
+#define PLAT_BACKEND (BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH))
+
+/*
+ * What the domain offers: one address space, IOTLB_PERSIST, no dirty log,
+ * the IOVA range of the IOMMU's address width (IOVA_BITS), and no
+ * mapping over the MSI window, where a DMA write is an interrupt.
+ */
+static bool t_plat_queries(void)
+{
+	__u64 want = PLAT_BACKEND | BIT(VHOST_BACKEND_F_IOTLB_ASID) |
+		     BIT(VHOST_BACKEND_F_IOTLB_PERSIST), backend = 0;
+	const char *bits = getenv("IOVA_BITS");
+	struct vhost_vdpa_iova_range range;
+	long pin0 = vmpin_kb();
+	unsigned int as = 0;
+	__u64 top;
+	struct vdev d;
+	bool ok = false;
+
+	if (!check(bits && atoi(bits) > 32 && atoi(bits) < 64, "IOVA_BITS '%s'", bits ?: ""))
+		return false;
+	top = (1ULL << atoi(bits)) - 1;
+	if (!dev_init(&d, 2))
+		goto out;
+	if (!check(!xioctl(d.fd, VHOST_GET_BACKEND_FEATURES, &backend) && backend == want,
+		   "backend features 0x%llx, expected 0x%llx", (unsigned long long)backend,
+		   (unsigned long long)want))
+		goto out;
+	if (!check(!xioctl(d.fd, VHOST_VDPA_GET_AS_NUM, &as) && as == 1, "%u address spaces", as))
+		goto out;
+	if (!check(!xioctl(d.fd, VHOST_VDPA_GET_IOVA_RANGE, &range) && !range.first &&
+		   range.last == top, "IOVA range [%#llx, %#llx], expected [0, %#llx]",
+		   (unsigned long long)range.first, (unsigned long long)range.last,
+		   (unsigned long long)top))
+		goto out;
+	last = map(d.fd, 0, top + 1 - PAGE, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, top + 1, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	/* The MSI window, 0xfee00000-0xfeefffff: neither in it nor across its edges. */
+	last = map(d.fd, 0, 0xfee00000, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, 0xfedff000, 2 * PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, 0xfeeff000, 2 * PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(EINVAL, __LINE__))
+		goto out;
+	last = map(d.fd, 0, 0xfedff000, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	last = map(d.fd, 0, 0xfef00000, PAGE, d.area, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__))
+		goto out;
+	if (!expect_pin(pin0 + 12, __LINE__))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	if (ok && !expect_pin(pin0, __LINE__))
+		ok = false;
+	return ok;
+}
+
+/* Frames both ways through the domain, kicked by eventfd, then by doorbell. */
+static bool t_plat_net(void)
+{
+	struct sockaddr_ll to;
+	long pin0 = vmpin_kb();
+	int sock = peer_sock(&to), q;
+	struct vdev d;
+	bool ok = false;
+
+	if (sock < 0)
+		return false;
+	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, PLAT_BACKEND, true))
+		goto out;
+	if (!expect_pin(pin0 + (long)(AREA_SIZE / 1024), __LINE__))
+		goto out;
+	if (!plat_traffic(&d, sock, &to, 0, 16))
+		goto out;
+	for (q = 0; q < d.nq; q++) {
+		d.bell[q] = bell_map(d.fd, PROT_WRITE, MAP_SHARED, PAGE, q);
+		if (!check(d.bell[q], "doorbell %d: %s", q, strerror(errno)))
+			goto out;
+	}
+	if (!plat_traffic(&d, sock, &to, 0x40, 4))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	close(sock);
+	if (ok && !expect_pin(pin0, __LINE__))
+		ok = false;
+	return ok;
+}
+
+/*
+ * A reset with IOTLB_PERSIST keeps the domain as it is; without it the
+ * domain is emptied with the pins kept, and the next UPDATE maps the
+ * whole table again (before DRIVER_OK: an empty domain faults).
+ */
+static bool plat_reset(bool persist)
+{
+	__u64 backend = PLAT_BACKEND | (persist ? BIT(VHOST_BACKEND_F_IOTLB_PERSIST) : 0);
+	long pin0 = vmpin_kb(), pinned;
+	struct sockaddr_ll to;
+	int sock = peer_sock(&to);
+	struct vdev d;
+	bool ok = false;
+
+	if (sock < 0)
+		return false;
+	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, backend, true))
+		goto out;
+	if (!plat_traffic(&d, sock, &to, 0x10, 2))
+		goto out;
+	pinned = vmpin_kb();
+	if (!check(!set_status(d.fd, 0), "reset"))
+		goto out;
+	if (!expect_pin(pinned, __LINE__))
+		goto out;
+	if (!persist) {
+		last = map(d.fd, 0, d.iova + d.size, PAGE, d.area, VHOST_ACCESS_RO);
+		if (!expect_err(0, __LINE__) || !expect_pin(pinned + 4, __LINE__))
+			goto out;
+	}
+	if (!dev_start(&d, NET_FEATURES, backend, false) || !plat_traffic(&d, sock, &to, 0x20, 2))
+		goto out;
+	last = unmap(d.fd, 0, 0, ~0ULL);
+	if (!expect_err(0, __LINE__) || !expect_pin(pin0, __LINE__))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	close(sock);
+	return ok;
+}
+
+static bool t_plat_persist(void)
+{
+	return plat_reset(true);
+}
+
+static bool t_plat_no_persist(void)
+{
+	return plat_reset(false);
+}
+
+/*
+ * INVALIDATE of one page inside a mapped run, on the running device: the
+ * domain gives it back (the run is unmapped whole and its outer parts
+ * mapped again), the rest keeps working, and the page maps again.
+ */
+static bool t_plat_invalidate(void)
+{
+	__u64 hole = 12 * PAGE + 16 * PAGE;
+	long pin0 = vmpin_kb(), full;
+	struct sockaddr_ll to;
+	int sock = peer_sock(&to);
+	struct vdev d;
+	bool ok = false;
+
+	if (sock < 0)
+		return false;
+	if (!dev_init(&d, 2) || !dev_start(&d, NET_FEATURES, PLAT_BACKEND, true))
+		goto out;
+	full = vmpin_kb();
+	last = unmap(d.fd, 0, d.iova + hole, PAGE);
+	if (!expect_err(0, __LINE__) || !expect_pin(full - 4, __LINE__))
+		goto out;
+	if (!plat_traffic(&d, sock, &to, 0x30, 3))
+		goto out;
+	last = map(d.fd, 0, d.iova + hole, PAGE, d.area + hole, VHOST_ACCESS_RW);
+	if (!expect_err(0, __LINE__) || !expect_pin(full, __LINE__))
+		goto out;
+	if (!plat_tx(&d, sock, 12, 0x60, 700))
+		goto out;
+	ok = true;
+out:
+	dev_fini(&d);
+	close(sock);
+	if (ok && !expect_pin(pin0, __LINE__))
+		ok = false;
+	return ok;
+}
+
+static int platform_cases(void)
+{
+	run("platform-queries", t_plat_queries);
+	run("platform-net", t_plat_net);
+	run("platform-persist", t_plat_persist);
+	run("platform-no-persist", t_plat_no_persist);
+	run("platform-invalidate", t_plat_invalidate);
+	run("exclusive-open", t_exclusive);
+	run("owner-only", t_owner_only);
+	run("memlock-limit", t_memlock_limit);
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "memlock2")) {
@@ -4114,7 +4457,7 @@ int main(int argc, char **argv)
 	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict|\n"
-			"          cvqidx|strayvq|dirty|dirtyodd|vhostlog /dev/vhost-vdpa-N\n"
+			"          cvqidx|strayvq|dirty|dirtyodd|vhostlog|platform /dev/vhost-vdpa-N\n"
 			"       %s memlock2 /dev/vhost-vdpa-N /dev/vhost-vdpa-M\n"
 			"       %s unmapfail /dev/vhost-vdpa-N set_map|dma_map\n"
 			"       %s pktloop IFNAME\n", argv[0], argv[0], argv[0], argv[0]);
@@ -4123,6 +4466,8 @@ int main(int argc, char **argv)
 	dev_path = argv[2];
 	if (!strcmp(argv[1], "cvqidx"))
 		return cvq_index_cases();
+	if (!strcmp(argv[1], "platform"))
+		return platform_cases();
 	if (!strcmp(argv[1], "strayvq"))
 		return stray_vq_cases();
 	if (!strcmp(argv[1], "hold"))

@@ -6,9 +6,12 @@
 # virtio-net-pci device behind QEMU's intel-iommu (00:10.0, vm-run.sh
 # --iommu). An ordinary NIC on the same hub (00:11.0) sees its frames.
 # virtio_net runs on it through virtio_vdpa, with every DMA through the
-# IOMMU; vhost_vdpa refuses it (no IOMMU-domain path yet, with a message);
-# removal while the interface carries traffic; the NIC goes back to
-# virtio-pci.
+# IOMMU. Then vhost_vdpa takes it and translates through a domain of its
+# own: the userspace client's platform cases (frames both ways with the
+# peer NIC, resets with and without IOTLB_PERSIST, INVALIDATE, RLIMIT),
+# and removal while a VMM holds it (vdpa dev del, and unbinding vp-vdpa
+# from the PCI function). Back on virtio_vdpa: removal while the
+# interface carries traffic; the NIC goes back to virtio-pci.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost_lib.sh"
 
@@ -60,17 +63,40 @@ t_check ping-through-iommu ip netns exec vpa ping -c 5 -i 0.2 -W 5 10.78.0.2
 t_check ping-large ip netns exec vpa ping -c 3 -i 0.2 -W 5 -s 1400 10.78.0.2
 t_check ping-from-peer ip netns exec vpb ping -c 3 -i 0.2 -W 5 10.78.0.1
 
-# vhost_vdpa takes no platform-IOMMU parent yet: bind refused, with a word.
+# vhost_vdpa on the same device: our own domain replaces the default one.
 t_check unbind-virtio-vdpa sh -c "echo vp0 >/sys/bus/vdpa/drivers/virtio_vdpa/unbind"
+# Loading the driver binds it to the device nobody drives.
 t_check modprobe-vhost modprobe vhost_vdpa
-dmesg -C
-t_check vhost-refused sh -c "! echo vp0 >/sys/bus/vdpa/drivers/vhost_vdpa/bind 2>/dev/null"
-t_expect_eq vhost-unbound "" "$(driver_of vp0)"
-t_check vhost-says-why sh -c "dmesg | grep -q 'vp0.*IOMMU'"
-t_check rebind-virtio sh -c "echo vp0 >/sys/bus/vdpa/drivers/virtio_vdpa/bind"
+t_expect_eq vhost-bound vhost_vdpa "$(driver_of vp0)"
+# The peer, back in this namespace, sends nothing of its own meanwhile
+# (no IPv6, no address): the client sees only its own frames.
+ip -n vpb link set "$peer" netns 1
+sysctl -qw "net.ipv6.conf.$peer.disable_ipv6=1"
+ip link set "$peer" up
+# The domain's IOVA width: VT-d's maximum guest address width (MGAW).
+cap=$(cat /sys/class/iommu/dmar0/intel-iommu/cap 2>/dev/null)
+bits=$(( ((0x${cap:-0} >> 16) & 0x3f) + 1 ))
+t_check iova-width test "$bits" -gt 32
+export PEER_IF=$peer
+tap platform env IOVA_BITS="$bits" "$BIN" platform "/dev/$(chardev_of vp0)"
+# Removal while a VMM holds the device: pins and domain go with it.
+t_check del-vp0 vdpa dev del vp0
+modprobe -r virtio_vdpa
+removal vdpa-del "vdpa dev del vpv" vpv "pci/$PCI"
+# The parent goes with its PCI function (driver unbound).
+removal unbind-vp-vdpa "echo $PCI >/sys/bus/pci/drivers/vp-vdpa/unbind" vpv "pci/$PCI"
+unset PEER_IF
+t_expect_eq unbound-by-removal "" "$(pci_driver $PCI)"
+t_check reprobe-vp-vdpa sh -c "echo $PCI >/sys/bus/pci/drivers_probe"
+t_expect_eq vp-vdpa-again vp-vdpa "$(pci_driver $PCI)"
+t_check modprobe-r-vhost modprobe -r vhost_vdpa
+t_check modprobe-virtio modprobe virtio_vdpa
+t_check add-again vdpa dev add name vp0 mgmtdev "pci/$PCI"
+t_expect_eq virtio-vdpa-again virtio_vdpa "$(driver_of vp0)"
 vif=$(netdev_of /sys/bus/vdpa/devices/vp0)
 to_ns "$vif" vpa 10.78.0.1
-t_check ping-after-rebind ip netns exec vpa ping -c 3 -i 0.2 -W 5 10.78.0.2
+to_ns "$peer" vpb 10.78.0.2
+t_check ping-after-vhost ip netns exec vpa ping -c 3 -i 0.2 -W 5 10.78.0.2
 
 # Removal while the interface carries traffic.
 pinglog=$(mktemp)
@@ -89,4 +115,4 @@ t_check unbind-vp-vdpa sh -c "echo $PCI >/sys/bus/pci/drivers/vp-vdpa/unbind"
 t_check override-clear sh -c "echo >$SYS/$PCI/driver_override"
 t_check reprobe sh -c "echo $PCI >/sys/bus/pci/drivers_probe"
 t_expect_eq back-on-virtio-pci virtio-pci "$(pci_driver $PCI)"
-t_check rmmod modprobe -r vp_vdpa virtio_vdpa vhost_vdpa
+t_check rmmod modprobe -r vp_vdpa virtio_vdpa
