@@ -10,8 +10,9 @@
 # own: the userspace client's platform cases (frames both ways with the
 # peer NIC, resets with and without IOTLB_PERSIST, INVALIDATE, RLIMIT),
 # and removal while a VMM holds it (vdpa dev del, and unbinding vp-vdpa
-# from the PCI function). Back on virtio_vdpa: removal while the
-# interface carries traffic; the NIC goes back to virtio-pci.
+# from the PCI function); in make check-long, DPDK's testpmd on it too.
+# Back on virtio_vdpa: removal while the interface carries traffic; the
+# NIC goes back to virtio-pci.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost_lib.sh"
 
@@ -79,6 +80,30 @@ bits=$(( ((0x${cap:-0} >> 16) & 0x3f) + 1 ))
 t_check iova-width test "$bits" -gt 32
 export PEER_IF=$peer
 tap platform env IOVA_BITS="$bits" "$BIN" platform "/dev/$(chardev_of vp0)"
+# make check-long: DPDK's testpmd on the device, with the peer sending
+# every frame addressed to testpmd's peer MAC back: its 4 bursts of 32
+# frames must all come back, both ways through the domain.
+if [ "$(rounds no yes)" = yes ]; then
+	PMD_MAC=02:00:00:00:0d:01
+	echolog=$(mktemp)
+	python3 "$(dirname "$0")/peer_echo.py" "$peer" "$PMD_MAC" >"$echolog" 2>&1 &
+	echoer=$!
+	for _ in $(seq 100); do
+		grep -q listening "$echolog" && break
+		sleep 0.1
+	done
+	out=$(ulimit -l unlimited && timeout 300 python3 "$(dirname "$0")/testpmd.py" \
+		"/dev/$(chardev_of vp0)" "$PMD_MAC" 4 2>&1)
+	kill "$echoer"
+	wait "$echoer"
+	read -r _ tx _ rx _ pinned <<<"$(grep -o 'tx [0-9]* rx [0-9]* pinned_kib [0-9]*' <<<"$out")"
+	t_expect_eq testpmd-sent 128 "$tx"
+	t_expect_eq testpmd-echoed "echoed 128" "$(grep echoed "$echolog")"
+	t_expect_eq testpmd-received 128 "$rx"
+	t_check testpmd-pinned test "${pinned:-0}" -gt 0
+	[ "$rx" = 128 ] || tail -n 40 <<<"$out"
+	rm -f "$echolog"
+fi
 # Removal while a VMM holds the device: pins and domain go with it.
 t_check del-vp0 vdpa dev del vp0
 modprobe -r virtio_vdpa
