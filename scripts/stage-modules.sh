@@ -41,15 +41,16 @@ src=$repo
 	mkdir -p "$dst/updates/$(dirname "$rel")"
 	cp "$ko" "$dst/updates/$rel"
 done < <(find "$src" -path "$src/build" -prune -o -name '*.ko' -print0)
-# 6.12's vp_vdpa, built unchanged against our headers by compat-build.sh
-# (make check), which t-vp-vdpa.sh loads.
+# 6.12's vp_vdpa and vduse, built unchanged against our headers by
+# compat-build.sh (make check), which t-vp-vdpa.sh and t-vduse.sh load.
 # Only when newer than our vdpa.ko: one built against an older vdpa.h would
 # load with the wrong layouts (the reference kernel has no MODVERSIONS).
-vp=$repo/build/compat/virtio_pci/vp_vdpa.ko
-if [ $baseline -eq 0 ] && [ "$flavour" = debug ] && [ "$vp" -nt "$repo/drivers/vdpa/vdpa.ko" ]; then
-	mkdir -p "$dst/updates/compat"
-	cp "$vp" "$dst/updates/compat/"
-fi
+for ko in "$repo/build/compat/virtio_pci/vp_vdpa.ko" "$repo/build/compat/vdpa_user/vduse.ko"; do
+	if [ $baseline -eq 0 ] && [ "$flavour" = debug ] && [ "$ko" -nt "$repo/drivers/vdpa/vdpa.ko" ]; then
+		mkdir -p "$dst/updates/compat"
+		cp "$ko" "$dst/updates/compat/"
+	fi
+done
 
 conf=$base/depmod.conf
 echo "search updates built-in" >"$conf"

@@ -215,13 +215,16 @@ static void vhost_vdpa_forget_rings(struct vhost_vdpa *v)
 
 static int vhost_vdpa_reset(struct vhost_vdpa *v)
 {
-	int err = vdpa_reset(v->vdpa, 0);
+	int err = vdpa_reset(v->vdpa, 0), ret;
 
+	vhost_vdpa_domain_reset(v);
 	vhost_vdpa_forget_rings(v);
 
 	v->suspended = false;
-	if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_PERSIST))
-		vhost_vdpa_reset_forget(v);
+	if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_PERSIST)) {
+		ret = vhost_vdpa_reset_forget(v);
+		err = err ?: ret;
+	}
 	return err;
 }
 
@@ -250,6 +253,7 @@ static int vhost_vdpa_take(struct vhost_vdpa *v)
 	int err;
 
 	err = vdpa_reset(v->vdpa, 0);
+	vhost_vdpa_domain_reset(v);
 	vhost_vdpa_forget_rings(v);
 	/* A new domain of ours is empty. */
 	if (!err && v->domain.dma_dev) {
@@ -275,16 +279,19 @@ static int vhost_vdpa_take(struct vhost_vdpa *v)
  */
 static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 {
+	bool detached;
+
 	lockdep_assert_held(&v->lock);
 	vdpa_reset(v->vdpa, 0);
+	vhost_vdpa_domain_reset(v);
 	vhost_vdpa_forget_rings(v);
 	vhost_vdpa_eventfds_release(v);
 	vhost_vdpa_log_release(v);
 	vhost_vdpa_dirty_release(v);
 	/* The device translates nothing once our domain is gone, if it has one. */
-	vhost_vdpa_domain_detach(v);
+	detached = vhost_vdpa_domain_detach(v);
 	if (v->owner)
-		vhost_vdpa_unmap_all(v);
+		vhost_vdpa_unmap_all(v, !detached);
 	vhost_vdpa_restore_default_map(v);
 	if (v->owner)
 		mmdrop(v->owner);
@@ -1110,6 +1117,8 @@ static void vhost_vdpa_remove(struct vdpa_device *vdpa)
 	down_write(&v->doorbell_sem);
 	v->vdpa = NULL;
 	up_write(&v->doorbell_sem);
+	/* Not ours to keep: it may go with the parent. */
+	v->domain.dma_dev = NULL;
 	/*
 	 * The doorbell pages go with the device: take them out of every
 	 * mapping (a later access faults and gets SIGBUS). The file cannot be

@@ -8,13 +8,18 @@
  * run is unmapped exactly as it was mapped, which an IOMMU needs (it may
  * have mapped a run with large pages it cannot split).
  *
- * The domain replaces the device's default (DMA API) domain from open to
- * close or removal; the default one is back for the next bus driver.
+ * The domain replaces the device's default domain (DMA API or identity)
+ * from open to close or removal; the default one is back for the next
+ * bus driver. It is never swapped while a file has the device: emptying it
+ * unmaps what the table says was mapped (vdpa_iotlb.c), so the device is
+ * never left on the default domain with the owner's rings programmed.
  *
  * Context: vhost_vdpa.lock held, device present. Attach and detach take
  * the IOMMU group's mutex inside it; map and unmap the IOMMU driver's own
  * locks (see vhost_vdpa.h).
  */
+#include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/err.h>
 #include <linux/iommu.h>
 #include <linux/slab.h>
@@ -25,23 +30,29 @@
  * vhost_vdpa_domain_usable() - whether vhost_vdpa can translate for @vdpa
  * @vdpa: a device whose parent has neither set_map nor dma_map
  *
- * One address space (one domain per DMA device), a DMA device behind an
- * IOMMU, and an IOMMU that keeps DMA cache coherent: the owner's memory
- * is ordinary cacheable memory and no VMM flushes caches for a device.
+ * One address space and one DMA device for every queue (one domain per
+ * DMA device), a DMA device behind an IOMMU, and an IOMMU that keeps DMA
+ * cache coherent: the owner's memory is ordinary cacheable memory and no
+ * VMM flushes caches for a device.
  *
+ * Context: probe.
  * Return: 0, or -EOPNOTSUPP with the reason in the log.
  */
 int vhost_vdpa_domain_usable(struct vdpa_device *vdpa)
 {
 	struct device *dma_dev = vdpa_get_dma_dev(vdpa);
 
+	if (vdpa->config->get_vq_dma_dev) {
+		dev_err(&vdpa->dev, "vhost_vdpa: platform IOMMU translation needs one DMA device, the parent has one per queue\n");
+		return -EOPNOTSUPP;
+	}
 	if (vdpa->nas != 1) {
 		dev_err(&vdpa->dev, "vhost_vdpa: platform IOMMU translation gives one address space, the device has %u\n",
 			vdpa->nas);
 		return -EOPNOTSUPP;
 	}
 	if (!device_iommu_mapped(dma_dev)) {
-		dev_err(&vdpa->dev, "vhost_vdpa: the parent has no translation and %s is behind no IOMMU (is the IOMMU on, e.g. intel_iommu=on?)\n",
+		dev_err(&vdpa->dev, "vhost_vdpa: the parent has no translation and %s is behind no IOMMU (no IOMMU support, or it is off)\n",
 			dev_name(dma_dev));
 		return -EOPNOTSUPP;
 	}
@@ -53,11 +64,18 @@ int vhost_vdpa_domain_usable(struct vdpa_device *vdpa)
 	return 0;
 }
 
+/* Whether an UPDATE must stay clear of reserved region @r. */
+static bool vhost_vdpa_domain_resv_kept(const struct iommu_resv_region *r)
+{
+	/* The device does not need relaxable direct regions once assigned. */
+	return r->length && r->type != IOMMU_RESV_DIRECT_RELAXABLE;
+}
+
 /*
- * Remember the device's reserved IOVA regions (the MSI window and the
- * like) that an UPDATE may not cover: a DMA there never reaches memory.
- * Relaxable direct regions are the exception: the device does not need
- * them once it is assigned.
+ * Remember the device's reserved IOVA regions (the MSI window,
+ * non-relaxable RMRRs) that an UPDATE may not cover: a DMA there never
+ * reaches memory. A software-managed MSI window (IOMMU_RESV_SW_MSI, Arm)
+ * would need an MSI cookie on our domain; such a device is refused.
  */
 static int vhost_vdpa_domain_resv(struct vhost_vdpa *v)
 {
@@ -68,15 +86,23 @@ static int vhost_vdpa_domain_resv(struct vhost_vdpa *v)
 	int err = 0;
 
 	iommu_get_resv_regions(dm->dma_dev, &list);
-	list_for_each_entry(r, &list, list)
-		n += r->type != IOMMU_RESV_DIRECT_RELAXABLE && r->length;
+	list_for_each_entry(r, &list, list) {
+		if (r->type == IOMMU_RESV_SW_MSI) {
+			dev_err(&v->dev, "%s has a software-managed MSI window, which is not supported\n",
+				dev_name(dm->dma_dev));
+			err = -EOPNOTSUPP;
+			goto out;
+		}
+		if (vhost_vdpa_domain_resv_kept(r))
+			n++;
+	}
 	dm->resv = kcalloc(n, sizeof(*dm->resv), GFP_KERNEL);
 	if (!dm->resv) {
 		err = -ENOMEM;
 		goto out;
 	}
 	list_for_each_entry(r, &list, list) {
-		if (r->type == IOMMU_RESV_DIRECT_RELAXABLE || !r->length)
+		if (!vhost_vdpa_domain_resv_kept(r))
 			continue;
 		dm->resv[dm->nresv].start = r->start;
 		dm->resv[dm->nresv].last = r->start + r->length - 1;
@@ -87,28 +113,11 @@ out:
 	return err;
 }
 
-/* A fresh paging domain on the DMA device, in place of the default one. */
-static struct iommu_domain *vhost_vdpa_domain_new(struct vhost_vdpa *v)
-{
-	struct device *dma_dev = v->domain.dma_dev;
-	struct iommu_domain *d;
-	int err;
-
-	d = iommu_paging_domain_alloc(dma_dev);
-	if (IS_ERR(d))
-		return d;
-	err = iommu_attach_device(d, dma_dev);
-	if (err) {
-		iommu_domain_free(d);
-		return ERR_PTR(err);
-	}
-	return d;
-}
-
 /**
  * vhost_vdpa_domain_attach() - give the device an empty domain of ours
  * @v: the device, just reset, for a new file
  *
+ * Context: vhost_vdpa.lock held.
  * Return: 0, or -errno with the default domain still in place (-EBUSY:
  * another user holds the IOMMU group; -EINVAL: the group has other
  * devices).
@@ -123,18 +132,58 @@ int vhost_vdpa_domain_attach(struct vhost_vdpa *v)
 	err = vhost_vdpa_domain_resv(v);
 	if (err)
 		return err;
-	d = vhost_vdpa_domain_new(v);
+	d = iommu_paging_domain_alloc(dm->dma_dev);
 	if (IS_ERR(d)) {
 		err = PTR_ERR(d);
-		dev_err(&v->dev, "cannot attach an IOMMU domain to %s: %d\n",
-			dev_name(dm->dma_dev), err);
-		kfree(dm->resv);
-		dm->resv = NULL;
-		dm->nresv = 0;
-		return err;
+		goto err_resv;
 	}
+	err = iommu_attach_device(d, dm->dma_dev);
+	if (err)
+		goto err_free;
 	dm->iommu = d;
 	return 0;
+
+err_free:
+	iommu_domain_free(d);
+err_resv:
+	dev_err(&v->dev, "cannot attach an IOMMU domain to %s: %d\n", dev_name(dm->dma_dev), err);
+	kfree(dm->resv);
+	dm->resv = NULL;
+	dm->nresv = 0;
+	return err;
+}
+
+/*
+ * Wait for the device to finish its reset: a virtio-pci device is reset
+ * only once its status reads back 0 (vp_vdpa's reset does not wait), and
+ * its DMA must be over before the domain or the pages go.
+ */
+static void vhost_vdpa_domain_quiesce(struct vhost_vdpa *v)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	unsigned long end = jiffies + HZ;
+
+	while (ops->get_status(v->vdpa)) {
+		if (time_after(jiffies, end)) {
+			dev_warn(&v->dev, "the device did not finish its reset in 1 s\n");
+			return;
+		}
+		usleep_range(1000, 2000);
+	}
+}
+
+/**
+ * vhost_vdpa_domain_reset() - a reset of the device took place
+ * @v: the device
+ *
+ * Context: vhost_vdpa.lock held; after vdpa_reset(), before the domain's
+ * mappings or the pages behind them change.
+ */
+void vhost_vdpa_domain_reset(struct vhost_vdpa *v)
+{
+	lockdep_assert_held(&v->lock);
+	if (v->domain.dma_dev)
+		vhost_vdpa_domain_quiesce(v);
 }
 
 /**
@@ -144,60 +193,32 @@ int vhost_vdpa_domain_attach(struct vhost_vdpa *v)
  * Everything mapped in our domain goes with it (detaching flushes the
  * IOMMU's caches), so pinned pages may be released afterwards without
  * unmapping them one by one. Does nothing if no domain is attached.
+ *
+ * Context: vhost_vdpa.lock held.
+ * Return: true if the device no longer translates through our domain;
+ * false if it still does (a device joined its IOMMU group meanwhile): the
+ * domain is then left as it is, and the caller must keep the pages.
  */
-void vhost_vdpa_domain_detach(struct vhost_vdpa *v)
+bool vhost_vdpa_domain_detach(struct vhost_vdpa *v)
 {
 	struct vhost_vdpa_domain *dm = &v->domain;
 
 	lockdep_assert_held(&v->lock);
 	if (!dm->iommu)
-		return;
+		return true;
 	iommu_detach_device(dm->iommu, dm->dma_dev);
+	if (iommu_get_domain_for_dev(dm->dma_dev) == dm->iommu) {
+		dev_err(&v->dev, "cannot detach the IOMMU domain of %s (its IOMMU group grew); leaking it and the pages it maps\n",
+			dev_name(dm->dma_dev));
+		dm->iommu = NULL;
+		return false;
+	}
 	iommu_domain_free(dm->iommu);
 	dm->iommu = NULL;
 	kfree(dm->resv);
 	dm->resv = NULL;
 	dm->nresv = 0;
-}
-
-/**
- * vhost_vdpa_domain_empty() - make the domain translate nothing
- * @v: the device
- *
- * An IOMMU unmaps only what was mapped, stopping at the first hole, so
- * "everything" is an empty domain put in place of the old one. The device
- * sits on its default domain in between, which maps no user memory.
- *
- * Return: 0, or -errno with the old domain (and the table in it) kept.
- */
-int vhost_vdpa_domain_empty(struct vhost_vdpa *v)
-{
-	struct vhost_vdpa_domain *dm = &v->domain;
-	struct iommu_domain *old = dm->iommu, *d;
-	int err;
-
-	lockdep_assert_held(&v->lock);
-	if (!old)
-		return 0;
-	d = iommu_paging_domain_alloc(dm->dma_dev);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	iommu_detach_device(old, dm->dma_dev);
-	err = iommu_attach_device(d, dm->dma_dev);
-	if (!err) {
-		iommu_domain_free(old);
-		dm->iommu = d;
-		return 0;
-	}
-	iommu_domain_free(d);
-	if (!iommu_attach_device(old, dm->dma_dev))
-		return err;
-	/* Stuck on the default domain: empty too, but nothing maps any more. */
-	dev_err(&v->dev, "lost the IOMMU domain of %s: %d; reopen the device\n",
-		dev_name(dm->dma_dev), err);
-	iommu_domain_free(old);
-	dm->iommu = NULL;
-	return 0;
+	return true;
 }
 
 static int vhost_vdpa_domain_prot(u32 perm)
@@ -214,6 +235,7 @@ static int vhost_vdpa_domain_prot(u32 perm)
  * @pa: physical address of the pinned run
  * @perm: VHOST_MAP_* access of the device
  *
+ * Context: vhost_vdpa.lock held.
  * Return: 0, or -errno with nothing of the run mapped.
  */
 int vhost_vdpa_domain_map(struct vhost_vdpa *v, u64 iova, u64 size, u64 pa, u32 perm)
@@ -231,35 +253,53 @@ int vhost_vdpa_domain_map(struct vhost_vdpa *v, u64 iova, u64 size, u64 pa, u32 
  * @iova: its start
  * @size: its bytes
  *
- * The IOMMU's caches are flushed before this returns, so the run's pages
- * may be unpinned at once.
+ * A run is mapped whole or not at all (a failed iommu_map() undoes
+ * itself), and one not mapped yet (entered by an UPDATE still pinning)
+ * gives back nothing. Should the IOMMU give back only part of it, the rest
+ * is unmapped past every hole. The IOMMU's caches are flushed before this
+ * returns, so the run's pages may be unpinned at once.
  *
- * Return: 0, or -EIO if the domain gave back less than the run.
+ * Context: vhost_vdpa.lock held.
+ * Return: 0: nothing of the run is mapped any more.
  */
 int vhost_vdpa_domain_unmap(struct vhost_vdpa *v, u64 iova, u64 size)
 {
+	struct iommu_domain *d = v->domain.iommu;
+	size_t n;
+	u64 done;
+
 	lockdep_assert_held(&v->lock);
-	if (!v->domain.iommu)
+	if (!d)
 		return 0;
-	return iommu_unmap(v->domain.iommu, iova, size) == size ? 0 : -EIO;
+	n = iommu_unmap(d, iova, size);
+	/* Not mapped at all, or all of it given back. */
+	if (!n || n >= size)
+		return 0;
+	for (done = n; done < size; done += n ?: PAGE_SIZE) {
+		n = iommu_unmap(d, iova + done, size - done);
+		cond_resched();
+	}
+	return 0;
 }
 
 /**
  * vhost_vdpa_domain_range() - the IOVAs the domain translates
  * @v: the device, with a domain attached
  *
- * Return: the domain's aperture; everything if it has none.
+ * Context: vhost_vdpa.lock held.
+ * Return: the domain's aperture (everything if it has none), cut to what
+ * iommu_map() takes (an unsigned long).
  */
 struct vdpa_iova_range vhost_vdpa_domain_range(struct vhost_vdpa *v)
 {
 	struct iommu_domain *d = v->domain.iommu;
+	struct vdpa_iova_range r = { .first = 0, .last = ULONG_MAX };
 
-	if (!d || !d->geometry.force_aperture)
-		return (struct vdpa_iova_range){ .first = 0, .last = U64_MAX };
-	return (struct vdpa_iova_range){
-		.first = d->geometry.aperture_start,
-		.last = d->geometry.aperture_end,
-	};
+	if (d && d->geometry.force_aperture) {
+		r.first = d->geometry.aperture_start;
+		r.last = min_t(u64, d->geometry.aperture_end, ULONG_MAX);
+	}
+	return r;
 }
 
 /**
@@ -268,6 +308,7 @@ struct vdpa_iova_range vhost_vdpa_domain_range(struct vhost_vdpa *v)
  * @iova: first byte
  * @last: last byte
  *
+ * Context: vhost_vdpa.lock held.
  * Return: true inside the aperture and clear of every reserved region.
  */
 bool vhost_vdpa_domain_allows(struct vhost_vdpa *v, u64 iova, u64 last)

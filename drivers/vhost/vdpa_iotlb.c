@@ -247,6 +247,27 @@ static int vhost_vdpa_range_to_limbo(struct vhost_vdpa *v, struct vhost_vdpa_as 
 	return 0;
 }
 
+/*
+ * Our IOMMU domain translates nothing once every run the table holds is
+ * unmapped, each as it was mapped (an IOMMU unmaps only what it mapped,
+ * stopping at holes). Runs of a stale table are not mapped; a domain
+ * never refuses an unmap, so limbo holds nothing mapped there.
+ */
+static int vhost_vdpa_domain_empty(struct vhost_vdpa *v, struct vhost_vdpa_as *as)
+{
+	struct vhost_iotlb_map *map;
+
+	/* Detached (close, removal): nothing of the table is reachable. */
+	if (!v->domain.iommu || !as->iotlb || as->stale)
+		return 0;
+	for (map = vhost_iotlb_itree_first(as->iotlb, 0, U64_MAX); map;
+	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
+		vhost_vdpa_domain_unmap(v, map->start, map->size);
+		cond_resched();
+	}
+	return 0;
+}
+
 /**
  * vhost_vdpa_device_map_empty() - make the device translate nothing in @asid
  * @v: the device
@@ -262,7 +283,7 @@ int vhost_vdpa_device_map_empty(struct vhost_vdpa *v, u32 asid)
 
 	lockdep_assert_held(&v->lock);
 	if (v->domain.dma_dev)
-		return vhost_vdpa_domain_empty(v);
+		return vhost_vdpa_domain_empty(v, &v->as[asid]);
 	if (!ops->set_map)
 		return ops->dma_unmap(v->vdpa, asid, 0, U64_MAX);
 	empty = vhost_iotlb_alloc(1, 0);
@@ -965,30 +986,54 @@ int vhost_vdpa_iotlb_write(struct vhost_vdpa *v, u32 asid, const struct vhost_io
  *
  * The device translates nothing afterwards; the table and its pins stay
  * until INVALIDATE or close, and the next change programs the whole table.
+ *
+ * Return: 0, or the parent's -errno for an address space it could not
+ * empty (its translation is then as it was).
  */
-void vhost_vdpa_reset_forget(struct vhost_vdpa *v)
+int vhost_vdpa_reset_forget(struct vhost_vdpa *v)
 {
+	int err = 0, ret;
 	u32 asid;
 
 	lockdep_assert_held(&v->lock);
 	for (asid = 0; asid < v->nas; asid++) {
-		if (vhost_vdpa_device_map_empty(v, asid))
+		ret = vhost_vdpa_device_map_empty(v, asid);
+		if (ret) {
+			err = err ?: ret;
 			continue;
+		}
 		v->as[asid].stale = !!v->as[asid].iotlb;
 		/* Inside a batch, BATCH_END still programs the table. */
 		if (!v->in_batch)
 			v->as[asid].in_batch = false;
 		vhost_vdpa_limbo_release(v, &v->as[asid]);
 	}
+	return err;
+}
+
+/* Forget @as's pinned pages for good, pinned and charged as they are. */
+static void vhost_vdpa_abandon(struct vhost_vdpa_as *as)
+{
+	struct vhost_vdpa_limbo *l, *tmp;
+
+	if (as->iotlb)
+		vhost_iotlb_del_range(as->iotlb, 0, U64_MAX);
+	list_for_each_entry_safe(l, tmp, &as->limbo, node) {
+		list_del(&l->node);
+		kfree(l);
+	}
 }
 
 /**
  * vhost_vdpa_unmap_all() - empty every address space and unpin everything
  * @v: the device, reset (it does no DMA)
+ * @keep: a device may still reach the pages (an IOMMU domain that could
+ *	not be detached): leak them, pinned, rather than free them
  *
- * For close and removal; the owner's pinned_vm is back where it was.
+ * For close and removal; the owner's pinned_vm is back where it was
+ * (unless @keep).
  */
-void vhost_vdpa_unmap_all(struct vhost_vdpa *v)
+void vhost_vdpa_unmap_all(struct vhost_vdpa *v, bool keep)
 {
 	struct vhost_vdpa_as *as;
 	u32 asid;
@@ -997,7 +1042,10 @@ void vhost_vdpa_unmap_all(struct vhost_vdpa *v)
 	v->in_batch = false;
 	for (asid = 0; asid < v->nas; asid++) {
 		as = &v->as[asid];
-		vhost_vdpa_device_map_empty(v, asid);
+		if (keep)
+			vhost_vdpa_abandon(as);
+		else
+			vhost_vdpa_device_map_empty(v, asid);
 		if (as->iotlb)
 			vhost_vdpa_remove_range(v, as, 0, U64_MAX);
 		vhost_vdpa_limbo_release(v, as);

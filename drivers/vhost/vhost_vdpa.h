@@ -172,7 +172,8 @@ struct vhost_vdpa_resv {
  * @dma_dev: the parent's DMA device, for parents with neither set_map
  *	nor dma_map (vdpa_domain.c); NULL for every other parent
  * @iommu: our paging domain, attached to @dma_dev while a file has the
- *	device; NULL otherwise
+ *	device; NULL otherwise (also once detaching it failed and it was
+ *	left attached)
  * @nresv: entries in @resv
  * @resv: @dma_dev's reserved regions, which no UPDATE may cover
  */
@@ -266,9 +267,9 @@ int vhost_vdpa_iotlb_init(struct vhost_vdpa *v);
 void vhost_vdpa_iotlb_free(struct vhost_vdpa *v);
 int vhost_vdpa_iotlb_read_msg(struct iov_iter *from, u32 *asid, struct vhost_iotlb_msg *msg);
 int vhost_vdpa_iotlb_write(struct vhost_vdpa *v, u32 asid, const struct vhost_iotlb_msg *msg);
-void vhost_vdpa_unmap_all(struct vhost_vdpa *v);
+void vhost_vdpa_unmap_all(struct vhost_vdpa *v, bool keep);
 int vhost_vdpa_device_map_empty(struct vhost_vdpa *v, u32 asid);
-void vhost_vdpa_reset_forget(struct vhost_vdpa *v);
+int vhost_vdpa_reset_forget(struct vhost_vdpa *v);
 bool vhost_vdpa_backend_has(const struct vhost_vdpa *v, unsigned int bit);
 
 /*
@@ -298,8 +299,8 @@ int vhost_vdpa_dirty_fill(struct vhost_vdpa *v, u32 asid, struct vhost_vdpa_dirt
 /* vdpa_domain.c: translation through the platform IOMMU */
 int vhost_vdpa_domain_usable(struct vdpa_device *vdpa);
 int vhost_vdpa_domain_attach(struct vhost_vdpa *v);
-void vhost_vdpa_domain_detach(struct vhost_vdpa *v);
-int vhost_vdpa_domain_empty(struct vhost_vdpa *v);
+bool vhost_vdpa_domain_detach(struct vhost_vdpa *v);
+void vhost_vdpa_domain_reset(struct vhost_vdpa *v);
 int vhost_vdpa_domain_map(struct vhost_vdpa *v, u64 iova, u64 size, u64 pa, u32 perm);
 int vhost_vdpa_domain_unmap(struct vhost_vdpa *v, u64 iova, u64 size);
 struct vdpa_iova_range vhost_vdpa_domain_range(struct vhost_vdpa *v);
