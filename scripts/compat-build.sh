@@ -5,8 +5,9 @@
 # (ifcvf, vdpa_user, vp_vdpa) from the reference kernel's source against
 # our include/linux/vdpa.h and link them against our vdpa.ko's symbols.
 # Never shipped or committed; the sources are taken from the kernel tree at
-# build time into build/compat. vp_vdpa is also staged for the test VM
-# (scripts/stage-modules.sh), where t-vp-vdpa.sh runs it on our bus.
+# build time into build/compat. vp_vdpa and vduse are also staged for the
+# test VM (scripts/stage-modules.sh), where t-vp-vdpa.sh and t-vduse.sh
+# run them on our bus.
 #
 #   scripts/compat-build.sh   (after make; uses the debug reference kernel)
 set -euo pipefail

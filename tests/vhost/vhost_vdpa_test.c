@@ -4216,15 +4216,17 @@ static bool plat_rx(struct vdev *d, int sock, struct sockaddr_ll *to, __u8 seed,
 		     "receive buffer %d does not hold frame %u", buf, seed);
 }
 
-/* A round of frames both ways, of growing sizes. */
+/* @n frames each way, from 60 bytes up to a full 1514-byte frame. */
 static bool plat_traffic(struct vdev *d, int sock, struct sockaddr_ll *to, __u8 seed, int n)
 {
-	int i;
+	int i, len;
 
-	for (i = 0; i < n; i++)
-		if (!plat_tx(d, sock, PLAT_TX_BUF, seed + i, 60 + i * 90) ||
-		    !plat_rx(d, sock, to, seed + 0x80 + i, 60 + i * 90))
+	for (i = 0; i < n; i++) {
+		len = n > 1 ? 60 + i * (1514 - 60) / (n - 1) : 60;
+		if (!plat_tx(d, sock, PLAT_TX_BUF, seed + i, len) ||
+		    !plat_rx(d, sock, to, seed + 0x80 + i, len))
 			return false;
+	}
 	return true;
 }
 
@@ -4323,7 +4325,7 @@ static bool t_plat_net(void)
 		goto out;
 	if (!expect_pin(pin0 + (long)(AREA_SIZE / 1024), __LINE__))
 		goto out;
-	if (!plat_traffic(&d, sock, &to, 0, 16))
+	if (!plat_traffic(&d, sock, &to, 0, 8))
 		goto out;
 	for (q = 0; q < d.nq; q++) {
 		d.bell[q] = bell_map(d.fd, PROT_WRITE, MAP_SHARED, PAGE, q);

@@ -1,0 +1,123 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A VA-mode parent on our bus: 6.12's VDUSE (vduse.ko, built unchanged
+# against our headers by scripts/compat-build.sh) with Debian's
+# qemu-storage-daemon serving a disk image as a vduse-blk export. Through
+# virtio_vdpa it is a virtio_blk disk: fio writes and verifies, ext4 is
+# made and a file written, read back after a remount, and found in the
+# image once the daemon is gone. vhost_vdpa refuses it (no VA mode yet),
+# with a message. Removal with the daemon running; removal after the
+# daemon was killed completes once VDUSE gives up waiting for it
+# (msg_timeout, 1 s here). The device VDUSE then keeps is destroyed
+# through /dev/vduse/control.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vhost_lib.sh"
+
+IMG=/tmp/vduse.img
+MNT=/tmp/vduse.mnt
+REF=/tmp/vduse.ref
+qsd=
+
+# start_daemon NAME: qemu-storage-daemon exports $IMG as VDUSE device NAME.
+start_daemon() {
+	qemu-storage-daemon --blockdev "driver=file,filename=$IMG,node-name=d0" \
+		--export "type=vduse-blk,id=e0,node-name=d0,name=$1,writable=on" \
+		>"/tmp/qsd.$1.log" 2>&1 &
+	qsd=$!
+	for _ in $(seq 100); do
+		[ -e "/dev/vduse/$1" ] && return 0
+		sleep 0.1
+	done
+	cat "/tmp/qsd.$1.log"
+	return 1
+}
+
+# disk_of DEV: the block device virtio_blk made of vDPA device DEV, waited for.
+disk_of() {
+	local d
+
+	for _ in $(seq 100); do
+		d=$(ls -d /sys/bus/vdpa/devices/"$1"/virtio*/block/* 2>/dev/null | head -n 1)
+		[ -n "$d" ] && { basename "$d"; return; }
+		sleep 0.1
+	done
+}
+
+# destroy NAME: VDUSE_DESTROY_DEV on /dev/vduse/control.
+destroy() {
+	python3 -c '
+import fcntl, sys
+VDUSE_DESTROY_DEV = (1 << 30) | (256 << 16) | (0x81 << 8) | 0x03
+with open("/dev/vduse/control", "rb") as f:
+    fcntl.ioctl(f, VDUSE_DESTROY_DEV, sys.argv[1].encode().ljust(256, b"\0"))
+' "$1"
+}
+
+cleanup() {
+	umount "$MNT" 2>/dev/null
+	[ -n "$qsd" ] && kill "$qsd" 2>/dev/null
+	rm -f "$IMG" "$REF" /tmp/fio.vduse.log
+}
+trap cleanup EXIT
+
+modprobe -r vhost_vdpa 2>/dev/null
+t_check modprobe modprobe -a vdpa virtio_vdpa vduse
+truncate -s 64M "$IMG"
+t_check daemon start_daemon vd0
+t_check mgmtdev-listed sh -c "vdpa mgmtdev show | grep -q '^vduse:'"
+t_check add vdpa dev add name vd0 mgmtdev vduse
+t_expect_eq virtio-vdpa-bound virtio_vdpa "$(driver_of vd0)"
+disk=$(disk_of vd0)
+t_check disk test -n "$disk" -a -b "/dev/$disk"
+
+t_check fio-verify fio --name=vduse --filename="/dev/$disk" --rw=randwrite --bs=4k \
+	--size="$(rounds 4M 48M)" --verify=crc32c --direct=1 --ioengine=libaio --iodepth=8 \
+	--output=/tmp/fio.vduse.log
+t_check fio-no-errors grep -q 'err= 0' /tmp/fio.vduse.log
+mkdir -p "$MNT"
+head -c 1M /dev/urandom >"$REF"
+t_check mkfs mkfs.ext4 -q "/dev/$disk"
+t_check mount mount "/dev/$disk" "$MNT"
+t_check write cp "$REF" "$MNT/f"
+t_check umount umount "$MNT"
+t_check remount mount -o ro "/dev/$disk" "$MNT"
+t_check read-back cmp "$REF" "$MNT/f"
+t_check umount-again umount "$MNT"
+
+# vhost_vdpa takes no VA-mode parent yet: loading it leaves the device unbound.
+t_check unbind-virtio sh -c "echo vd0 >/sys/bus/vdpa/drivers/virtio_vdpa/unbind"
+dmesg -C
+t_check modprobe-vhost modprobe vhost_vdpa
+t_expect_eq vhost-refused "" "$(driver_of vd0)"
+t_check vhost-says-why sh -c "dmesg | grep -q 'vd0.*use_va'"
+t_check rmmod-vhost modprobe -r vhost_vdpa
+t_check rebind-virtio sh -c "echo vd0 >/sys/bus/vdpa/drivers/virtio_vdpa/bind"
+disk=$(disk_of vd0)
+t_check disk-again test -n "$disk"
+
+# Removal with the daemon running; the daemon then exits and takes the
+# VDUSE device with it. The file is in the image, as written.
+t_check del vdpa dev del vd0
+kill "$qsd"
+wait "$qsd"
+t_expect_eq daemon-exit-status 0 "$?"
+qsd=
+t_check vduse-dev-gone test ! -e /dev/vduse/vd0
+t_check image-fsck fsck.ext4 -fn "$IMG"
+t_check image-holds-file sh -c "debugfs -R 'cat /f' '$IMG' 2>/dev/null | cmp - '$REF'"
+
+# The daemon killed: removal waits for VDUSE to give up on it, no longer.
+t_check daemon-again start_daemon vd1
+t_check add-vd1 vdpa dev add name vd1 mgmtdev vduse
+t_check disk-vd1 test -n "$(disk_of vd1)"
+t_check msg-timeout sh -c "echo 1 >/sys/class/vduse/vd1/msg_timeout"
+kill -9 "$qsd"
+wait "$qsd" 2>/dev/null
+qsd=
+start=$(date +%s)
+t_check del-after-kill timeout 60 vdpa dev del vd1
+t_check del-took-msg-timeout test $(($(date +%s) - start)) -lt 20
+t_check destroy destroy vd1
+t_check vduse-dev-destroyed test ! -e /dev/vduse/vd1
+t_check rmmod modprobe -r vduse virtio_vdpa
