@@ -292,6 +292,8 @@ static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 	detached = vhost_vdpa_domain_detach(v);
 	if (v->owner)
 		vhost_vdpa_unmap_all(v, !detached);
+	if (v->owner && v->va && v->vdpa->config->unbind_mm)
+		v->vdpa->config->unbind_mm(v->vdpa);
 	vhost_vdpa_restore_default_map(v);
 	if (v->owner)
 		mmdrop(v->owner);
@@ -626,8 +628,17 @@ static int vhost_vdpa_set_group_asid(struct vhost_vdpa *v, struct vhost_vring_st
 
 static int vhost_vdpa_set_owner(struct vhost_vdpa *v)
 {
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	int err;
+
 	if (v->owner)
 		return -EBUSY;
+	/* VA mode: the device translates the owner's addresses from now on. */
+	if (v->va && ops->bind_mm) {
+		err = ops->bind_mm(v->vdpa, current->mm);
+		if (err)
+			return err;
+	}
 	mmgrab(current->mm);
 	v->owner = current->mm;
 	return 0;
@@ -1040,8 +1051,8 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	u32 i;
 	int err;
 
-	if (vdpa->use_va) {
-		dev_err(&vdpa->dev, "vhost_vdpa: virtual-address (use_va) parents are not supported\n");
+	if (vdpa->use_va && !ops->set_map) {
+		dev_err(&vdpa->dev, "vhost_vdpa: a virtual-address (use_va) parent needs set_map\n");
 		return -EOPNOTSUPP;
 	}
 	if (!ops->set_map && !ops->dma_map) {
@@ -1062,6 +1073,7 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	v->nas = vdpa->nas;
 	if (!ops->set_map && !ops->dma_map)
 		v->domain.dma_dev = vdpa_get_dma_dev(vdpa);
+	v->va = vdpa->use_va;
 	v->minor = ida_alloc_max(&vhost_vdpa_minors, VHOST_VDPA_DEV_MAX - 1, GFP_KERNEL);
 	device_initialize(&v->dev);
 	/* From here on vhost_vdpa_release_dev() frees whatever is set up. */

@@ -41,7 +41,8 @@ static const struct vdpa_config_ops *vhost_vdpa_dirty_ops(struct vhost_vdpa *v)
  */
 bool vhost_vdpa_dirty_offered(struct vhost_vdpa *v)
 {
-	return !!vhost_vdpa_dirty_ops(v)->dirty_caps;
+	/* VA mode: entries are user addresses, no IOVA a parent could track. */
+	return !v->va && vhost_vdpa_dirty_ops(v)->dirty_caps;
 }
 
 /**

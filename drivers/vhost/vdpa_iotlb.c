@@ -14,12 +14,17 @@
  *   or after a failed set_map) wait on the address space's limbo list.
  * - While vhost_vdpa owns a device, an address space nobody mapped
  *   translates nothing (never the parent's identity default).
+ * - VA mode (use_va parents, e.g. VDUSE): nothing is pinned or charged.
+ *   An entry is a range of user addresses (addr) backed by a shared file
+ *   mapping, and holds a reference to that file and its offset (opaque, a
+ *   struct vdpa_map_file), which the parent's userspace end maps in turn.
  *
  * Context for everything here: vhost_vdpa.lock held, but for
  * vhost_vdpa_iotlb_read_msg() (no lock), vhost_vdpa_iotlb_write() (takes
  * the locks) and an UPDATE's pinning (vhost_vdpa_pin()), which runs under
  * vhost_vdpa.iotlb_lock only.
  */
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/nospec.h>
@@ -44,14 +49,16 @@ MODULE_PARM_DESC(max_entries, "most IOTLB entries per address space (default 104
 
 /**
  * struct vhost_vdpa_limbo_run - pinned pages no longer mapped in our table
- * @pa: physical address of the first page
- * @npages: number of pages, all charged
+ * @pa: physical address of the first page (VA mode: user address)
+ * @npages: number of pages, all charged (VA mode: none)
  * @perm: VHOST_MAP_* permission they were pinned with
+ * @opaque: VA mode: the entry's struct vdpa_map_file; else NULL
  */
 struct vhost_vdpa_limbo_run {
 	u64 pa;
 	u64 npages;
 	u32 perm;
+	void *opaque;
 };
 
 /**
@@ -61,7 +68,7 @@ struct vhost_vdpa_limbo_run {
  * @run: the runs
  *
  * An unmap of a guest on 4 KiB pages puts one run per page in limbo: a
- * page holds 169 of them, so that costs no allocation per page.
+ * page holds 127 of them, so that costs no allocation per page.
  */
 struct vhost_vdpa_limbo {
 	struct list_head node;
@@ -118,6 +125,27 @@ static void vhost_vdpa_unpin(struct vhost_vdpa *v, u64 pa, u64 npages, u32 perm)
 	atomic64_sub(npages, &v->owner->pinned_vm);
 }
 
+static void vhost_vdpa_map_file_put(void *opaque)
+{
+	struct vdpa_map_file *mf = opaque;
+
+	fput(mf->file);
+	kfree(mf);
+}
+
+/*
+ * Give back what an entry or a limbo run holds once the device cannot
+ * reach it: its pins and charge, or in VA mode its file.
+ */
+static void vhost_vdpa_release(struct vhost_vdpa *v, u64 pa, u64 npages, u32 perm,
+			       void *opaque)
+{
+	if (opaque)
+		vhost_vdpa_map_file_put(opaque);
+	else
+		vhost_vdpa_unpin(v, pa, npages, perm);
+}
+
 /*
  * Charge @npages to @mm's pinned_vm if that stays within @limit, as one
  * atomic step: every device and every thread of the owner charges the
@@ -164,7 +192,8 @@ static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as 
 
 	list_for_each_entry_safe(l, tmp, &as->limbo, node) {
 		for (i = 0; i < l->n; i++)
-			vhost_vdpa_unpin(v, l->run[i].pa, l->run[i].npages, l->run[i].perm);
+			vhost_vdpa_release(v, l->run[i].pa, l->run[i].npages, l->run[i].perm,
+					   l->run[i].opaque);
 		list_del(&l->node);
 		kfree(l);
 		cond_resched();
@@ -241,6 +270,7 @@ static int vhost_vdpa_range_to_limbo(struct vhost_vdpa *v, struct vhost_vdpa_as 
 		r->pa = map->addr;
 		r->npages = map->size >> PAGE_SHIFT;
 		r->perm = map->perm;
+		r->opaque = map->opaque;
 		vhost_iotlb_map_free(as->iotlb, map);
 		cond_resched();
 	}
@@ -358,7 +388,7 @@ static void vhost_vdpa_remove_range(struct vhost_vdpa *v, struct vhost_vdpa_as *
 	struct vhost_iotlb_map *map;
 
 	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
-		vhost_vdpa_unpin(v, map->addr, map->size >> PAGE_SHIFT, map->perm);
+		vhost_vdpa_release(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
 		vhost_iotlb_map_free(as->iotlb, map);
 		cond_resched();
 	}
@@ -545,7 +575,7 @@ static void vhost_vdpa_dma_rollback(struct vhost_vdpa *v, u32 asid, u64 start, u
 	while (pos < end && (map = vhost_iotlb_itree_first(as->iotlb, pos, end - 1))) {
 		pos = map->last + 1;
 		if (!vhost_vdpa_dev_unmap(v, asid, map->start, map->size)) {
-			vhost_vdpa_unpin(v, map->addr, map->size >> PAGE_SHIFT, map->perm);
+			vhost_vdpa_release(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
 			vhost_iotlb_map_free(as->iotlb, map);
 			continue;
 		}
@@ -604,6 +634,9 @@ static int vhost_vdpa_map_begin(struct vhost_vdpa *v, u32 asid, const struct vho
 	 * gets the table as it stands now, so they go before more are pinned:
 	 * limbo never lets the owner past its limit.
 	 */
+	/* VA mode pins nothing: file references keep the memory. */
+	if (v->va)
+		return 0;
 	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	if (!vhost_vdpa_charge(v->owner, npages, limit)) {
 		vhost_vdpa_batch_flush(v);
@@ -674,6 +707,127 @@ static int vhost_vdpa_map_commit(struct vhost_vdpa *v, u32 asid,
 	return err;
 }
 
+/**
+ * struct vhost_vdpa_va_piece - a file-backed piece of a VA-mode UPDATE
+ * @node: on the UPDATE's list
+ * @uaddr: its first user address
+ * @len: its bytes
+ * @mf: the file and offset behind it, a reference held
+ */
+struct vhost_vdpa_va_piece {
+	struct list_head node;
+	u64 uaddr;
+	u64 len;
+	struct vdpa_map_file *mf;
+};
+
+static void vhost_vdpa_va_pieces_free(struct list_head *pieces)
+{
+	struct vhost_vdpa_va_piece *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, pieces, node) {
+		if (p->mf)
+			vhost_vdpa_map_file_put(p->mf);
+		list_del(&p->node);
+		kfree(p);
+	}
+}
+
+/*
+ * Find what backs the owner's [uaddr, last]: one piece per shared file
+ * mapping, which the parent's userspace end can map too. Anonymous and
+ * private pieces are skipped (left unmapped): nothing else could reach
+ * them. A hole with no mapping at all is -EFAULT.
+ */
+static int vhost_vdpa_va_find(struct mm_struct *mm, u64 uaddr, u64 last,
+			      struct list_head *pieces)
+{
+	struct vhost_vdpa_va_piece *p;
+	struct vm_area_struct *vma;
+	u64 pos = uaddr, end;
+	int err = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	while (pos <= last) {
+		vma = vma_lookup(mm, pos);
+		if (!vma) {
+			err = -EFAULT;
+			break;
+		}
+		end = min_t(u64, vma->vm_end - 1, last);
+		if (vma->vm_file && (vma->vm_flags & VM_SHARED) &&
+		    !(vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+			p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+			if (p)
+				p->mf = kmalloc(sizeof(*p->mf), GFP_KERNEL_ACCOUNT);
+			if (!p || !p->mf) {
+				kfree(p);
+				err = -ENOMEM;
+				break;
+			}
+			p->uaddr = pos;
+			p->len = end - pos + 1;
+			p->mf->file = get_file(vma->vm_file);
+			p->mf->offset = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (pos - vma->vm_start);
+			list_add_tail(&p->node, pieces);
+		}
+		if (end == last)
+			break;
+		pos = end + 1;
+	}
+	mmap_read_unlock(mm);
+	return err;
+}
+
+/*
+ * VA mode's UPDATE: enter the file-backed pieces of the owner's
+ * [uaddr, uaddr + size) at @iova. The mappings are read under the owner's
+ * mmap_lock, which is never taken inside vhost_vdpa.lock; the entries are
+ * entered under vhost_vdpa.lock once it is dropped.
+ *
+ * Return: 0, or -errno with nothing entered.
+ */
+static int vhost_vdpa_va_enter(struct vhost_vdpa *v, struct mm_struct *mm, u32 asid,
+			       const struct vhost_iotlb_msg *msg)
+{
+	u64 last = msg->iova + msg->size - 1;
+	struct vhost_vdpa_va_piece *p;
+	struct vhost_vdpa_as *as;
+	struct vhost_iotlb_map *map;
+	LIST_HEAD(pieces);
+	u64 iova;
+	int err;
+
+	lockdep_assert_held(&v->iotlb_lock);
+	err = vhost_vdpa_va_find(mm, msg->uaddr, msg->uaddr + msg->size - 1, &pieces);
+	mutex_lock(&v->lock);
+	if (!err && !v->vdpa)
+		err = -ENODEV;
+	as = &v->as[asid];
+	list_for_each_entry(p, &pieces, node) {
+		if (err)
+			break;
+		iova = msg->iova + (p->uaddr - msg->uaddr);
+		if (as->iotlb->nmaps >= as->iotlb->limit) {
+			err = -ENOSPC;
+			break;
+		}
+		err = vhost_iotlb_add_range_ctx(as->iotlb, iova, iova + p->len - 1, p->uaddr,
+						msg->perm, p->mf);
+		if (!err)
+			p->mf = NULL;
+	}
+	/* Never programmed: the device cannot reach any of it. */
+	while (err && v->vdpa && (map = vhost_iotlb_itree_first(as->iotlb, msg->iova, last))) {
+		vhost_vdpa_map_file_put(map->opaque);
+		vhost_iotlb_map_free(as->iotlb, map);
+	}
+	mutex_unlock(&v->lock);
+	vhost_vdpa_va_pieces_free(&pieces);
+	return err;
+}
+
 /*
  * IOTLB UPDATE: check and charge, pin and enter (without vhost_vdpa.lock,
  * see vhost_vdpa_pin()), program the device.
@@ -692,8 +846,11 @@ static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iot
 	if (err)
 		return err;
 	asid = array_index_nospec(asid, v->nas);
-	err = vhost_vdpa_pin(v, mm, asid, msg->iova, msg->uaddr, msg->size >> PAGE_SHIFT,
-			     msg->perm);
+	if (v->va)
+		err = vhost_vdpa_va_enter(v, mm, asid, msg);
+	else
+		err = vhost_vdpa_pin(v, mm, asid, msg->iova, msg->uaddr,
+				     msg->size >> PAGE_SHIFT, msg->perm);
 	if (err)
 		return err;
 	mutex_lock(&v->lock);
@@ -712,6 +869,7 @@ static int vhost_vdpa_map(struct vhost_vdpa *v, u32 asid, const struct vhost_iot
 static int vhost_vdpa_split(struct vhost_iotlb *iotlb, u64 addr)
 {
 	struct vhost_iotlb_map *map = vhost_iotlb_itree_first(iotlb, addr, addr);
+	struct vdpa_map_file *mf, *tail = NULL;
 	u64 head;
 	int err;
 
@@ -720,10 +878,20 @@ static int vhost_vdpa_split(struct vhost_iotlb *iotlb, u64 addr)
 	if (iotlb->nmaps + 2 > iotlb->limit)
 		return -ENOSPC;
 	head = addr - map->start;
-	err = vhost_iotlb_add_range(iotlb, map->start, addr - 1, map->addr, map->perm);
+	/* VA mode: the head keeps the entry's file, the tail takes its own. */
+	mf = map->opaque;
+	if (mf) {
+		tail = kmalloc(sizeof(*tail), GFP_KERNEL_ACCOUNT);
+		if (!tail)
+			return -ENOMEM;
+		tail->file = get_file(mf->file);
+		tail->offset = mf->offset + head;
+	}
+	err = vhost_iotlb_add_range_ctx(iotlb, map->start, addr - 1, map->addr, map->perm, mf);
 	if (err)
-		return err;
-	err = vhost_iotlb_add_range(iotlb, addr, map->last, map->addr + head, map->perm);
+		goto err_tail;
+	err = vhost_iotlb_add_range_ctx(iotlb, addr, map->last, map->addr + head, map->perm,
+					tail);
 	if (err) {
 		struct vhost_iotlb_map *half;
 
@@ -733,10 +901,15 @@ static int vhost_vdpa_split(struct vhost_iotlb *iotlb, u64 addr)
 			if (half != map)
 				break;
 		vhost_iotlb_map_free(iotlb, half);
-		return err;
+		goto err_tail;
 	}
 	vhost_iotlb_map_free(iotlb, map);
 	return 0;
+
+err_tail:
+	if (tail)
+		vhost_vdpa_map_file_put(tail);
+	return err;
 }
 
 /* Make @start and @last + 1 entry boundaries, for an unmap of [start, last]. */
@@ -826,7 +999,7 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 				break;
 			continue;
 		}
-		vhost_vdpa_unpin(v, map->addr, map->size >> PAGE_SHIFT, map->perm);
+		vhost_vdpa_release(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
 		vhost_iotlb_map_free(as->iotlb, map);
 		cond_resched();
 	}

@@ -136,7 +136,8 @@ struct vhost_vdpa_vq {
  * struct vhost_vdpa_as - one address space: the owner's mappings in it
  * @iotlb: the mappings; each entry is one physically contiguous run of
  *	pinned pages (addr is its physical address) and charged exactly
- *	its number of pages to the owner's pinned_vm
+ *	its number of pages to the owner's pinned_vm; in VA mode a user
+ *	range (addr) and the file behind it (opaque, vdpa_map_file)
  * @in_batch: changed inside the current batch; the device (set_map) is
  *	programmed at BATCH_END
  * @stale: the device translates nothing here, though the table has
@@ -237,6 +238,8 @@ struct vhost_vdpa_log {
  * @log: the vhost dirty log
  * @no_log_all: VHOST_F_LOG_ALL is not offered (sysfs log_all = 0)
  * @domain: the platform IOMMU's translation, for parents without one
+ * @va: the parent translates user addresses (use_va, VA mode): entries
+ *	are file-backed user ranges, nothing is pinned
  */
 struct vhost_vdpa {
 	struct device dev;
@@ -260,6 +263,7 @@ struct vhost_vdpa {
 	struct vhost_vdpa_log log;
 	bool no_log_all;
 	struct vhost_vdpa_domain domain;
+	bool va;
 };
 
 /* vdpa_iotlb.c: address spaces, pinning and IOTLB messages */

@@ -317,8 +317,22 @@ static bool dev_init(struct vdev *d, int nq)
 	d->nq = nq;
 	d->iova = IOVA_BASE;
 	d->size = AREA_SIZE;
-	d->area = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	/*
+	 * AREA_MEMFD=1: the memory is a shared memfd mapping, as a VA-mode
+	 * parent's userspace end (VDUSE's daemon) must map it too.
+	 */
+	if (getenv("AREA_MEMFD")) {
+		int mfd = memfd_create("vhost_vdpa_test", MFD_CLOEXEC);
+
+		if (!check(mfd >= 0 && !ftruncate(mfd, AREA_SIZE), "memfd: %s", strerror(errno)))
+			return false;
+		d->area = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+			       mfd, 0);
+		close(mfd);
+	} else {
+		d->area = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	}
 	if (!check(d->area != MAP_FAILED, "mmap"))
 		return false;
 	for (q = 0; q < nq; q++) {
@@ -1537,15 +1551,21 @@ static void blk_add(struct vdev *d, bool write)
 
 static bool t_blk_io(void)
 {
-	__u64 f = NET_FEATURES | BIT(VIRTIO_BLK_F_FLUSH);
+	__u64 f = NET_FEATURES | BIT(VIRTIO_BLK_F_FLUSH), offered = 0;
+	long pin0 = vmpin_kb();
 	struct virtio_blk_outhdr *hdr;
 	__u8 *data, *status;
 	struct vdev d;
 	bool ok = false;
 	int i, round;
 
-	if (!dev_init(&d, 1) || !dev_start(&d, f, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
-					   BIT(VHOST_BACKEND_F_IOTLB_BATCH), true))
+	if (!dev_init(&d, 1) || !check(!xioctl(d.fd, VHOST_GET_FEATURES, &offered), "GET_FEATURES"))
+		goto out;
+	if (!dev_start(&d, f & offered, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
+		       BIT(VHOST_BACKEND_F_IOTLB_BATCH), true))
+		goto out;
+	/* VA mode pins nothing; otherwise the whole area is pinned. */
+	if (!expect_pin(pin0 + (getenv("VA_MODE") ? 0 : (long)(AREA_SIZE / 1024)), __LINE__))
 		goto out;
 	hdr = (void *)buf_va(&d, 0);
 	data = buf_va(&d, 1);
@@ -1570,6 +1590,49 @@ static bool t_blk_io(void)
 			fail_why("read back differs at byte %d", i);
 			goto out;
 		}
+	ok = true;
+out:
+	dev_fini(&d);
+	return ok;
+}
+
+/*
+ * INVALIDATE of a request's first data page, in the middle of the mapped
+ * area, splits its entry (in VA mode the tail takes its own reference to
+ * the file); mapped again, requests through it and around it work.
+ */
+static bool t_blk_split(void)
+{
+	__u64 f = NET_FEATURES | BIT(VIRTIO_BLK_F_FLUSH), offered = 0, hole = 17 * PAGE;
+	struct virtio_blk_outhdr *hdr;
+	__u8 *status;
+	struct vdev d;
+	bool ok = false;
+	int round;
+
+	if (!dev_init(&d, 1) || !check(!xioctl(d.fd, VHOST_GET_FEATURES, &offered), "GET_FEATURES"))
+		goto out;
+	if (!dev_start(&d, f & offered, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
+		       BIT(VHOST_BACKEND_F_IOTLB_BATCH), true))
+		goto out;
+	hdr = (void *)buf_va(&d, 0);
+	status = buf_va(&d, 3);
+	for (round = 0; round < 2; round++) {
+		last = unmap(d.fd, 0, d.iova + hole, PAGE);
+		if (!expect_err(0, __LINE__))
+			goto out;
+		last = map(d.fd, 0, d.iova + hole, PAGE, d.area + hole, VHOST_ACCESS_RW);
+		if (!expect_err(0, __LINE__))
+			goto out;
+		hdr->type = VIRTIO_BLK_T_OUT;
+		hdr->sector = 128 + round;
+		*status = 0xff;
+		blk_add(&d, true);
+		ring_kick(&d, 0);
+		if (!check(ring_wait(&d, 0, d.q[0].avail) && *status == VIRTIO_BLK_S_OK,
+			   "write after split %d: status %u", round, *status))
+			goto out;
+	}
 	ok = true;
 out:
 	dev_fini(&d);
@@ -4490,6 +4553,7 @@ int main(int argc, char **argv)
 		return map_fail();
 	if (!strcmp(argv[1], "blk")) {
 		run("blk-io", t_blk_io);
+		run("blk-split", t_blk_split);
 	} else if (!strcmp(argv[1], "strict")) {
 		run("strict-dma-unmap-inside-a-run", t_strict_dma);
 		run("strict-dma-map-rollback", t_strict_dma_rollback);
