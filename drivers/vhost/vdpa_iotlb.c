@@ -185,6 +185,12 @@ static int vhost_vdpa_dev_unmap(struct vhost_vdpa *v, u32 asid, u64 iova, u64 si
 	return vhost_vdpa_ops(v)->dma_unmap(v->vdpa, asid, iova, size);
 }
 
+/* Release what a table entry holds (it is out of the device's reach). */
+static void vhost_vdpa_entry_release(struct vhost_vdpa *v, struct vhost_iotlb_map *map)
+{
+	vhost_vdpa_release(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
+}
+
 static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as *as)
 {
 	struct vhost_vdpa_limbo *l, *tmp;
@@ -388,7 +394,7 @@ static void vhost_vdpa_remove_range(struct vhost_vdpa *v, struct vhost_vdpa_as *
 	struct vhost_iotlb_map *map;
 
 	while ((map = vhost_iotlb_itree_first(as->iotlb, start, last))) {
-		vhost_vdpa_release(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
+		vhost_vdpa_entry_release(v, map);
 		vhost_iotlb_map_free(as->iotlb, map);
 		cond_resched();
 	}
@@ -575,7 +581,7 @@ static void vhost_vdpa_dma_rollback(struct vhost_vdpa *v, u32 asid, u64 start, u
 	while (pos < end && (map = vhost_iotlb_itree_first(as->iotlb, pos, end - 1))) {
 		pos = map->last + 1;
 		if (!vhost_vdpa_dev_unmap(v, asid, map->start, map->size)) {
-			vhost_vdpa_release(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
+			vhost_vdpa_entry_release(v, map);
 			vhost_iotlb_map_free(as->iotlb, map);
 			continue;
 		}
@@ -999,7 +1005,7 @@ static int vhost_vdpa_unmap_dma(struct vhost_vdpa *v, u32 asid, u64 start, u64 l
 				break;
 			continue;
 		}
-		vhost_vdpa_release(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
+		vhost_vdpa_entry_release(v, map);
 		vhost_iotlb_map_free(as->iotlb, map);
 		cond_resched();
 	}
