@@ -1115,8 +1115,10 @@ err_put:
 }
 
 /*
- * Never waits for userspace: an open file loses the device (its calls
- * fail with -ENODEV) and keeps only its own structure until closed.
+ * Never waits for the file's userspace: an open file loses the device
+ * (its calls fail with -ENODEV) and keeps only its own structure until
+ * closed. A parent with a userspace end of its own (VDUSE) may wait for
+ * that in its reset and set_map, up to its own timeout.
  */
 static void vhost_vdpa_remove(struct vdpa_device *vdpa)
 {

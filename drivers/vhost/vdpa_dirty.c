@@ -41,7 +41,10 @@ static const struct vdpa_config_ops *vhost_vdpa_dirty_ops(struct vhost_vdpa *v)
  */
 bool vhost_vdpa_dirty_offered(struct vhost_vdpa *v)
 {
-	/* VA mode: entries are user addresses, no IOVA a parent could track. */
+	/*
+	 * VA mode: the parent's userspace end writes through its own
+	 * mappings of the files, which no tracker sees.
+	 */
 	return !v->va && vhost_vdpa_dirty_ops(v)->dirty_caps;
 }
 

@@ -21,8 +21,9 @@
  *
  * Context for everything here: vhost_vdpa.lock held, but for
  * vhost_vdpa_iotlb_read_msg() (no lock), vhost_vdpa_iotlb_write() (takes
- * the locks) and an UPDATE's pinning (vhost_vdpa_pin()), which runs under
- * vhost_vdpa.iotlb_lock only.
+ * the locks) and an UPDATE's pinning (vhost_vdpa_pin()) or, in VA mode,
+ * its reading of the owner's mappings (vhost_vdpa_va_find()), which run
+ * under vhost_vdpa.iotlb_lock only.
  */
 #include <linux/file.h>
 #include <linux/mm.h>
@@ -137,10 +138,10 @@ static void vhost_vdpa_map_file_put(void *opaque)
  * Give back what an entry or a limbo run holds once the device cannot
  * reach it: its pins and charge, or in VA mode its file.
  */
-static void vhost_vdpa_release(struct vhost_vdpa *v, u64 pa, u64 npages, u32 perm,
-			       void *opaque)
+static void vhost_vdpa_give_back(struct vhost_vdpa *v, u64 pa, u64 npages, u32 perm,
+				 void *opaque)
 {
-	if (opaque)
+	if (v->va)
 		vhost_vdpa_map_file_put(opaque);
 	else
 		vhost_vdpa_unpin(v, pa, npages, perm);
@@ -188,7 +189,7 @@ static int vhost_vdpa_dev_unmap(struct vhost_vdpa *v, u32 asid, u64 iova, u64 si
 /* Release what a table entry holds (it is out of the device's reach). */
 static void vhost_vdpa_entry_release(struct vhost_vdpa *v, struct vhost_iotlb_map *map)
 {
-	vhost_vdpa_release(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
+	vhost_vdpa_give_back(v, map->addr, map->size >> PAGE_SHIFT, map->perm, map->opaque);
 }
 
 static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as *as)
@@ -198,12 +199,23 @@ static void vhost_vdpa_limbo_release(struct vhost_vdpa *v, struct vhost_vdpa_as 
 
 	list_for_each_entry_safe(l, tmp, &as->limbo, node) {
 		for (i = 0; i < l->n; i++)
-			vhost_vdpa_release(v, l->run[i].pa, l->run[i].npages, l->run[i].perm,
-					   l->run[i].opaque);
+			vhost_vdpa_give_back(v, l->run[i].pa, l->run[i].npages, l->run[i].perm,
+					     l->run[i].opaque);
 		list_del(&l->node);
 		kfree(l);
 		cond_resched();
 	}
+}
+
+/* Runs waiting in @as's limbo. */
+static u64 vhost_vdpa_limbo_runs(struct vhost_vdpa_as *as)
+{
+	struct vhost_vdpa_limbo *l;
+	u64 n = 0;
+
+	list_for_each_entry(l, &as->limbo, node)
+		n += l->n;
+	return n;
 }
 
 static void vhost_vdpa_spare_free(struct vhost_vdpa_as *as)
@@ -635,14 +647,22 @@ static int vhost_vdpa_map_begin(struct vhost_vdpa *v, u32 asid, const struct vho
 	if (vhost_iotlb_itree_first(as->iotlb, msg->iova, last))
 		return -EEXIST;
 	/*
+	 * VA mode pins nothing (file references keep the memory): a batch's
+	 * limbo, which holds those references, is bounded by max_entries
+	 * instead, counted with the table.
+	 */
+	if (v->va) {
+		if (as->iotlb->nmaps + vhost_vdpa_limbo_runs(as) < max_entries)
+			return 0;
+		vhost_vdpa_batch_flush(v);
+		return as->iotlb->nmaps + vhost_vdpa_limbo_runs(as) < max_entries ? 0 : -ENOSPC;
+	}
+	/*
 	 * A batch that remaps memory it invalidated holds both until
 	 * BATCH_END. Over the limit with pages in a batch's limbo, the device
 	 * gets the table as it stands now, so they go before more are pinned:
 	 * limbo never lets the owner past its limit.
 	 */
-	/* VA mode pins nothing: file references keep the memory. */
-	if (v->va)
-		return 0;
 	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	if (!vhost_vdpa_charge(v->owner, npages, limit)) {
 		vhost_vdpa_batch_flush(v);
@@ -742,10 +762,12 @@ static void vhost_vdpa_va_pieces_free(struct list_head *pieces)
 /*
  * Find what backs the owner's [uaddr, last]: one piece per shared file
  * mapping, which the parent's userspace end can map too. Anonymous and
- * private pieces are skipped (left unmapped): nothing else could reach
- * them. A hole with no mapping at all is -EFAULT.
+ * private pieces are skipped (left unmapped, as 6.12 does: a VMM's private
+ * ROM regions must not fail its UPDATE); nothing else could reach them. A
+ * hole with no mapping, or a mapping the owner itself may not access as
+ * @perm asks, is -EFAULT.
  */
-static int vhost_vdpa_va_find(struct mm_struct *mm, u64 uaddr, u64 last,
+static int vhost_vdpa_va_find(struct mm_struct *mm, u64 uaddr, u64 last, u32 perm,
 			      struct list_head *pieces)
 {
 	struct vhost_vdpa_va_piece *p;
@@ -753,17 +775,33 @@ static int vhost_vdpa_va_find(struct mm_struct *mm, u64 uaddr, u64 last,
 	u64 pos = uaddr, end;
 	int err = 0;
 
+	/* Beyond the owner's address space (a 32-bit one): nothing there. */
+	if (last >= TASK_SIZE)
+		return -EFAULT;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	while (pos <= last) {
 		vma = vma_lookup(mm, pos);
-		if (!vma) {
+		/* The device gets no more access than the owner has itself. */
+		if (!vma || ((perm & VHOST_MAP_RO) && !(vma->vm_flags & VM_READ)) ||
+		    ((perm & VHOST_MAP_WO) && !(vma->vm_flags & VM_WRITE))) {
 			err = -EFAULT;
 			break;
 		}
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
 		end = min_t(u64, vma->vm_end - 1, last);
+		/*
+		 * Ordinary files only (shmem, memfd, hugetlbfs, regular
+		 * files): the parent's userspace end maps them, so never a
+		 * device node, a dma-buf or an anonymous inode such as
+		 * io_uring's rings.
+		 */
 		if (vma->vm_file && (vma->vm_flags & VM_SHARED) &&
-		    !(vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+		    !(vma->vm_flags & (VM_IO | VM_PFNMAP)) &&
+		    S_ISREG(file_inode(vma->vm_file)->i_mode)) {
 			p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 			if (p)
 				p->mf = kmalloc(sizeof(*p->mf), GFP_KERNEL_ACCOUNT);
@@ -806,7 +844,8 @@ static int vhost_vdpa_va_enter(struct vhost_vdpa *v, struct mm_struct *mm, u32 a
 	int err;
 
 	lockdep_assert_held(&v->iotlb_lock);
-	err = vhost_vdpa_va_find(mm, msg->uaddr, msg->uaddr + msg->size - 1, &pieces);
+	err = vhost_vdpa_va_find(mm, msg->uaddr, msg->uaddr + msg->size - 1, msg->perm,
+				 &pieces);
 	mutex_lock(&v->lock);
 	if (!err && !v->vdpa)
 		err = -ENODEV;
@@ -828,6 +867,7 @@ static int vhost_vdpa_va_enter(struct vhost_vdpa *v, struct mm_struct *mm, u32 a
 	while (err && v->vdpa && (map = vhost_iotlb_itree_first(as->iotlb, msg->iova, last))) {
 		vhost_vdpa_map_file_put(map->opaque);
 		vhost_iotlb_map_free(as->iotlb, map);
+		cond_resched();
 	}
 	mutex_unlock(&v->lock);
 	vhost_vdpa_va_pieces_free(&pieces);
@@ -1190,7 +1230,10 @@ int vhost_vdpa_reset_forget(struct vhost_vdpa *v)
 	return err;
 }
 
-/* Forget @as's pinned pages for good, pinned and charged as they are. */
+/*
+ * Forget @as's pinned pages for good, pinned and charged as they are.
+ * Only for platform-IOMMU parents, never in VA mode (no pins, but files).
+ */
 static void vhost_vdpa_abandon(struct vhost_vdpa_as *as)
 {
 	struct vhost_vdpa_limbo *l, *tmp;

@@ -29,9 +29,10 @@
  *     IOTLB, and the pointer to the vDPA device (NULL once removed).
  *     Every file operation but mmap, and remove(), take it; calls into
  *     the parent are made with it held.
- *   mmap_lock of the owner's mm: taken (by pinning) only outside
- *     vhost_vdpa.lock. mmap() and the doorbell page fault run inside it,
- *     so they must not take vhost_vdpa.lock.
+ *   mmap_lock of the owner's mm: taken (by pinning, or in VA mode by
+ *     reading the owner's mappings) only outside vhost_vdpa.lock.
+ *     mmap() and the doorbell page fault run inside it, so they must not
+ *     take vhost_vdpa.lock.
  *   vhost_vdpa.doorbell_sem (rw_semaphore): the pointer to the vDPA device
  *     for mmap() and the fault (read); remove() clears the pointer holding
  *     both this (write) and vhost_vdpa.lock. Parent calls made under it:

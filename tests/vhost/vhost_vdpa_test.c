@@ -2031,6 +2031,57 @@ static int hold(void)
 	return 0;
 }
 
+/*
+ * A blk device whose userspace end dies with a request in flight
+ * (t-vduse.sh kills VDUSE's daemon after "ready", then removes the device
+ * after "submitted"): the request never completes, removal goes ahead,
+ * and afterwards the file's calls fail with ENODEV.
+ */
+static int blk_dead(void)
+{
+	__u64 offered = 0;
+	struct virtio_blk_outhdr *hdr;
+	char line[16];
+	struct vdev d;
+	__u8 *status;
+	int err;
+	__u8 st;
+
+	if (!dev_init(&d, 1) || !check(!xioctl(d.fd, VHOST_GET_FEATURES, &offered),
+				       "GET_FEATURES") ||
+	    !dev_start(&d, NET_FEATURES & offered, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true)) {
+		printf("not ok 1 - setup # %s\n", tap_why);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	hdr = (void *)buf_va(&d, 0);
+	status = buf_va(&d, 3);
+	hdr->type = VIRTIO_BLK_T_OUT;
+	hdr->sector = 256;
+	*status = 0xff;
+	blk_add(&d, true);
+	ring_kick(&d, 0);
+	usleep(500000);
+	printf("%s 1 - pending request with the daemon dead: %u used\n",
+	       ring_used(&d, 0) == 0 ? "ok" : "not ok", ring_used(&d, 0));
+	printf("submitted\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	err = xioctl(d.fd, VHOST_VDPA_GET_STATUS, &st);
+	printf("%s 2 - ioctl after removal: %d\n", err == -ENODEV ? "ok" : "not ok", err);
+	err = map(d.fd, 0, IOVA_BASE + AREA_SIZE, PAGE, d.area, VHOST_ACCESS_RW);
+	printf("%s 3 - iotlb write after removal: %d\n", err == -ENODEV ? "ok" : "not ok", err);
+	printf("%s 4 - never-completed request: status 0x%x\n",
+	       ring_used(&d, 0) == 0 && *status == 0xff ? "ok" : "not ok", *status);
+	dev_fini(&d);
+	printf("1..4\n");
+	return 0;
+}
+
 /* ---- removal while calls wait on userspace memory (userfaultfd) ---- */
 
 struct uffd_call {
@@ -4522,7 +4573,8 @@ int main(int argc, char **argv)
 	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict|\n"
-			"          cvqidx|strayvq|dirty|dirtyodd|vhostlog|platform /dev/vhost-vdpa-N\n"
+			"          cvqidx|strayvq|dirty|dirtyodd|vhostlog|platform|blkdead\n"
+			"          /dev/vhost-vdpa-N\n"
 			"       %s memlock2 /dev/vhost-vdpa-N /dev/vhost-vdpa-M\n"
 			"       %s unmapfail /dev/vhost-vdpa-N set_map|dma_map\n"
 			"       %s pktloop IFNAME\n", argv[0], argv[0], argv[0], argv[0]);
@@ -4533,6 +4585,8 @@ int main(int argc, char **argv)
 		return cvq_index_cases();
 	if (!strcmp(argv[1], "platform"))
 		return platform_cases();
+	if (!strcmp(argv[1], "blkdead"))
+		return blk_dead();
 	if (!strcmp(argv[1], "strayvq"))
 		return stray_vq_cases();
 	if (!strcmp(argv[1], "hold"))

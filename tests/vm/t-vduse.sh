@@ -7,10 +7,11 @@
 # virtio_vdpa it is a virtio_blk disk: fio writes and verifies, ext4 is
 # made and a file written, read back after a remount, and found in the
 # image once the daemon is gone. Through vhost_vdpa in VA mode, the
-# userspace client's blk requests on memfd memory, nothing pinned. Removal with the daemon running; removal after the
-# daemon was killed completes once VDUSE gives up waiting for it
-# (msg_timeout, 1 s here). The device VDUSE then keeps is destroyed
-# through /dev/vduse/control.
+# userspace client's blk requests on memfd memory, nothing pinned.
+# Removal with the daemon running; with the daemon killed while a request
+# is in flight (vhost_vdpa), removal completes once VDUSE gives up waiting
+# for it (msg_timeout, 1 s here) and the client's calls fail with ENODEV.
+# The device VDUSE then keeps is destroyed through /dev/vduse/control.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost_lib.sh"
 
@@ -73,7 +74,7 @@ t_check disk test -n "$disk" -a -b "/dev/$disk"
 
 t_check fio-verify fio --name=vduse --filename="/dev/$disk" --rw=randwrite --bs=4k \
 	--size="$(rounds 4M 48M)" --verify=crc32c --direct=1 --ioengine=libaio --iodepth=8 \
-	--output=/tmp/fio.vduse.log
+	--verify_state_save=0 --output=/tmp/fio.vduse.log
 t_check fio-no-errors grep -q 'err= 0' /tmp/fio.vduse.log
 # vhost_vdpa in VA mode: the client's blk requests on memfd memory, which
 # the daemon maps through VDUSE; nothing is pinned.
@@ -114,17 +115,39 @@ t_check vduse-dev-gone test ! -e /dev/vduse/vd0
 t_check image-fsck fsck.ext4 -fn "$IMG"
 t_check image-holds-file sh -c "debugfs -R 'cat /f' '$IMG' 2>/dev/null | cmp - '$REF'"
 
-# The daemon killed: removal waits for VDUSE to give up on it, no longer.
-t_check daemon-again start_daemon vd1
+# The daemon killed with a request in flight on vhost_vdpa: removal
+# completes once VDUSE gives up on the daemon, and the client's calls fail
+# with ENODEV. (Through virtio_vdpa 6.12's virtio_blk would wait for the
+# request forever in del_gendisk(): see Documentation/testing.rst.)
+t_check rmmod-virtio modprobe -r virtio_vdpa
+t_check modprobe-vhost-again modprobe vhost_vdpa
+t_check daemon-vd1 start_daemon vd1
 t_check add-vd1 vdpa dev add name vd1 mgmtdev vduse
-t_check disk-vd1 test -n "$(disk_of vd1)"
-t_check msg-timeout sh -c "echo 1 >/sys/class/vduse/vd1/msg_timeout"
+t_expect_eq vd1-vhost-bound vhost_vdpa "$(driver_of vd1)"
+t_check msg-timeout-vd1 sh -c "echo 1 >/sys/class/vduse/vd1/msg_timeout"
+fifo=/tmp/blkdead.$$
+out=/tmp/blkdead.out
+rm -f "$fifo"
+mkfifo "$fifo"
+"$BIN" blkdead "/dev/$(chardev_of vd1)" <"$fifo" >"$out" 2>&1 &
+client=$!
+exec 9>"$fifo"
+t_expect_eq blkdead-ready ready "$(ready_line "$out")"
 kill -9 "$qsd"
 wait "$qsd" 2>/dev/null
 qsd=
+echo go >&9
+for _ in $(seq 100); do
+	grep -q '^submitted' "$out" && break
+	sleep 0.1
+done
 start=$(date +%s)
-t_check del-after-kill timeout 60 vdpa dev del vd1
-t_check del-took-msg-timeout test $(($(date +%s) - start)) -lt 20
-t_check destroy destroy vd1
-t_check vduse-dev-destroyed test ! -e /dev/vduse/vd1
-t_check rmmod modprobe -r vduse virtio_vdpa
+t_check del-with-request-in-flight timeout 60 vdpa dev del vd1
+t_check del-in-flight-took-msg-timeout test $(($(date +%s) - start)) -lt 20
+echo go >&9
+exec 9>&-
+wait "$client"
+tap blkdead cat "$out"
+rm -f "$fifo" "$out"
+t_check destroy-vd1 destroy vd1
+t_check rmmod modprobe -r vduse vhost_vdpa
