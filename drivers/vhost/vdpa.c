@@ -213,12 +213,19 @@ static void vhost_vdpa_forget_rings(struct vhost_vdpa *v)
 	}
 }
 
-static int vhost_vdpa_reset(struct vhost_vdpa *v)
+/* Reset the device and wait for it to be done; the rings are forgotten. */
+static int vhost_vdpa_device_reset(struct vhost_vdpa *v)
 {
-	int err = vdpa_reset(v->vdpa, 0), ret;
+	int err = vdpa_reset(v->vdpa, 0);
 
 	vhost_vdpa_domain_reset(v);
 	vhost_vdpa_forget_rings(v);
+	return err;
+}
+
+static int vhost_vdpa_reset(struct vhost_vdpa *v)
+{
+	int err = vhost_vdpa_device_reset(v), ret;
 
 	v->suspended = false;
 	if (!vhost_vdpa_backend_has(v, VHOST_BACKEND_F_IOTLB_PERSIST)) {
@@ -234,7 +241,6 @@ static void vhost_vdpa_restore_default_map(struct vhost_vdpa *v)
 	const struct vdpa_config_ops *ops = v->vdpa->config;
 	u32 asid;
 
-	vhost_vdpa_domain_detach(v);
 	if (!ops->reset_map) {
 		vdpa_reset(v->vdpa, VDPA_RESET_F_CLEAN_MAP);
 		return;
@@ -252,9 +258,7 @@ static int vhost_vdpa_take(struct vhost_vdpa *v)
 	u32 asid;
 	int err;
 
-	err = vdpa_reset(v->vdpa, 0);
-	vhost_vdpa_domain_reset(v);
-	vhost_vdpa_forget_rings(v);
+	err = vhost_vdpa_device_reset(v);
 	/* A new domain of ours is empty. */
 	if (!err && v->domain.dma_dev) {
 		err = vhost_vdpa_domain_attach(v);
@@ -282,9 +286,7 @@ static void vhost_vdpa_let_go(struct vhost_vdpa *v)
 	bool detached;
 
 	lockdep_assert_held(&v->lock);
-	vdpa_reset(v->vdpa, 0);
-	vhost_vdpa_domain_reset(v);
-	vhost_vdpa_forget_rings(v);
+	vhost_vdpa_device_reset(v);
 	vhost_vdpa_eventfds_release(v);
 	vhost_vdpa_log_release(v);
 	vhost_vdpa_dirty_release(v);
@@ -1047,6 +1049,7 @@ static void vhost_vdpa_release_dev(struct device *dev)
 static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 {
 	const struct vdpa_config_ops *ops = vdpa->config;
+	bool platform = !ops->set_map && !ops->dma_map;
 	struct vhost_vdpa *v;
 	u32 i;
 	int err;
@@ -1055,7 +1058,7 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 		dev_err(&vdpa->dev, "vhost_vdpa: a virtual-address (use_va) parent needs set_map\n");
 		return -EOPNOTSUPP;
 	}
-	if (!ops->set_map && !ops->dma_map) {
+	if (platform) {
 		err = vhost_vdpa_domain_usable(vdpa);
 		if (err)
 			return err;
@@ -1071,7 +1074,7 @@ static int vhost_vdpa_probe(struct vdpa_device *vdpa)
 	v->vdpa = vdpa;
 	v->nvqs = vdpa->nvqs;
 	v->nas = vdpa->nas;
-	if (!ops->set_map && !ops->dma_map)
+	if (platform)
 		v->domain.dma_dev = vdpa_get_dma_dev(vdpa);
 	v->va = vdpa->use_va;
 	v->minor = ida_alloc_max(&vhost_vdpa_minors, VHOST_VDPA_DEV_MAX - 1, GFP_KERNEL);

@@ -1549,9 +1549,22 @@ static void blk_add(struct vdev *d, bool write)
 	__atomic_store_n(&av->idx, d->q[0].avail, __ATOMIC_RELEASE);
 }
 
-static bool t_blk_io(void)
+/*
+ * Open a blk device with one queue and start it with what it offers of
+ * VERSION_1, ACCESS_PLATFORM and FLUSH, all the area mapped; @backend is
+ * acked beside IOTLB_MSG_V2.
+ */
+static bool blk_start(struct vdev *d, __u64 backend)
 {
 	__u64 f = NET_FEATURES | BIT(VIRTIO_BLK_F_FLUSH), offered = 0;
+
+	if (!dev_init(d, 1) || !check(!xioctl(d->fd, VHOST_GET_FEATURES, &offered), "GET_FEATURES"))
+		return false;
+	return dev_start(d, f & offered, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | backend, true);
+}
+
+static bool t_blk_io(void)
+{
 	long pin0 = vmpin_kb();
 	struct virtio_blk_outhdr *hdr;
 	__u8 *data, *status;
@@ -1559,10 +1572,7 @@ static bool t_blk_io(void)
 	bool ok = false;
 	int i, round;
 
-	if (!dev_init(&d, 1) || !check(!xioctl(d.fd, VHOST_GET_FEATURES, &offered), "GET_FEATURES"))
-		goto out;
-	if (!dev_start(&d, f & offered, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
-		       BIT(VHOST_BACKEND_F_IOTLB_BATCH), true))
+	if (!blk_start(&d, BIT(VHOST_BACKEND_F_IOTLB_BATCH)))
 		goto out;
 	/* VA mode pins nothing; otherwise the whole area is pinned. */
 	if (!expect_pin(pin0 + (getenv("VA_MODE") ? 0 : (long)(AREA_SIZE / 1024)), __LINE__))
@@ -1603,17 +1613,14 @@ out:
  */
 static bool t_blk_split(void)
 {
-	__u64 f = NET_FEATURES | BIT(VIRTIO_BLK_F_FLUSH), offered = 0, hole = 17 * PAGE;
+	__u64 hole = 17 * PAGE;
 	struct virtio_blk_outhdr *hdr;
 	__u8 *status;
 	struct vdev d;
 	bool ok = false;
 	int round;
 
-	if (!dev_init(&d, 1) || !check(!xioctl(d.fd, VHOST_GET_FEATURES, &offered), "GET_FEATURES"))
-		goto out;
-	if (!dev_start(&d, f & offered, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
-		       BIT(VHOST_BACKEND_F_IOTLB_BATCH), true))
+	if (!blk_start(&d, BIT(VHOST_BACKEND_F_IOTLB_BATCH)))
 		goto out;
 	hdr = (void *)buf_va(&d, 0);
 	status = buf_va(&d, 3);
@@ -2039,7 +2046,6 @@ static int hold(void)
  */
 static int blk_dead(void)
 {
-	__u64 offered = 0;
 	struct virtio_blk_outhdr *hdr;
 	char line[16];
 	struct vdev d;
@@ -2047,9 +2053,7 @@ static int blk_dead(void)
 	int err;
 	__u8 st;
 
-	if (!dev_init(&d, 1) || !check(!xioctl(d.fd, VHOST_GET_FEATURES, &offered),
-				       "GET_FEATURES") ||
-	    !dev_start(&d, NET_FEATURES & offered, BIT(VHOST_BACKEND_F_IOTLB_MSG_V2), true)) {
+	if (!blk_start(&d, 0)) {
 		printf("not ok 1 - setup # %s\n", tap_why);
 		return 1;
 	}
