@@ -126,7 +126,7 @@ wait "$flow"
 t_expect_eq del-during-traffic-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 modprobe -r virtio_vdpa
 
-T_NAME=$T_NAME:switch ROUNDS=$(rounds 2 5) MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
+T_NAME=$T_NAME:switch ROUNDS=$(rounds 1 5) MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
 	bash "$(dirname "$0")/t-driver-switch.sh"
 t_expect_eq switch-exit-status 0 $?
 modprobe cxemu && modprobe cxvdpa || exit 1

@@ -5,13 +5,15 @@ iproute2 6.1 cannot send (provisioned features, attribute set) and for
 attributes of a deliberately wrong width.
 
     vdpa_nl.py COMMAND [ATTR=VALUE ...]
+    vdpa_nl.py --serve      (one "COMMAND [ATTR=VALUE ...]" per stdin line)
 
 COMMAND is dev_new, dev_del, dev_get, dev_config_get, dev_attr_set, ...
 ATTR is a name from ATTRS below; VALUE is an integer (0x.. allowed), a MAC
 (aa:bb:..), or a string. "ATTR:u32=VALUE" forces the width.
 
 Prints "ok" followed by one "NAME=VALUE" line per reply attribute, or
-"error ERRNO_NAME: MESSAGE" and exits 1.
+"error ERRNO_NAME: MESSAGE" and exits 1. With --serve, each answer ends
+with a line "." and the exit status is 0.
 """
 import errno
 import os
@@ -130,15 +132,15 @@ class Genl:
         raise OSError(errno.ENOENT, 'no family ' + name)
 
 
-def main():
-    cmd = COMMANDS[sys.argv[1]]
+def run(genl, argv):
+    """Send one request; print its outcome. Returns 0, or 1 on an error."""
+    cmd = COMMANDS[argv[0]]
     attrs = []
-    for arg in sys.argv[2:]:
+    for arg in argv[1:]:
         key, value = arg.split('=', 1)
         name, _, typ = key.partition(':')
         num, default = ATTRS[name]
         attrs.append(nla(num, encode(typ or default, value)))
-    genl = Genl()
     try:
         replies = genl.request(genl.family('vdpa'), cmd, attrs)
     except OSError as e:
@@ -146,11 +148,23 @@ def main():
         name = 'EOPNOTSUPP' if e.errno == errno.EOPNOTSUPP else \
             errno.errorcode.get(e.errno, str(e.errno))
         print(f'error {name}: {e.strerror}')
-        sys.exit(1)
+        return 1
     print('ok')
     for reply in replies:
         for num, payload in reply:
             print('%s=%s' % decode(num, payload))
+    return 0
+
+
+def main():
+    if sys.argv[1:] != ['--serve']:
+        sys.exit(run(Genl(), sys.argv[1:]))
+    # One request per input line, each answer ended by a line ".": a
+    # shell script pays Python's start-up (seconds in the test VM) once.
+    genl = Genl()
+    for line in sys.stdin:
+        run(genl, line.split())
+        print('.', flush=True)
 
 
 if __name__ == '__main__':
