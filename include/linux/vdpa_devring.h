@@ -188,6 +188,8 @@ struct vdpa_devring_table {
 
 struct vdpa_devring_table *vdpa_devring_table_build(struct vhost_iotlb *src);
 void vdpa_devring_table_free(struct vdpa_devring_table *t);
+long vdpa_devring_table_lookup(const struct vdpa_devring_table *t, u64 iova, u64 len,
+			       bool write, u64 *addr);
 long vdpa_devring_table_translate(const struct vdpa_devring_table *t, u64 iova, u64 len,
 				  bool write, void **va);
 size_t vdpa_devring_transfer(const struct vdpa_devring_req *dst, size_t dst_off,

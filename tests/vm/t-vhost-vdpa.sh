@@ -3,12 +3,14 @@
 #
 # vhost_vdpa with a userspace VMM (build/tests/vhost_vdpa_test): every
 # case against simulated net devices in both map modes (set_map and
-# dma_map) and a blk device, then removal while the file is open (dev
-# del, unbind, parent rmmod), and bind/unbind loops.
+# dma_map) and a blk device, the blk cases again in VA mode, then removal
+# while the file is open (dev del, unbind, parent rmmod; dev del in VA
+# mode), and bind/unbind loops.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost_lib.sh"
 
 MAP_MODE=/sys/module/vdpa_sim/parameters/map_mode
+USE_VA=/sys/module/vdpa_sim/parameters/use_va
 
 [ -x "$BIN" ] || { echo "no $BIN: run make tests"; exit 1; }
 modprobe vdpa_sim_net && modprobe vdpa_sim_blk && modprobe vhost_vdpa || exit 1
@@ -17,6 +19,7 @@ cleanup() {
 	vdpa dev del vn1 2>/dev/null
 	vdpa dev del vb0 2>/dev/null
 	echo set_map >"$MAP_MODE" 2>/dev/null
+	echo 0 >"$USE_VA" 2>/dev/null
 	echo N >/sys/kernel/debug/vdpa_sim/strict_dma_map 2>/dev/null
 	modprobe -r vhost_vdpa vdpa_sim_net vdpa_sim_blk
 }
@@ -57,6 +60,20 @@ t_check blk-add vdpa dev add name vb0 mgmtdev vdpasim_blk
 tap blk "$BIN" blk "/dev/$(chardev_of vb0)"
 t_check blk-del vdpa dev del vb0
 
+# VA mode (use_va): the simulator reaches the owner's memory through the
+# mm vhost_vdpa binds at SET_OWNER and unbinds when it lets the device go.
+# The blk cases on memfd memory, nothing pinned by vhost_vdpa: data both
+# ways, and an INVALIDATE that splits an entry.
+echo 1 >"$USE_VA"
+t_check va-blk-add vdpa dev add name vb0 mgmtdev vdpasim_blk
+t_expect_eq va-blk-bound vhost_vdpa "$(driver_of vb0)"
+tap va-blk env AREA_MEMFD=1 VA_MODE=1 "$BIN" blk "/dev/$(chardev_of vb0)"
+# Its two cases each bound their mm at SET_OWNER and unbound it at close.
+t_expect_eq va-bind-unbind "bound 0|binds 2|unbinds 2" \
+	"$(paste -sd '|' /sys/kernel/debug/vdpa_sim/vb0/va)"
+t_check va-blk-del vdpa dev del vb0
+echo 0 >"$USE_VA"
+
 # RLIMIT_MEMLOCK is one per process: two threads, two devices, room for one.
 vdpa dev add name vn0 mgmtdev vdpasim_net && vdpa dev add name vn1 mgmtdev vdpasim_net
 tap memlock "$BIN" memlock2 "/dev/$(chardev_of vn0)" "/dev/$(chardev_of vn1)"
@@ -70,6 +87,15 @@ vdpa dev del vn0
 removal rmmod-parent "modprobe -r vdpa_sim_net" vn0 vdpasim_net
 modprobe vdpa_sim_net
 removal_uffd vn0 vdpasim_net
+# In VA mode, traffic done and a doorbell mapped (its fault runs under the
+# mmap_lock the datapath takes to pin): removal unbinds the mm, or the
+# simulator says at release that one was still bound.
+echo 1 >"$USE_VA"
+export AREA_MEMFD=1 VA_MODE=1 HOLD_KIB=0
+removal va-dev-del "vdpa dev del vn0" vn0 vdpasim_net
+unset AREA_MEMFD VA_MODE HOLD_KIB
+echo 0 >"$USE_VA"
+t_expect_eq va-removal-unbound 0 "$(dmesg | grep -c 'freed with an address space still bound')"
 
 # Bind and unbind without a file, then with one opened in between.
 vdpa dev add name vn0 mgmtdev vdpasim_net

@@ -128,18 +128,21 @@ void vdpa_devring_table_free(struct vdpa_devring_table *t)
 EXPORT_SYMBOL_GPL(vdpa_devring_table_free);
 
 /**
- * vdpa_devring_table_translate() - an IOVA to a kernel address
+ * vdpa_devring_table_lookup() - where a table maps an IOVA
  * @t: the table; the caller keeps it alive
  * @iova: the address
  * @len: bytes wanted (nonzero)
  * @write: the access writes
- * @va: set to the kernel address of @iova
+ * @addr: set to the address @iova maps to: physical, or a user virtual
+ *	address in a VA-mode device's table
  *
  * Context: any; takes no lock.
- * Return: as vdpa_devring_iotlb_translate().
+ * Return: how many bytes from @iova the range holding it covers (1 to
+ * @len), -EFAULT when @iova is unmapped, -EACCES when the range forbids
+ * the access.
  */
-long vdpa_devring_table_translate(const struct vdpa_devring_table *t, u64 iova, u64 len,
-				  bool write, void **va)
+long vdpa_devring_table_lookup(const struct vdpa_devring_table *t, u64 iova, u64 len,
+			       bool write, u64 *addr)
 {
 	const struct vdpa_devring_range *r;
 	u32 lo = 0, hi = t->n, mid;
@@ -157,6 +160,32 @@ long vdpa_devring_table_translate(const struct vdpa_devring_table *t, u64 iova, 
 	r = &t->range[lo];
 	if (!(r->perm & (write ? VHOST_MAP_WO : VHOST_MAP_RO)))
 		return -EACCES;
-	return vdpa_devring_ram(r->addr + (iova - r->start), min(len - 1, r->last - iova) + 1, va);
+	*addr = r->addr + (iova - r->start);
+	/* A range may cover all 2^64 bytes: count from @len's side. */
+	return min(len - 1, r->last - iova) + 1;
+}
+EXPORT_SYMBOL_GPL(vdpa_devring_table_lookup);
+
+/**
+ * vdpa_devring_table_translate() - an IOVA to a kernel address
+ * @t: the table; the caller keeps it alive
+ * @iova: the address
+ * @len: bytes wanted (nonzero)
+ * @write: the access writes
+ * @va: set to the kernel address of @iova
+ *
+ * Context: any; takes no lock.
+ * Return: as vdpa_devring_iotlb_translate().
+ */
+long vdpa_devring_table_translate(const struct vdpa_devring_table *t, u64 iova, u64 len,
+				  bool write, void **va)
+{
+	long n;
+	u64 pa;
+
+	n = vdpa_devring_table_lookup(t, iova, len, write, &pa);
+	if (n < 0)
+		return n;
+	return vdpa_devring_ram(pa, n, va);
 }
 EXPORT_SYMBOL_GPL(vdpa_devring_table_translate);

@@ -726,6 +726,27 @@ static void devring_table_lookup(struct kunit *test)
 	}
 	vdpa_devring_table_free(t);
 
+	/*
+	 * A VA-mode table holds user addresses: lookup gives them as they
+	 * are (no RAM behind them), cut at the range's end, and refuses as
+	 * translate does.
+	 */
+	vhost_iotlb_reset(iotlb);
+	KUNIT_ASSERT_EQ(test, vhost_iotlb_add_range(iotlb, 0x10000, 0x1ffff, 0x7f0000001000ULL,
+						    VHOST_MAP_RO), 0);
+	KUNIT_ASSERT_EQ(test, vhost_iotlb_add_range(iotlb, 0x20000, U64_MAX, 0x7e0000000000ULL,
+						    VHOST_MAP_RW), 0);
+	t = vdpa_devring_table_build(iotlb);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_EXPECT_EQ(test, vdpa_devring_table_lookup(t, 0x10010, 0x20000, false, &pa), 0xfff0);
+	KUNIT_EXPECT_EQ(test, pa, 0x7f0000001010ULL);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_table_lookup(t, 0x10010, 8, true, &pa), -EACCES);
+	KUNIT_EXPECT_EQ(test, vdpa_devring_table_lookup(t, 0xffff, 1, false, &pa), -EFAULT);
+	/* The last range runs to the top of the space: no overflow there. */
+	KUNIT_EXPECT_EQ(test, vdpa_devring_table_lookup(t, U64_MAX - 3, 64, true, &pa), 4);
+	KUNIT_EXPECT_EQ(test, pa, 0x7e0000000000ULL + (U64_MAX - 3 - 0x20000));
+	vdpa_devring_table_free(t);
+
 	/* An empty IOTLB gives an empty table that translates nothing. */
 	vhost_iotlb_reset(iotlb);
 	t = vdpa_devring_table_build(iotlb);

@@ -63,6 +63,12 @@ module_param_cb(map_mode, &vdpasim_choice_ops, &vdpasim_map_mode, 0644);
 MODULE_PARM_DESC(map_mode,
 		 "how devices created afterwards take IOTLB changes: \"set_map\" (whole table, default) or \"dma_map\" (incremental)");
 
+/* Whether devices created from now on translate their owner's virtual addresses. */
+static bool use_va;
+module_param(use_va, bool, 0644);
+MODULE_PARM_DESC(use_va,
+		 "devices created afterwards take whole tables of user virtual addresses of the process bind_mm names (VA mode, va.c; map_mode does not apply)");
+
 /* Doorbell polling period of devices created from now on; 0: no doorbells. */
 static unsigned int doorbell_poll_us = 250;
 module_param(doorbell_poll_us, uint, 0644);
@@ -100,23 +106,38 @@ static u32 vdpasim_vq_asid(struct vdpasim_virtqueue *vq)
 	return sim->group_asid[group];
 }
 
-/* Guest address to kernel address, through the virtqueue's address space. */
+/*
+ * Guest address to kernel address, through the virtqueue's address space.
+ * A VA-mode table gives a user virtual address, which is pinned once the
+ * spinlock is dropped (and so may sleep; VA mode's rings are only driven
+ * by the batch, in process context).
+ */
 static long vdpasim_translate(void *ctx, u64 iova, u64 len, bool write, void **va)
 {
 	struct vdpasim_virtqueue *vq = ctx;
 	struct vdpasim *sim = vq->sim;
 	u32 asid = vdpasim_vq_asid(vq);
+	bool user = false;
+	u64 uaddr;
 	long ret;
 
 	lockdep_assert_held(&sim->lock);
 	spin_lock(&sim->iommu_lock);
-	if (sim->passthrough[asid])
+	if (sim->passthrough[asid]) {
 		ret = vdpa_devring_ram(iova, len, va);
-	else if (sim->table[asid])
+	} else if (sim->va) {
+		ret = sim->table[asid] ?
+		      vdpa_devring_table_lookup(sim->table[asid], iova, len, write, &uaddr) :
+		      -EFAULT;
+		user = ret > 0;
+	} else if (sim->table[asid]) {
 		ret = vdpa_devring_table_translate(sim->table[asid], iova, len, write, va);
-	else
+	} else {
 		ret = vdpa_devring_iotlb_translate(sim->iommu[asid], iova, len, write, va);
+	}
 	spin_unlock(&sim->iommu_lock);
+	if (user)
+		ret = vdpasim_va_translate(sim, uaddr, ret, write, va);
 	return ret;
 }
 
@@ -328,20 +349,30 @@ static void vdpasim_work(struct kthread_work *work)
 {
 	struct vdpasim *sim = container_of(work, struct vdpasim, work);
 	struct vdpa_callback cbs[VDPASIM_MAX_VQS];
+	struct mm_struct *mm;
 	bool again = false;
 	u64 notify;
 	u32 i;
 
 	mutex_lock(&sim->lock);
+	mm = vdpasim_va_begin(sim);
 	if ((sim->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	    !(sim->status & VIRTIO_CONFIG_S_NEEDS_RESET) && !sim->suspended)
 		again = sim->dev_attr.work(sim);
+	if (sim->va) {
+		/* Nothing the batch pinned may be used after it. */
+		vdpasim_flush_translations(sim);
+		vdpasim_va_end(sim);
+	}
 	notify = sim->notify;
 	sim->notify = 0;
 	for (i = 0; i < sim->dev_attr.nvqs; i++)
 		cbs[i] = sim->vqs[i].cb;
 	cbs[VDPASIM_MAX_VQS - 1] = sim->config_cb;
 	mutex_unlock(&sim->lock);
+	/* The last user of an exiting owner's mm tears it down: no lock held. */
+	if (mm)
+		mmput(mm);
 
 	/* Interrupts, as a device raises them: outside its own locks, in BH. */
 	local_bh_disable();
@@ -565,8 +596,11 @@ static void vdpasim_set_status(struct vdpa_device *vdpa, u8 status)
 	for (i = 0; start && i < sim->dev_attr.nvqs; i++)
 		if (sim->vqs[i].ready)
 			vdpasim_vq_start(sim, &sim->vqs[i]);
-	if (start)
+	if (start) {
+		mutex_lock(&sim->bells_lock);
 		vdpa_devring_bells_start(&sim->bells);
+		mutex_unlock(&sim->bells_lock);
+	}
 	mutex_unlock(&sim->lock);
 	if (start)
 		vdpasim_kick_vq(vdpa, 0);
@@ -582,8 +616,6 @@ static void vdpasim_core_reset_locked(struct vdpasim *sim)
 	u32 i;
 
 	lockdep_assert_held(&sim->lock);
-	/* Doorbells stay mapped across a reset; they are polled while running. */
-	vdpa_devring_bells_stop(&sim->bells);
 	/*
 	 * The rings restart at 0, but get_vq_state still says where they
 	 * stood: QEMU 7.2 asks the last vhost device only after resetting
@@ -608,6 +640,15 @@ static void vdpasim_core_reset_locked(struct vdpasim *sim)
 	WRITE_ONCE(sim->features, 0);
 	sim->suspended = false;
 	WRITE_ONCE(sim->generation, sim->generation + 1);
+	/*
+	 * Doorbells stay mapped across a reset; they are polled while
+	 * running. Stopped after the status is written, so that
+	 * get_vq_notification, once it has bells_lock, sees it (and does
+	 * not start the poll again).
+	 */
+	mutex_lock(&sim->bells_lock);
+	vdpa_devring_bells_stop(&sim->bells);
+	mutex_unlock(&sim->bells_lock);
 }
 
 static void vdpasim_reset_locked(struct vdpasim *sim)
@@ -676,11 +717,16 @@ vdpasim_get_vq_notification(struct vdpa_device *vdpa, u16 idx)
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 	struct vdpa_notification_area area;
 
-	mutex_lock(&sim->lock);
+	/*
+	 * Not sim->lock (see vdpa_sim.h). A status change writes the status
+	 * before it takes bells_lock to start or stop the poll, so the poll
+	 * ends up as the status last written says.
+	 */
+	mutex_lock(&sim->bells_lock);
 	area = vdpa_devring_bells_area(&sim->bells, idx);
-	if (sim->status & VIRTIO_CONFIG_S_DRIVER_OK)
+	if (READ_ONCE(sim->status) & VIRTIO_CONFIG_S_DRIVER_OK)
 		vdpa_devring_bells_start(&sim->bells);
-	mutex_unlock(&sim->lock);
+	mutex_unlock(&sim->bells_lock);
 	return area;
 }
 
@@ -891,6 +937,7 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	if (sim->dev_attr.free)
 		sim->dev_attr.free(sim);
 	vdpasim_dirty_free(sim);
+	vdpasim_va_free(sim);
 	kfree(sim->req);
 	if (sim->iommu)
 		for (asid = 0; asid < sim->dev_attr.nas; asid++)
@@ -904,6 +951,7 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	kfree(sim->group_asid);
 	kfree(sim->config);
 	kfree(sim->vqs);
+	mutex_destroy(&sim->bells_lock);
 	mutex_destroy(&sim->lock);
 	if (atomic_dec_and_test(&mgmt->live))
 		wake_up_var(&mgmt->live);
@@ -954,6 +1002,14 @@ static const struct vdpa_config_ops vdpasim_set_map_ops = {
 	.set_map = vdpasim_set_map,
 };
 
+/* Whole tables of user virtual addresses (use_va), as a device in VA mode. */
+static const struct vdpa_config_ops vdpasim_va_ops = {
+	VDPASIM_COMMON_OPS,
+	.set_map = vdpasim_set_map,
+	.bind_mm = vdpasim_bind_mm,
+	.unbind_mm = vdpasim_unbind_mm,
+};
+
 /* Incremental updates, as a device with a page-table walker. */
 static const struct vdpa_config_ops vdpasim_dma_map_ops = {
 	VDPASIM_COMMON_OPS,
@@ -994,7 +1050,9 @@ EXPORT_SYMBOL_IF_KUNIT(vdpasim_kunit_set_map_mode);
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config)
 {
-	const struct vdpa_config_ops *ops = READ_ONCE(vdpasim_map_mode.value) ?
+	bool va = READ_ONCE(use_va);
+	const struct vdpa_config_ops *ops = va ? &vdpasim_va_ops :
+					    READ_ONCE(vdpasim_map_mode.value) ?
 					    &vdpasim_dma_map_ops : &vdpasim_set_map_ops;
 	struct vdpa_device *vdpa;
 	unsigned int poll_us;
@@ -1008,7 +1066,7 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 		return ERR_PTR(-EINVAL);
 
 	vdpa = __vdpa_alloc_device(attr->mgmt_dev->device, ops, attr->ngroups,
-				   attr->nas, attr->alloc_size, attr->name, false);
+				   attr->nas, attr->alloc_size, attr->name, va);
 	if (IS_ERR(vdpa))
 		return ERR_CAST(vdpa);
 	/* No bus device does the DMA: the simulator reads memory itself. */
@@ -1019,6 +1077,8 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	atomic_inc(&mdev_to_mgmt(attr->mgmt_dev)->live);
 	mutex_init(&sim->lock);
 	spin_lock_init(&sim->iommu_lock);
+	mutex_init(&sim->bells_lock);
+	sim->va = va;
 	vdpa->mdev = attr->mgmt_dev;
 
 	kthread_init_work(&sim->work, vdpasim_work);
@@ -1076,14 +1136,16 @@ DEFINE_SHOW_ATTRIBUTE(vdpasim_status);
 
 /*
  * /sys/kernel/debug/vdpa_sim/DEV: "status" (the virtio status byte, to
- * see DEVICE_NEEDS_RESET), "dirty_inject" (dirty.c) and whatever the class
- * adds.
+ * see DEVICE_NEEDS_RESET), "dirty_inject" (dirty.c), "va" in VA mode
+ * (va.c) and whatever the class adds.
  */
 static void vdpasim_debugfs_init(struct vdpasim *sim)
 {
 	sim->debugfs = debugfs_create_dir(dev_name(&sim->vdpa.dev), vdpasim_debugfs);
 	debugfs_create_file("status", 0400, sim->debugfs, sim, &vdpasim_status_fops);
 	vdpasim_dirty_debugfs_init(sim, sim->debugfs);
+	if (sim->va)
+		vdpasim_va_debugfs_init(sim, sim->debugfs);
 	if (sim->dev_attr.debugfs_init)
 		sim->dev_attr.debugfs_init(sim, sim->debugfs);
 }

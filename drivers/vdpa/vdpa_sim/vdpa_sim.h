@@ -11,6 +11,14 @@
  *     passthrough flags. Taken inside vdpasim.lock, by the datapath's
  *     translation and by the map ops; never held across anything that
  *     sleeps.
+ *   vdpasim.bells_lock (mutex): the doorbells (vdpasim.bells). Taken
+ *     inside vdpasim.lock by status changes, and alone by
+ *     get_vq_notification, which vhost_vdpa's doorbell fault calls under
+ *     the faulting process's mmap_lock.
+ *
+ * In VA mode (va.c) the datapath pins pages of the bound mm, taking its
+ * mmap_lock inside vdpasim.lock: vdpasim.lock is never taken inside an
+ * mmap_lock, which is why get_vq_notification takes only bells_lock.
  *
  * The datapath (vdpasim.work) runs a bounded batch with vdpasim.lock held,
  * so a map change, which also takes vdpasim.lock, never lands while the
@@ -86,6 +94,16 @@ struct vdpasim_virtqueue {
 };
 
 /**
+ * struct vdpasim_va_pin - a page the running batch pinned (VA mode)
+ * @page: the page
+ * @write: the device may have written it: it is marked dirty when unpinned
+ */
+struct vdpasim_va_pin {
+	struct page *page;
+	bool write;
+};
+
+/**
  * struct vdpasim_dev_attr - what a simulated device class provides
  * @mgmt_dev: the management device creating it (in a &struct vdpasim_mgmt)
  * @name: device name
@@ -153,9 +171,21 @@ struct vdpasim_dev_attr {
  * @req: request buffers for the class's datapath, two
  * @debugfs: the device's debugfs directory
  * @bells: mappable doorbells (pages NULL when the device offers none);
- *	area, start and stop are called with @lock held
+ *	area, start and stop are called with @bells_lock held
  * @dirty: per address space, its dirty-page tracker or NULL (dirty.c;
  *	under @lock)
+ * @bells_lock: see the lock comment at the top of this file
+ * @va: VA mode (use_va): tables map IOVAs to virtual addresses of @mm
+ * @mm: VA mode: the address space bind_mm named, or NULL; a reference on
+ *	the mm_struct only (under @lock)
+ * @batch_mm: VA mode: @mm while the running batch holds a user reference
+ *	on it, else NULL (under @lock)
+ * @pins: VA mode: the pages the running batch pinned, @npins of
+ *	@max_pins (under @lock)
+ * @npins: entries of @pins in use
+ * @max_pins: entries @pins has room for
+ * @binds: VA mode: address spaces bind_mm bound (debugfs "va")
+ * @unbinds: VA mode: address spaces unbind_mm unbound (debugfs "va")
  */
 struct vdpasim {
 	struct vdpa_device vdpa;
@@ -180,6 +210,15 @@ struct vdpasim {
 	struct dentry *debugfs;
 	struct vdpa_devring_bells bells;
 	struct vdpasim_dirty **dirty;
+	struct mutex bells_lock;	/* doorbells, see top of file */
+	bool va;
+	struct mm_struct *mm;
+	struct mm_struct *batch_mm;
+	struct vdpasim_va_pin *pins;
+	u32 npins;
+	u32 max_pins;
+	u32 binds;
+	u32 unbinds;
 };
 
 /**
@@ -246,5 +285,14 @@ int vdpasim_dirty_report(struct vdpa_device *vdpa, unsigned int asid, u64 iova, 
 void vdpasim_dirty_mark(struct vdpasim *sim, u32 asid, u64 iova, u64 len);
 void vdpasim_dirty_free(struct vdpasim *sim);
 void vdpasim_dirty_debugfs_init(struct vdpasim *sim, struct dentry *dir);
+
+/* va.c: VA mode, &vdpa_config_ops.bind_mm and the datapath's pins. */
+int vdpasim_bind_mm(struct vdpa_device *vdpa, struct mm_struct *mm);
+void vdpasim_unbind_mm(struct vdpa_device *vdpa);
+struct mm_struct *vdpasim_va_begin(struct vdpasim *sim);
+void vdpasim_va_end(struct vdpasim *sim);
+long vdpasim_va_translate(struct vdpasim *sim, u64 uaddr, u64 len, bool write, void **va);
+void vdpasim_va_free(struct vdpasim *sim);
+void vdpasim_va_debugfs_init(struct vdpasim *sim, struct dentry *dir);
 
 #endif /* _VDPA_SIM_H */
