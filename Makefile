@@ -55,12 +55,17 @@ test-modules:
 	$(MAKE) modules KDIR=$(REF_KDIR) VDPA_HARNESS=1
 
 # Userspace test clients run inside the VM (tests/vm/t-*.sh).
-TEST_BINS := build/tests/vhost_vdpa_test build/tests/vdpa_bench
+TEST_BINS := build/tests/vhost_vdpa_test build/tests/vdpa_bench build/tests/vdpa_fuzz
 tests: $(TEST_BINS)
 
 build/tests/%: tests/vhost/%.c tests/vhost/vhost_client.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
+
+# The seeded vhost-vdpa fuzzer (tests/vm/t-fuzz.sh).
+build/tests/vdpa_fuzz: tests/fuzz/vdpa_fuzz.c tests/vhost/vhost_client.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -Werror -Itests/vhost -o $@ $<
 
 # The benchmark client (make bench), built with the tests so it stays compiled.
 build/tests/vdpa_bench: tests/bench/vdpa_bench.c tests/vhost/vhost_client.h

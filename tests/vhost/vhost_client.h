@@ -29,6 +29,9 @@
 #ifndef VHOST_VDPA_RESUME
 #define VHOST_VDPA_RESUME _IO(VHOST_VIRTIO, 0x7E)
 #endif
+#ifndef VHOST_VDPA_GET_VRING_DESC_GROUP
+#define VHOST_VDPA_GET_VRING_DESC_GROUP _IOWR(VHOST_VIRTIO, 0x7F, struct vhost_vring_state)
+#endif
 #ifndef VHOST_VDPA_GET_VRING_SIZE
 #define VHOST_VDPA_GET_VRING_SIZE _IOWR(VHOST_VIRTIO, 0x82, struct vhost_vring_state)
 #endif
