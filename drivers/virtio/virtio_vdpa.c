@@ -86,9 +86,22 @@ static irqreturn_t virtio_vdpa_vq_interrupt(void *private)
 	return vring_interrupt(0, private);
 }
 
+/*
+ * A device that sets DEVICE_NEEDS_RESET will not complete what it holds:
+ * its queues are broken, so a driver waiting on one (virtio_net spins on
+ * its control queue with rtnl held) gives up instead of waiting forever.
+ * A reset and DRIVER_OK (virtio_device_ready()) mend them.
+ */
 static irqreturn_t virtio_vdpa_config_interrupt(void *private)
 {
-	virtio_config_changed(private);
+	struct virtio_device *vdev = private;
+	struct vdpa_device *vdpa = to_vdpa(vdev);
+
+	if (vdpa->config->get_status(vdpa) & VIRTIO_CONFIG_S_NEEDS_RESET) {
+		dev_err_ratelimited(&vdev->dev, "device needs reset: its queues are broken\n");
+		virtio_break_device(vdev);
+	}
+	virtio_config_changed(vdev);
 	return IRQ_HANDLED;
 }
 

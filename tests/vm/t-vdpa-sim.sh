@@ -165,6 +165,8 @@ python3 "$(dirname "$0")/net_loopback.py" "$IF" 60 >/dev/null 2>&1
 echo 0 >"$DBG/fail_dma/probability"
 t_check fail-dma-needs-reset wait_for "cat $DBG/snet0/status" 0x4f
 t_check fail-dma-logged sh -c "dmesg | grep -q 'snet0: vq .*: malformed ring (-14), device needs reset'"
+# virtio_vdpa broke the queues, so no driver waits on them for ever.
+t_check fail-dma-queues-broken sh -c "dmesg | grep -q 'virtio.*: device needs reset: its queues are broken'"
 echo snet0 >/sys/bus/vdpa/drivers/virtio_vdpa/unbind
 echo snet0 >/sys/bus/vdpa/drivers/virtio_vdpa/bind
 IF=$(netdev_of snet0)

@@ -70,7 +70,12 @@ t_expect_eq va-blk-bound vhost_vdpa "$(driver_of vb0)"
 tap va-blk env AREA_MEMFD=1 VA_MODE=1 "$BIN" blk "/dev/$(chardev_of vb0)"
 # Its two cases each bound their mm at SET_OWNER and unbound it at close.
 t_expect_eq va-bind-unbind "bound 0|binds 2|unbinds 2" \
-	"$(paste -sd '|' /sys/kernel/debug/vdpa_sim/vb0/va)"
+	"$(grep -E '^(bound|binds|unbinds) ' /sys/kernel/debug/vdpa_sim/vb0/va | paste -sd '|')"
+# Its datapath pinned pages of theirs, and unpinned every one.
+read -r pinned unpinned <<<"$(awk '/^(pinned|unpinned) / { print $2 }' \
+	/sys/kernel/debug/vdpa_sim/vb0/va | paste -sd ' ')"
+t_check va-pinned-some test "${pinned:-0}" -gt 0
+t_expect_eq va-unpinned-all "$pinned" "$unpinned"
 t_check va-blk-del vdpa dev del vb0
 echo 0 >"$USE_VA"
 

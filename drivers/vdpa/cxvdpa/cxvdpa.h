@@ -39,6 +39,10 @@
  *     config ops and the control queue while it waits). It also guards
  *     which tracker each address space has (cxvdpa_dirty.tracker, so the
  *     control queue can log its writes) and cxvdpa_dev.track_leftovers.
+ *   cxvdpa_res.stale_lock (mutex): the keys the function refused to
+ *     destroy (mr.c); taken wherever keys are made or destroyed (inside
+ *     cxvdpa_dev.lock or cxvdpa_dirty.lock, or neither), and the retries'
+ *     commands are sent with it held.
  *   cxvdpa_dev.cb_lock (spinlock, BH): the driver's callbacks; held while
  *     one runs, so a reset that clears them waits for a running one. The
  *     function's event handler takes it inside the function's own event
@@ -63,6 +67,9 @@
 
 struct vhost_iotlb;
 
+/* Keys kept for another destroy after the function refused one. */
+#define CXVDPA_MAX_STALE_KEYS 64
+
 /* Largest limits taken from a device, whatever it reports. */
 #define CXVDPA_LOG_MAX_KLM 20
 #define CXVDPA_LOG_MAX_MRW 52
@@ -76,6 +83,10 @@ struct vhost_iotlb;
  * @log_max_klm_list_size: most KLM entries per indirect key (log2)
  * @log_max_mrw_sz: longest key (log2 bytes)
  * @variant: the variant byte of the next key (stale keys then miss)
+ * @stale_lock: protects @stale and @nstale (see the lock comment above)
+ * @stale: keys the function refused to destroy, destroyed again later
+ *	(mr.c)
+ * @nstale: entries of @stale in use
  */
 struct cxvdpa_res {
 	struct cxdev *cx;
@@ -85,6 +96,9 @@ struct cxvdpa_res {
 	u8 log_max_klm_list_size;
 	u8 log_max_mrw_sz;
 	u8 variant;
+	struct mutex stale_lock;	/* @stale */
+	u32 stale[CXVDPA_MAX_STALE_KEYS];
+	u32 nstale;
 };
 
 /**
@@ -342,6 +356,7 @@ void cxvdpa_res_fini(struct cxvdpa_res *res);
 int cxvdpa_mr_build(struct cxvdpa_res *res, struct vhost_iotlb *iotlb, struct cxvdpa_mr *mr);
 int cxvdpa_mr_build_pa(struct cxvdpa_res *res, struct cxvdpa_mr *mr);
 void cxvdpa_mr_destroy(struct cxvdpa_res *res, struct cxvdpa_mr *mr);
+void cxvdpa_mr_retry_stale(struct cxvdpa_res *res);
 
 /* main.c */
 void cxvdpa_needs_reset(struct cxvdpa_dev *d, const char *why, int err);

@@ -122,14 +122,53 @@ static int cxvdpa_create_mkey(struct cxvdpa_res *res, void *in, size_t inlen, u3
 	return err;
 }
 
-static void cxvdpa_destroy_mkey(struct cxvdpa_res *res, u32 key)
+static int cxvdpa_destroy_mkey_cmd(struct cxvdpa_res *res, u32 key)
 {
 	u32 in[MLX5_ST_SZ_DW(destroy_mkey_in)] = {};
 	u32 out[MLX5_ST_SZ_DW(destroy_mkey_out)];
 
 	MLX5_SET(destroy_mkey_in, in, opcode, MLX5_CMD_OP_DESTROY_MKEY);
 	MLX5_SET(destroy_mkey_in, in, mkey_index, key >> 8);
-	cxvdpa_cmd(res, in, sizeof(in), out, sizeof(out));
+	return cxvdpa_cmd(res, in, sizeof(in), out, sizeof(out));
+}
+
+/*
+ * A key the function refuses to destroy (the command failed) stays on the
+ * function: it is kept and destroyed again before the next key is made or
+ * after the next is destroyed, so a passing failure costs the function
+ * nothing for long. Past CXVDPA_MAX_STALE_KEYS a key stays until the
+ * function is disabled, which takes everything back.
+ */
+static void cxvdpa_destroy_mkey(struct cxvdpa_res *res, u32 key)
+{
+	if (!cxvdpa_destroy_mkey_cmd(res, key))
+		return;
+	mutex_lock(&res->stale_lock);
+	if (res->nstale < CXVDPA_MAX_STALE_KEYS)
+		res->stale[res->nstale++] = key;
+	else
+		dev_err(res->dev, "key 0x%x stays on the function until it is disabled\n", key);
+	mutex_unlock(&res->stale_lock);
+}
+
+/**
+ * cxvdpa_mr_retry_stale() - destroy again the keys the function refused
+ * @res: the function
+ *
+ * Those it refuses again stay for the next try.
+ *
+ * Context: process context; takes cxvdpa_res.stale_lock.
+ */
+void cxvdpa_mr_retry_stale(struct cxvdpa_res *res)
+{
+	u32 i, kept = 0;
+
+	mutex_lock(&res->stale_lock);
+	for (i = 0; i < res->nstale; i++)
+		if (cxvdpa_destroy_mkey_cmd(res, res->stale[i]))
+			res->stale[kept++] = res->stale[i];
+	res->nstale = kept;
+	mutex_unlock(&res->stale_lock);
 }
 
 /* A mailbox for a key with @octs translation octwords, its fixed part set. */
@@ -281,6 +320,7 @@ int cxvdpa_mr_build(struct cxvdpa_res *res, struct vhost_iotlb *iotlb, struct cx
 	int err;
 
 	memset(mr, 0, sizeof(*mr));
+	cxvdpa_mr_retry_stale(res);
 	c = cxvdpa_chunks(res, iotlb, &n);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
@@ -330,6 +370,7 @@ int cxvdpa_mr_build_pa(struct cxvdpa_res *res, struct cxvdpa_mr *mr)
 	void *mkc = MLX5_ADDR_OF(create_mkey_in, in, memory_key_mkey_entry);
 
 	memset(mr, 0, sizeof(*mr));
+	cxvdpa_mr_retry_stale(res);
 	MLX5_SET(mkc, mkc, access_mode_1_0, MLX5_MKC_ACCESS_MODE_PA);
 	MLX5_SET(mkc, mkc, lr, 1);
 	MLX5_SET(mkc, mkc, lw, 1);
@@ -341,6 +382,9 @@ int cxvdpa_mr_build_pa(struct cxvdpa_res *res, struct cxvdpa_mr *mr)
  * cxvdpa_mr_destroy() - destroy a region's keys, indirect first
  * @res: the function
  * @mr: the region; empty afterwards
+ *
+ * A key the function refuses to destroy is kept and tried again (see
+ * cxvdpa_destroy_mkey()); the region forgets it either way.
  */
 void cxvdpa_mr_destroy(struct cxvdpa_res *res, struct cxvdpa_mr *mr)
 {
@@ -352,5 +396,6 @@ void cxvdpa_mr_destroy(struct cxvdpa_res *res, struct cxvdpa_mr *mr)
 		cxvdpa_destroy_mkey(res, mr->direct[i - 1]);
 	kfree(mr->direct);
 	memset(mr, 0, sizeof(*mr));
+	cxvdpa_mr_retry_stale(res);
 }
 EXPORT_SYMBOL_IF_KUNIT(cxvdpa_mr_destroy);

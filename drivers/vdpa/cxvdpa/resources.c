@@ -162,12 +162,13 @@ int cxvdpa_res_init(struct cxvdpa_res *res, struct cxdev *cx, struct device *dev
 	memset(res, 0, sizeof(*res));
 	res->cx = cx;
 	res->dev = dev;
+	mutex_init(&res->stale_lock);
 	err = cxvdpa_query_limits(res);
 	if (err)
-		return err;
+		goto err_mutex;
 	err = cxvdpa_hca(res, MLX5_CMD_OP_ENABLE_HCA);
 	if (err)
-		return err;
+		goto err_mutex;
 	err = cxvdpa_query_null_mkey(res);
 	if (err)
 		goto err_disable;
@@ -178,17 +179,22 @@ int cxvdpa_res_init(struct cxvdpa_res *res, struct cxdev *cx, struct device *dev
 
 err_disable:
 	cxvdpa_hca(res, MLX5_CMD_OP_DISABLE_HCA);
+err_mutex:
+	mutex_destroy(&res->stale_lock);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(cxvdpa_res_init);
 
 /**
  * cxvdpa_res_fini() - give back what cxvdpa_res_init() took
- * @res: the resources; every key is destroyed already
+ * @res: the resources; every key is destroyed already, or kept as stale
+ *	(disabling the function takes back those it refuses once more)
  */
 void cxvdpa_res_fini(struct cxvdpa_res *res)
 {
+	cxvdpa_mr_retry_stale(res);
 	cxvdpa_dealloc_pd(res);
 	cxvdpa_hca(res, MLX5_CMD_OP_DISABLE_HCA);
+	mutex_destroy(&res->stale_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(cxvdpa_res_fini);

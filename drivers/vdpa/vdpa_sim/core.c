@@ -718,9 +718,11 @@ vdpasim_get_vq_notification(struct vdpa_device *vdpa, u16 idx)
 	struct vdpa_notification_area area;
 
 	/*
-	 * Not sim->lock (see vdpa_sim.h). A status change writes the status
-	 * before it takes bells_lock to start or stop the poll, so the poll
-	 * ends up as the status last written says.
+	 * Not sim->lock (see vdpa_sim.h). DRIVER_OK is cleared only by a
+	 * reset, which writes the status before it stops the poll under
+	 * bells_lock: once this has bells_lock it cannot start a poll a
+	 * reset has stopped. (A device that needs a reset keeps polling
+	 * until it gets one; its batches do nothing.)
 	 */
 	mutex_lock(&sim->bells_lock);
 	area = vdpa_devring_bells_area(&sim->bells, idx);

@@ -28,8 +28,14 @@
 
 #include "vdpa_sim.h"
 
-/* Pages one batch may hold pinned; a batch is bounded, far below this. */
-#define VDPASIM_VA_MAX_PINS 16384
+/*
+ * Pages one batch may hold pinned. A page pinned already in the batch is
+ * found among the last VDPASIM_VA_REUSE pins and not pinned again, so a
+ * batch needs about one pin per page it reaches; past the limit its
+ * translations fail (the device then needs a reset).
+ */
+#define VDPASIM_VA_MAX_PINS 65536
+#define VDPASIM_VA_REUSE 16
 
 /**
  * vdpasim_bind_mm() - &vdpa_config_ops.bind_mm: translate through @mm
@@ -112,6 +118,7 @@ void vdpasim_va_end(struct vdpasim *sim)
 	lockdep_assert_held(&sim->lock);
 	for (i = 0; i < sim->npins; i++)
 		unpin_user_pages_dirty_lock(&sim->pins[i].page, 1, sim->pins[i].write);
+	sim->unpinned += sim->npins;
 	sim->npins = 0;
 	sim->batch_mm = NULL;
 }
@@ -141,6 +148,11 @@ static int vdpasim_va_grow(struct vdpasim *sim)
  * @write: the device writes
  * @va: set to the kernel address of @uaddr
  *
+ * A page that is not present is faulted in with vdpasim.lock held: on a
+ * file whose faults wait on userspace (FUSE, userfaultfd's missing pages
+ * are refused) the device's config ops wait as long, and so does removal,
+ * as VDUSE's calls wait for its daemon.
+ *
  * Context: vdpasim.lock held, inside a batch; sleeps (faults pages in).
  * Return: bytes from @va (1 to @len, within @uaddr's page), -EFAULT
  * when no batch holds the mm or @uaddr is not mapped as the access
@@ -152,10 +164,21 @@ long vdpasim_va_translate(struct vdpasim *sim, u64 uaddr, u64 len, bool write, v
 	struct page *page;
 	long n;
 
+	unsigned long pfn_addr = uaddr & PAGE_MASK;
+	u32 i;
+
 	lockdep_assert_held(&sim->lock);
 	might_sleep();
-	if (!mm || uaddr != (unsigned long)uaddr)
+	if (!mm)
 		return -EFAULT;
+	for (i = sim->npins; i > 0 && i + VDPASIM_VA_REUSE > sim->npins; i--) {
+		struct vdpasim_va_pin *pin = &sim->pins[i - 1];
+
+		if (pin->uaddr == pfn_addr && (pin->write || !write)) {
+			page = pin->page;
+			goto found;
+		}
+	}
 	if (sim->npins == sim->max_pins) {
 		n = vdpasim_va_grow(sim);
 		if (n)
@@ -167,9 +190,14 @@ long vdpasim_va_translate(struct vdpasim *sim, u64 uaddr, u64 len, bool write, v
 	if (n != 1)
 		return -EFAULT;
 	sim->pins[sim->npins].page = page;
+	sim->pins[sim->npins].uaddr = pfn_addr;
 	sim->pins[sim->npins].write = write;
 	sim->npins++;
-	/* Pinned pages are lowmem on the 64-bit kernels this runs on. */
+	sim->pinned++;
+	/* A highmem page has no lasting kernel address (32-bit kernels). */
+	if (PageHighMem(page))
+		return -EFAULT;
+found:
 	*va = page_address(page) + offset_in_page(uaddr);
 	return min_t(u64, len, PAGE_SIZE - offset_in_page(uaddr));
 }
@@ -199,7 +227,8 @@ static int vdpasim_va_show(struct seq_file *m, void *unused)
 	struct vdpasim *sim = m->private;
 
 	mutex_lock(&sim->lock);
-	seq_printf(m, "bound %d\nbinds %u\nunbinds %u\n", !!sim->mm, sim->binds, sim->unbinds);
+	seq_printf(m, "bound %d\nbinds %u\nunbinds %u\npinned %llu\nunpinned %llu\n", !!sim->mm,
+		   sim->binds, sim->unbinds, sim->pinned, sim->unpinned);
 	mutex_unlock(&sim->lock);
 	return 0;
 }
@@ -210,8 +239,9 @@ DEFINE_SHOW_ATTRIBUTE(vdpasim_va);
  * @sim: the device, in VA mode
  * @dir: the directory
  *
- * "bound 0|1", then how many times bind_mm and unbind_mm bound and
- * unbound an address space: a test's view of the bus driver's calls.
+ * "bound 0|1", how many times bind_mm and unbind_mm bound and unbound an
+ * address space (a test's view of the bus driver's calls), and how many
+ * pages the datapath pinned and unpinned since the device was made.
  */
 void vdpasim_va_debugfs_init(struct vdpasim *sim, struct dentry *dir)
 {

@@ -18,7 +18,10 @@
  *
  * In VA mode (va.c) the datapath pins pages of the bound mm, taking its
  * mmap_lock inside vdpasim.lock: vdpasim.lock is never taken inside an
- * mmap_lock, which is why get_vq_notification takes only bells_lock.
+ * mmap_lock, which is why get_vq_notification takes only bells_lock. The
+ * order is vdpasim.lock, mmap_lock, bells_lock (also taken by a reset and
+ * by status changes inside vdpasim.lock). In VA mode the rings' calls may
+ * sleep, and at the end of each batch they forget their translations.
  *
  * The datapath (vdpasim.work) runs a bounded batch with vdpasim.lock held,
  * so a map change, which also takes vdpasim.lock, never lands while the
@@ -96,10 +99,12 @@ struct vdpasim_virtqueue {
 /**
  * struct vdpasim_va_pin - a page the running batch pinned (VA mode)
  * @page: the page
- * @write: the device may have written it: it is marked dirty when unpinned
+ * @uaddr: the user address of its start
+ * @write: pinned for writing: it is marked dirty when unpinned
  */
 struct vdpasim_va_pin {
 	struct page *page;
+	unsigned long uaddr;
 	bool write;
 };
 
@@ -186,6 +191,8 @@ struct vdpasim_dev_attr {
  * @max_pins: entries @pins has room for
  * @binds: VA mode: address spaces bind_mm bound (debugfs "va")
  * @unbinds: VA mode: address spaces unbind_mm unbound (debugfs "va")
+ * @pinned: VA mode: pages the datapath pinned (debugfs "va")
+ * @unpinned: VA mode: pages the datapath unpinned (debugfs "va")
  */
 struct vdpasim {
 	struct vdpa_device vdpa;
@@ -219,6 +226,8 @@ struct vdpasim {
 	u32 max_pins;
 	u32 binds;
 	u32 unbinds;
+	u64 pinned;
+	u64 unpinned;
 };
 
 /**

@@ -168,8 +168,14 @@ static void vdpasim_blk_get_config(struct vdpasim *sim, void *config)
 	bool le = true;	/* VIRTIO_F_VERSION_1 is always offered */
 
 	cfg->capacity = __cpu_to_virtio64(le, sim_to_blk(sim)->sectors);
-	cfg->size_max = __cpu_to_virtio32(le, VDPASIM_BLK_SIZE_MAX);
-	cfg->seg_max = __cpu_to_virtio32(le, VDPASIM_BLK_SEG_MAX);
+	/*
+	 * In VA mode each page is its own segment once translated (va.c):
+	 * a segment of at most a page spans two, and with the header and
+	 * the status a request must fit the ring's segments.
+	 */
+	cfg->size_max = __cpu_to_virtio32(le, sim->va ? PAGE_SIZE : VDPASIM_BLK_SIZE_MAX);
+	cfg->seg_max = __cpu_to_virtio32(le, sim->va ? (VDPA_DEVRING_MAX_SEGS - 4) / 2 :
+					 VDPASIM_BLK_SEG_MAX);
 	cfg->blk_size = __cpu_to_virtio32(le, SECTOR_SIZE);
 	cfg->max_discard_sectors = __cpu_to_virtio32(le, VDPASIM_BLK_DISCARD_MAX_SECTORS);
 	cfg->max_discard_seg = __cpu_to_virtio32(le, 1);
