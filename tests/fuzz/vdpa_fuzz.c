@@ -12,7 +12,9 @@
  * kicked by eventfd and by doorbell, status sequences, resets, suspend and
  * resume, fork, close and reopen, and memory that changes under its
  * mappings. Every choice comes from SEED: a run is repeated by giving its
- * seed again (the kernel's answers may still differ in timing).
+ * seed again (the kernel's answers may still differ in timing). With
+ * AREA_MEMFD=1 its scratch memory is a shared memfd mapping, which a
+ * VA-mode device reaches too.
  *
  * The fuzzer gives the kernel only memory it can lose: every user address
  * it passes is in its scratch area, its memfd, a PROT_NONE guard, NULL or
@@ -54,12 +56,13 @@
 enum kind {
 	K_IOTLB, K_VRING, K_STATUS, K_FEATURES, K_RING, K_BELL, K_SUSPEND,
 	K_CONFIG, K_QUERY, K_DIRTY, K_LOG, K_LIFE, K_FORK, K_MEMORY, K_RANDOM,
-	K_NR
+	K_BRINGUP, K_NR
 };
 
 static const char *const kind_name[K_NR] = {
 	"iotlb", "vring", "status", "features", "ring", "doorbell", "suspend",
 	"config", "query", "dirty", "log", "lifecycle", "fork", "memory", "random",
+	"bringup",
 };
 
 static struct {
@@ -68,13 +71,16 @@ static struct {
 	__u8 *area;		/* scratch: rings, buffers, what the kernel writes */
 	__u8 *mem;		/* a shared memfd mapping */
 	__u8 *guard;		/* PROT_NONE: every access faults */
+	int memfd;		/* AREA_MEMFD: the area is this file's start */
 	int kick[MAX_VQS], call[MAX_VQS];
 	void *bell[MAX_BELLS];
 	__u64 features;		/* offered by the device */
 	__u64 backend;		/* backend features offered */
 	long pin0;
+	unsigned int nvqs;	/* the device's, for the doorbell check */
 	unsigned long count[K_NR];
 	bool failed;
+	bool child;		/* a forked child: the parent holds the file */
 } fz = { .fd = -1 };
 
 static __u64 rng_state;
@@ -253,7 +259,7 @@ static void close_dev(void)
 		close(fz.fd);
 	fz.fd = -1;
 	kb = vmpin_kb();
-	if (kb != fz.pin0) {
+	if (!fz.child && kb != fz.pin0) {
 		snprintf(why, sizeof(why), "VmPin %ld kB after close, %ld before", kb, fz.pin0);
 		fail(why);
 	}
@@ -404,6 +410,56 @@ static void op_status(void)
 	set_status(fz.fd, st);
 }
 
+static void op_ring(void);
+
+/*
+ * A whole, valid start: two rings of 256 in the area's first pages, their
+ * eventfds, the area mapped, the rings enabled, DRIVER_OK; so that the
+ * garbage op_ring writes there reaches the device's datapath.
+ */
+static void op_bringup(void)
+{
+	__u64 f = fz.features & ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_ACCESS_PLATFORM) |
+				 (one_in(2) ? 1ULL << VIRTIO_RING_F_INDIRECT_DESC : 0) |
+				 (one_in(2) ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0));
+	__u64 backend = fz.backend & ((1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
+				      (1ULL << VHOST_BACKEND_F_IOTLB_BATCH));
+	int q;
+
+	set_status(fz.fd, 0);
+	xioctl(fz.fd, VHOST_SET_BACKEND_FEATURES, &backend);
+	set_status(fz.fd, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	xioctl(fz.fd, VHOST_SET_FEATURES, &f);
+	set_status(fz.fd, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK);
+	for (q = 0; q < 2; q++) {
+		struct vhost_vring_state num = { .index = q, .num = 256 };
+		struct vhost_vring_state base = { .index = q, .num = 0 };
+		struct vhost_vring_addr a = {
+			.index = q,
+			.desc_user_addr = IOVA_BASE + q * 4 * PAGE,
+			.avail_user_addr = IOVA_BASE + q * 4 * PAGE + PAGE,
+			.used_user_addr = IOVA_BASE + q * 4 * PAGE + 2 * PAGE,
+		};
+		struct vhost_vring_file kick = { .index = q, .fd = fz.kick[q] };
+		struct vhost_vring_file call = { .index = q, .fd = fz.call[q] };
+		struct vhost_vring_state en = { .index = q, .num = 1 };
+
+		xioctl(fz.fd, VHOST_SET_VRING_NUM, &num);
+		xioctl(fz.fd, VHOST_SET_VRING_BASE, &base);
+		xioctl(fz.fd, VHOST_SET_VRING_ADDR, &a);
+		xioctl(fz.fd, VHOST_SET_VRING_KICK, &kick);
+		xioctl(fz.fd, VHOST_SET_VRING_CALL, &call);
+		xioctl(fz.fd, VHOST_VDPA_SET_VRING_ENABLE, &en);
+	}
+	map(fz.fd, 0, IOVA_BASE, AREA_PAGES * PAGE, fz.area, VHOST_ACCESS_RW);
+	set_status(fz.fd, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	/* Garbage on the running rings at once, before anything stops them. */
+	for (q = 1 + below(4); q > 0; q--)
+		op_ring();
+}
+
 static void op_features(void)
 {
 	__u64 f;
@@ -433,8 +489,10 @@ static void op_features(void)
  */
 static void op_ring(void)
 {
-	struct vring_desc *d = (void *)(fz.area + below(8) * PAGE);
-	struct vring_avail *av = (void *)(fz.area + below(8) * PAGE);
+	/* The pages op_bringup's rings use, mostly: descriptors, avail ring. */
+	unsigned int q4 = below(2) * 4;
+	struct vring_desc *d = (void *)(fz.area + (one_in(4) ? below(8) : q4) * PAGE);
+	struct vring_avail *av = (void *)(fz.area + (one_in(4) ? below(8) : q4 + 1) * PAGE);
 	unsigned int i, n = 1 + below(32);
 	__u64 one = 1;
 	ssize_t r;
@@ -478,7 +536,8 @@ static void op_bell(void)
 	if (p == MAP_FAILED)
 		return;
 	/* Only what vhost_vdpa allows may come back: one write-only shared page. */
-	if (len != PAGE || prot != PROT_WRITE || flags != MAP_SHARED || q >= MAX_VQS * 4) {
+	if (len != PAGE || prot != PROT_WRITE || flags != MAP_SHARED ||
+	    (unsigned int)q >= fz.nvqs) {
 		char why[96];
 
 		snprintf(why, sizeof(why), "doorbell mmap allowed: len %zu prot %d flags %d q %d",
@@ -641,9 +700,11 @@ static void op_fork(void)
 		return;
 	if (!pid) {
 		rng_state ^= 0x5a5a5a5a;
+		fz.child = true;
 		for (i = 0; i < 8; i++)
 			run_one();
-		_exit(0);
+		fflush(stdout);
+		_exit(fz.failed);
 	}
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -664,12 +725,25 @@ static void op_memory(void)
 		n = AREA_PAGES - first;
 	switch (below(3)) {
 	case 0:
-		madvise(fz.area + first * PAGE, n * PAGE, MADV_DONTNEED);
+		/* Pages dropped: from the file too when the area is a memfd. */
+		if (fz.memfd >= 0)
+			fallocate(fz.memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  first * PAGE, n * PAGE);
+		else
+			madvise(fz.area + first * PAGE, n * PAGE, MADV_DONTNEED);
 		break;
 	case 1:
-		/* Fresh pages at the same addresses: old pins keep the old ones. */
-		p = mmap(fz.area + first * PAGE, n * PAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		/*
+		 * Other pages at the same addresses (the memfd's far part, or
+		 * fresh anonymous ones): old pins keep the old pages.
+		 */
+		if (fz.memfd >= 0)
+			p = mmap(fz.area + first * PAGE, n * PAGE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED, fz.memfd,
+				 (AREA_PAGES + below(MEMFD_PAGES - 8)) * PAGE);
+		else
+			p = mmap(fz.area + first * PAGE, n * PAGE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if (p == MAP_FAILED)
 			fail("remapping scratch pages");
 		break;
@@ -717,6 +791,7 @@ static const struct {
 	{ K_FORK, 1, op_fork },
 	{ K_MEMORY, 3, op_memory },
 	{ K_RANDOM, 6, op_random },
+	{ K_BRINGUP, 3, op_bringup },
 };
 
 static void run_one(void)
@@ -732,9 +807,9 @@ static void run_one(void)
 	ops[i].op();
 }
 
-static void *map_or_die(void *addr, size_t len, int prot, int flags, int fd)
+static void *map_or_die(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	void *p = mmap(addr, len, prot, flags, fd, 0);
+	void *p = mmap(addr, len, prot, flags, fd, off);
 
 	if (p == MAP_FAILED) {
 		perror("mmap");
@@ -760,18 +835,28 @@ int main(int argc, char **argv)
 	secs = strtod(argv[4], NULL);
 	rng_state = seed;
 
-	/* The area with a guard page after it, which long copies run into. */
-	fz.area = map_or_die(NULL, (AREA_PAGES + GUARD_PAGES) * PAGE, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1);
+	/*
+	 * The area with a guard after it, which long copies run into. With
+	 * AREA_MEMFD=1 it is a shared memfd mapping, which a VA-mode device
+	 * can reach (anonymous memory it leaves unmapped).
+	 */
+	fz.area = map_or_die(NULL, (AREA_PAGES + GUARD_PAGES) * PAGE, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	fz.guard = fz.area + AREA_PAGES * PAGE;
-	mprotect(fz.guard, GUARD_PAGES * PAGE, PROT_NONE);
 	mfd = memfd_create("vdpa_fuzz", MFD_CLOEXEC);
-	if (mfd < 0 || ftruncate(mfd, MEMFD_PAGES * PAGE)) {
+	if (mfd < 0 || ftruncate(mfd, (AREA_PAGES + MEMFD_PAGES) * PAGE)) {
 		perror("memfd");
 		return 2;
 	}
-	fz.mem = map_or_die(NULL, MEMFD_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd);
-	close(mfd);
+	fz.memfd = getenv("AREA_MEMFD") ? mfd : -1;
+	if (fz.memfd >= 0)
+		map_or_die(fz.area, AREA_PAGES * PAGE, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_FIXED | MAP_POPULATE, mfd, 0);
+	else
+		map_or_die(fz.area, AREA_PAGES * PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
+	fz.mem = map_or_die(NULL, MEMFD_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
+			    AREA_PAGES * PAGE);
 	for (i = 0; i < MAX_VQS; i++) {
 		fz.kick[i] = eventfd(0, EFD_NONBLOCK);
 		fz.call[i] = eventfd(0, EFD_NONBLOCK);
@@ -785,6 +870,10 @@ int main(int argc, char **argv)
 	}
 	xioctl(fz.fd, VHOST_GET_FEATURES, &fz.features);
 	xioctl(fz.fd, VHOST_GET_BACKEND_FEATURES, &fz.backend);
+	if (xioctl(fz.fd, VHOST_VDPA_GET_VQS_COUNT, &fz.nvqs)) {
+		perror("GET_VQS_COUNT");
+		return 2;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (done < max_ops) {
 		run_one();

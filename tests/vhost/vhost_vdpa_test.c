@@ -230,10 +230,11 @@ static void *qva(struct vdev *d, int q, __u64 off)
 #define USED_OFF 0x2000
 
 /*
- * Bring the device up: features, rings (with d->ring_flags), memory (unless
- * !do_map), the log base (if d->log), DRIVER_OK.
+ * Everything dev_start() does before DRIVER_OK: features, rings (with
+ * d->ring_flags), memory (unless !do_map), the log base (if d->log), the
+ * rings enabled.
  */
-static bool dev_start(struct vdev *d, __u64 features, __u64 backend, bool do_map)
+static bool dev_prepare(struct vdev *d, __u64 features, __u64 backend, bool do_map)
 {
 	__u8 status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 	int q, err;
@@ -302,9 +303,18 @@ static bool dev_start(struct vdev *d, __u64 features, __u64 backend, bool do_map
 		if (!check(!xioctl(d->fd, VHOST_VDPA_SET_VRING_ENABLE, &en), "ENABLE %d", q))
 			return false;
 	}
-	if (!check(!set_status(d->fd, status | VIRTIO_CONFIG_S_DRIVER_OK), "DRIVER_OK"))
-		return false;
 	return true;
+}
+
+/* The statuses dev_prepare() has set. */
+#define PREPARED (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | \
+		  VIRTIO_CONFIG_S_FEATURES_OK)
+
+/* Bring the device up: dev_prepare(), then DRIVER_OK. */
+static bool dev_start(struct vdev *d, __u64 features, __u64 backend, bool do_map)
+{
+	return dev_prepare(d, features, backend, do_map) &&
+	       check(!set_status(d->fd, PREPARED | VIRTIO_CONFIG_S_DRIVER_OK), "DRIVER_OK");
 }
 
 /* Open, own, and lay out the rings (queue q in pages 4q..4q+3, buffers after). */
@@ -4566,6 +4576,396 @@ static int platform_cases(void)
 	return tap_failed ? 1 : 0;
 }
 
+/* ---- fault-injection sweep (t-fault.sh) ---- */
+
+/*
+ * /proc/thread-self/fail-nth (Documentation/fault-injection): writing N
+ * makes the Nth fault-injection check this thread reaches fail: slab and
+ * page allocations (t-fault.sh lets failslab and fail_page_alloc take
+ * sleeping and order-0 ones) and our own attributes (vdpa_sim's fail_map,
+ * cxemu's fail_cmd). Reading 0 afterwards says it fired. The file cannot
+ * seek: one descriptor writes, and each reading gets a fresh one, opened
+ * before arming so that opening it is not counted.
+ */
+static int nth_fd = -1, nth_rfd = -1;
+
+static void nth_write(int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	if (write(nth_fd, buf, len) != len) {
+		perror("fail-nth");
+		exit(2);
+	}
+}
+
+static void nth_arm(int n)
+{
+	nth_rfd = open("/proc/thread-self/fail-nth", O_RDONLY);
+	if (nth_rfd < 0) {
+		perror("fail-nth");
+		exit(2);
+	}
+	nth_write(n);
+}
+
+/* Whether the armed failure fired; disarms either way. */
+static bool nth_fired(void)
+{
+	char buf[16] = "";
+	ssize_t r = read(nth_rfd, buf, sizeof(buf) - 1);
+
+	nth_write(0);
+	close(nth_rfd);
+	if (r <= 0) {
+		perror("fail-nth");
+		exit(2);
+	}
+	return atoi(buf) == 0;
+}
+
+/* What the emulated function holds (CXEMU_DBG set): "mkey N vq N ... leaked N". */
+static void cx_held(char *out, size_t len)
+{
+	const char *dir = getenv("CXEMU_DBG");
+	char path[256], line[64], *p = out;
+	FILE *f;
+
+	*out = 0;
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/resources", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "mkey ", 5) || !strncmp(line, "vq ", 3) ||
+		    !strncmp(line, "tracker ", 8) || !strncmp(line, "track_rq ", 9) ||
+		    !strncmp(line, "leaked ", 7))
+			p += snprintf(p, len - (p - out), "%.*s ", (int)strcspn(line, "\n"), line);
+	fclose(f);
+}
+
+/* Errors an allocation or a firmware command failing may give; others are findings. */
+static bool sane_errno(int err)
+{
+	return err == -ENOMEM || err == -EIO || err == -EFAULT || err == -ENOSPC ||
+	       err == -ENFILE || err == -EAGAIN;
+}
+
+/*
+ * One path of the sweep: @prep brings a fresh session to where the path
+ * starts (no failure armed), @op is the path, with the Nth injection point
+ * failing, for N = 1, 2, ... until it runs without reaching the Nth. After
+ * each: the errno is one an allocation failure may give, the session
+ * closes with nothing left pinned and the function holding what it held
+ * before, and on a running device (@traffic) a frame still goes round
+ * when the path succeeded. The path must succeed without an injection,
+ * and a session with traffic works once the sweep ends.
+ */
+struct sweep_path {
+	const char *name;
+	bool (*prep)(struct vdev *d);
+	int (*op)(struct vdev *d);
+	bool traffic;
+};
+
+static __u64 sweep_backend;
+
+static bool sp_open(struct vdev *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	d->nq = 2;
+	d->iova = IOVA_BASE;
+	d->size = AREA_SIZE;
+	d->area = MAP_FAILED;
+	for (int q = 0; q < 2; q++) {
+		d->q[q].kick = -1;
+		d->q[q].call = -1;
+	}
+	return true;
+}
+
+static bool sp_init(struct vdev *d)
+{
+	return dev_init(d, 2);
+}
+
+static bool sp_mapped(struct vdev *d)
+{
+	return dev_init(d, 2) &&
+	       check(!xioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &sweep_backend), "backend") &&
+	       check(!map(d->fd, 0, d->iova, d->size, d->area, VHOST_ACCESS_RW), "map");
+}
+
+static bool sp_prepared(struct vdev *d)
+{
+	return dev_init(d, 2) && dev_prepare(d, NET_FEATURES, sweep_backend, true);
+}
+
+static bool sp_running(struct vdev *d)
+{
+	return dev_init(d, 2) && dev_start(d, NET_FEATURES, sweep_backend, true) &&
+	       (net_send(d, 7, 64), net_expect(d, 7, 64));
+}
+
+static bool sp_tracking(struct vdev *d)
+{
+	struct vhost_vdpa_dirty_range r = { IOVA_BASE, AREA_SIZE };
+	__u64 page = PAGE;
+
+	return sp_running(d) && check(!dirty_start(d->fd, 0, &r, 1, &page), "dirty start");
+}
+
+static int op_open(struct vdev *d)
+{
+	d->fd = dev_open();
+	return d->fd < 0 ? -errno : 0;
+}
+
+static int op_set_owner(struct vdev *d)
+{
+	d->fd = dev_open();
+	if (d->fd < 0)
+		return -errno;
+	return xioctl(d->fd, VHOST_SET_OWNER, NULL);
+}
+
+static int op_update(struct vdev *d)
+{
+	return map(d->fd, 0, d->iova, d->size, d->area, VHOST_ACCESS_RW);
+}
+
+static int op_batch(struct vdev *d)
+{
+	int err, i;
+
+	err = xioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &sweep_backend);
+	if (!err)
+		err = batch(d->fd, true);
+	for (i = 0; !err && i < 4; i++)
+		err = map(d->fd, 0, d->iova + i * AREA_SIZE / 4, AREA_SIZE / 4,
+			  d->area + i * AREA_SIZE / 4, VHOST_ACCESS_RW);
+	if (!err)
+		err = batch(d->fd, false);
+	return err;
+}
+
+/* An INVALIDATE in the middle of a mapping: its entry (and run) splits. */
+static int op_split(struct vdev *d)
+{
+	return unmap(d->fd, 0, d->iova + 20 * PAGE, PAGE);
+}
+
+static int op_driver_ok(struct vdev *d)
+{
+	return set_status(d->fd, PREPARED | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+/* More memory mapped while the device runs (cxvdpa builds and swaps a region). */
+static int op_update_running(struct vdev *d)
+{
+	return map(d->fd, 0, d->iova + AREA_SIZE, 16 * PAGE, d->area + 32 * PAGE,
+		   VHOST_ACCESS_RO);
+}
+
+static int op_unmap_running(struct vdev *d)
+{
+	return unmap(d->fd, 0, d->iova + 60 * PAGE, 4 * PAGE);
+}
+
+static int op_doorbell(struct vdev *d)
+{
+	void *p = mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, d->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	d->bell[0] = p;
+	/* The first store faults the page in. */
+	__atomic_store_n(d->bell[0], 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int op_reset(struct vdev *d)
+{
+	return set_status(d->fd, 0);
+}
+
+static int op_suspend(struct vdev *d)
+{
+	int err = xioctl(d->fd, VHOST_VDPA_SUSPEND, NULL);
+
+	return err ? err : xioctl(d->fd, VHOST_VDPA_RESUME, NULL);
+}
+
+static int op_dirty_start(struct vdev *d)
+{
+	struct vhost_vdpa_dirty_range r = { IOVA_BASE, AREA_SIZE };
+	__u64 page = PAGE;
+
+	return dirty_start(d->fd, 0, &r, 1, &page);
+}
+
+static int op_dirty_report(struct vdev *d)
+{
+	__u64 bm[AREA_SIZE / PAGE / 64 + 1];
+
+	return dirty_report(d->fd, IOVA_BASE, AREA_SIZE, PAGE, bm, 0);
+}
+
+static int op_dirty_stop(struct vdev *d)
+{
+	return dirty_stop(d->fd, 0);
+}
+
+static const struct sweep_path sweep_paths[] = {
+	{ "open", sp_open, op_open, false },
+	{ "set-owner", sp_open, op_set_owner, false },
+	{ "update", sp_init, op_update, false },
+	{ "update-batch", sp_init, op_batch, false },
+	{ "invalidate-split", sp_mapped, op_split, false },
+	{ "driver-ok", sp_prepared, op_driver_ok, true },
+	{ "update-running", sp_running, op_update_running, true },
+	{ "invalidate-running", sp_running, op_unmap_running, true },
+	{ "doorbell", sp_running, op_doorbell, true },
+	{ "suspend-resume", sp_running, op_suspend, true },
+	{ "reset", sp_running, op_reset, false },
+	{ "dirty-start", sp_running, op_dirty_start, true },
+	{ "dirty-report", sp_tracking, op_dirty_report, true },
+	{ "dirty-stop", sp_tracking, op_dirty_stop, true },
+};
+
+static bool sweep_one(const struct sweep_path *p, int *points)
+{
+	char held0[256], held[256];
+	long pin0 = vmpin_kb();
+	int n, err, errs[6] = {}, other = 0;
+	struct vdev d;
+	bool fired;
+
+	cx_held(held0, sizeof(held0));
+	for (n = 1; n < 5000; n++) {
+		if (!p->prep(&d)) {
+			fail_why("%s: setup failed before injection %d: %s", p->name, n, tap_why);
+			dev_fini(&d);
+			return false;
+		}
+		nth_arm(n);
+		err = p->op(&d);
+		fired = nth_fired();
+		if (!fired) {
+			*points = n - 1;
+			if (err) {
+				fail_why("%s: fails without an injection: %s", p->name,
+					 strerror(-err));
+				dev_fini(&d);
+				return false;
+			}
+		} else if (err && !sane_errno(err)) {
+			fail_why("%s: injection %d gave %s", p->name, n, strerror(-err));
+			dev_fini(&d);
+			return false;
+		}
+		if (err)
+			errs[err == -ENOMEM ? 0 : err == -EIO ? 1 : err == -EFAULT ? 2 : 3]++;
+		/* Where the path went through, the device still moves frames. */
+		if (p->traffic && !err && (get_status(d.fd) & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		    !(get_status(d.fd) & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+			net_send(&d, n, 60);
+			if (!net_expect(&d, n, 60)) {
+				fail_why("%s: injection %d: no traffic after the path succeeded",
+					 p->name, n);
+				dev_fini(&d);
+				return false;
+			}
+		} else if (p->traffic && !err) {
+			other++;	/* went through, but left the device stopped */
+		}
+		dev_fini(&d);
+		if (vmpin_kb() != pin0) {
+			fail_why("%s: injection %d: VmPin %ld kB after close, %ld before",
+				 p->name, n, vmpin_kb(), pin0);
+			return false;
+		}
+		cx_held(held, sizeof(held));
+		if (getenv("SWEEP_TRACE"))
+			printf("# %s %d: %s fired %d: %s\n", p->name, n, strerror(-err), fired,
+			       held);
+		if (strcmp(held, held0)) {
+			fail_why("%s: injection %d: the function holds \"%s\", before \"%s\"",
+				 p->name, n, held, held0);
+			return false;
+		}
+		if (!fired)
+			break;
+	}
+	printf("# %s: %d injection points: ENOMEM %d EIO %d EFAULT %d other %d, stopped %d\n",
+	       p->name, *points, errs[0], errs[1], errs[2], errs[3], other);
+	/* And a whole session works afterwards. */
+	return net_traffic(false);
+}
+
+/* Whether @name is one of the comma-separated @list. */
+static bool name_in_list(const char *name, const char *list)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+	return false;
+}
+
+/*
+ * faults DEV: every path of sweep_paths[], each its own TAP result; the
+ * dirty paths only where the device offers the dirty log. Prints the
+ * injection points per path and their total.
+ */
+static int fault_sweep(void)
+{
+	const char *only = getenv("SWEEP_ONLY");
+	int i, points, total = 0, n = 0, fd;
+	__u64 offered = 0;
+	bool ok;
+
+	nth_fd = open("/proc/thread-self/fail-nth", O_WRONLY);
+	fd = dev_open();
+	if (nth_fd < 0 || fd < 0 || xioctl(fd, VHOST_GET_BACKEND_FEATURES, &offered)) {
+		printf("not ok 1 - setup # %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	sweep_backend = BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
+			(offered & BIT(VHOST_BACKEND_F_DIRTY_LOG)) |
+			(offered & BIT(VHOST_BACKEND_F_SUSPEND)) |
+			(offered & BIT(VHOST_BACKEND_F_RESUME));
+	for (i = 0; i < (int)ARRAY_SIZE(sweep_paths); i++) {
+		const struct sweep_path *p = &sweep_paths[i];
+
+		/*
+		 * SWEEP_ONLY=NAME[,NAME...]: those paths alone (empty: all;
+		 * to trace one, SWEEP_TRACE=1).
+		 */
+		if (only && *only && !name_in_list(p->name, only))
+			continue;
+		if (!strncmp(p->name, "dirty", 5) && !(offered & BIT(VHOST_BACKEND_F_DIRTY_LOG)))
+			continue;
+		if (!strncmp(p->name, "suspend", 7) && !(offered & BIT(VHOST_BACKEND_F_SUSPEND)))
+			continue;
+		tap_why[0] = 0;
+		points = 0;
+		ok = sweep_one(p, &points);
+		printf("%s %d - sweep-%s%s%s\n", ok ? "ok" : "not ok", ++n, p->name,
+		       ok ? "" : " # ", ok ? "" : tap_why);
+		total += points;
+	}
+	printf("# injection points: %d over %d paths\n", total, n);
+	printf("1..%d\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "memlock2")) {
@@ -4578,7 +4978,7 @@ int main(int argc, char **argv)
 	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict|\n"
-			"          cvqidx|strayvq|dirty|dirtyodd|vhostlog|platform|blkdead\n"
+			"          cvqidx|strayvq|dirty|dirtyodd|vhostlog|platform|blkdead|faults\n"
 			"          /dev/vhost-vdpa-N\n"
 			"       %s memlock2 /dev/vhost-vdpa-N /dev/vhost-vdpa-M\n"
 			"       %s unmapfail /dev/vhost-vdpa-N set_map|dma_map\n"
@@ -4600,6 +5000,8 @@ int main(int argc, char **argv)
 		return uffd_hold();
 	if (!strcmp(argv[1], "session"))
 		return session();
+	if (!strcmp(argv[1], "faults"))
+		return fault_sweep();
 	if (!strcmp(argv[1], "pktloop"))
 		return pktloop(argv[2]);
 	if (!strcmp(argv[1], "dirty"))
