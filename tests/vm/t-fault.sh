@@ -13,8 +13,8 @@
 # emulated function's paths that send commands on their way (open,
 # DRIVER_OK, an UPDATE on a running device, a reset, dirty-log stop) and
 # vdpa dev add on the simulator; make check-long every vhost-vdpa path on
-# every parent (the simulator in both map modes), add and del on both
-# management devices and virtio_vdpa's probe on both.
+# every parent (the simulator in both map modes), add and del on every
+# management device and virtio_vdpa's probe on both net ones.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost_lib.sh"
 
@@ -24,14 +24,15 @@ DBG=/sys/kernel/debug/cxemu/vnet.0
 FI=/sys/kernel/debug
 
 [ -x "$BIN" ] || { echo "no $BIN: run make tests"; exit 1; }
-modprobe vdpa_sim_net && modprobe vhost_vdpa && modprobe cxemu && modprobe cxvdpa || exit 1
+modprobe vdpa_sim_net && modprobe vdpa_sim_blk && modprobe vhost_vdpa && modprobe cxemu &&
+	modprobe cxvdpa || exit 1
 cleanup() {
 	vdpa dev del fs0 2>/dev/null
 	echo set_map >/sys/module/vdpa_sim/parameters/map_mode
 	echo Y >$FI/failslab/ignore-gfp-wait
 	echo Y >$FI/fail_page_alloc/ignore-gfp-wait
 	echo 1 >$FI/fail_page_alloc/min-order
-	modprobe -r virtio_vdpa vhost_vdpa cxvdpa cxemu vdpa_sim_net
+	modprobe -r virtio_vdpa vhost_vdpa cxvdpa cxemu vdpa_sim_net vdpa_sim_blk
 }
 trap cleanup EXIT
 ulimit -l unlimited
@@ -61,7 +62,7 @@ t_expect_eq cx-nothing-held "mkey 0 vq 0 tracker 0 track_rq 0 leaked 0" \
 
 # vdpa dev add and del on each management device.
 tap add-vdpasim_net python3 "$SWEEP" add vdpasim_net
-for m in $(rounds "" "vdpasim_net $MGMT_CX"); do
+for m in $(rounds "" "vdpasim_net vdpasim_blk $MGMT_CX"); do
 	[ "$m" = vdpasim_net ] || tap "add-${m##*/}" python3 "$SWEEP" add "$m"
 	tap "del-${m##*/}" python3 "$SWEEP" del "$m"
 done

@@ -19,7 +19,7 @@ MGMT_CX=auxiliary/cxemu.vnet.0
 DBG=/sys/kernel/debug/cxemu/vnet.0
 SEED=${FUZZ_SEED:-1}
 # Calls and seconds per parent: each run stops at whichever comes first.
-OPS=$(rounds 3000 1000000)
+OPS=$(rounds 2000 1000000)
 SECS=$(rounds 20 180)
 
 [ -x "$FUZZ" ] || { echo "no $FUZZ: run make tests"; exit 1; }
@@ -50,7 +50,8 @@ fuzz() {
 	t_check "$name-del" vdpa dev del fz0
 }
 
-for mode in set_map dma_map; do
+# make check: VA mode and the function; check-long also both map modes.
+for mode in $(rounds "" "set_map dma_map"); do
 	echo "$mode" >/sys/module/vdpa_sim/parameters/map_mode
 	fuzz "sim-$mode" vdpasim_net "$SEED"
 done
@@ -66,7 +67,7 @@ t_expect_eq cx-nothing-held "mkey 0 vq 0 tracker 0 track_rq 0 leaked 0" \
 
 # The netlink family, on every management device; nothing may be left.
 before=$(ls /sys/bus/vdpa/devices | paste -sd ' ')
-out=$(timeout $((SECS + 120)) python3 "$NL_FUZZ" "$SEED" "$(rounds 600 20000)" "$SECS" \
+out=$(timeout $((SECS + 120)) python3 "$NL_FUZZ" "$SEED" "$(rounds 400 20000)" "$SECS" \
 	vdpasim_net "$MGMT_CX" 2>&1)
 t_check netlink-fuzz test $? -eq 0
 grep -E '^(FAIL|nl_fuzz:)' <<<"$out"

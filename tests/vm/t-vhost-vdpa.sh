@@ -105,7 +105,7 @@ t_expect_eq va-removal-unbound 0 "$(dmesg | grep -c 'freed with an address space
 # Bind and unbind without a file, then with one opened in between.
 vdpa dev add name vn0 mgmtdev vdpasim_net
 ok=yes
-for i in $(seq "$(rounds 2 10)"); do
+for i in $(seq "$(rounds 1 10)"); do
 	echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind || ok=no
 	echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/bind || ok=no
 	[ -c "/dev/$(chardev_of vn0)" ] || ok=no

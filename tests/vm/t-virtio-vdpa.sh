@@ -81,7 +81,7 @@ if [ "$BLK" = yes ]; then
 fi
 
 # Unbind and rebind while the devices are in use; the driver comes back.
-n=$(rounds 2 10)
+n=$(rounds 1 10)
 for i in $(seq "$n"); do
 	echo net0 >/sys/bus/vdpa/drivers/virtio_vdpa/unbind || break
 	echo net0 >/sys/bus/vdpa/drivers/virtio_vdpa/bind || break
