@@ -96,12 +96,13 @@ def main():
             key = errno.errorcode.get(e.errno, str(e.errno))
         outcome[key] = outcome.get(key, 0) + 1
         done += 1
-    # Every device it created goes (any name may have come out valid).
+    # Every device it created goes (any name may have come out valid, in
+    # any bytes: back to them as the file system has them).
     for name in sorted(set(os.listdir(BUS)) - before):
         try:
-            genl.request(family, 4, [vdpa_nl.nla(4, name.encode() + b'\0')])
+            genl.request(family, 4, [vdpa_nl.nla(4, os.fsencode(name) + b'\0')])
         except OSError as e:
-            print(f'FAIL: deleting {name}: {e}')
+            print(f'FAIL: deleting {name!r}: {e}')
             failed = True
     print(f'nl_fuzz: seed {seed} ops {done} ' +
           ' '.join(f'{k} {v}' for k, v in sorted(outcome.items())))
