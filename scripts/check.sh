@@ -8,7 +8,8 @@
 #   scripts/check.sh --long     make check-long: the build, then the VM suite's
 #                               long repetitions (tests/vm/expected-long)
 #
-# Environment: VM_TIMEOUT (seconds, default 1500) for the suite's VM run.
+# Environment: VM_TIMEOUT (seconds; default 1500, 3000 for --long) for the
+# suite's VM run.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -230,7 +231,7 @@ if [ $tier = long ]; then
 	echo "== VM suite, long repetitions"
 	t=$SECONDS
 	# --iommu: t-vp-vdpa's NIC behind intel-iommu, as in make check.
-	scripts/vm-run.sh --timeout "${VM_TIMEOUT:-2400}" --iommu --out "$work/vm" \
+	scripts/vm-run.sh --timeout "${VM_TIMEOUT:-3000}" --iommu --out "$work/vm" \
 		-- tests/vm/suite.sh --long \
 		>"$work/vm.log" 2>&1
 	vm_status=$?
