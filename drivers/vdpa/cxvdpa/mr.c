@@ -134,9 +134,9 @@ static int cxvdpa_destroy_mkey_cmd(struct cxvdpa_res *res, u32 key)
 
 /*
  * A key the function refuses to destroy (the command failed) stays on the
- * function: it is kept and destroyed again before the next key is made or
- * after the next is destroyed, so a passing failure costs the function
- * nothing for long. Past CXVDPA_MAX_STALE_KEYS a key stays until the
+ * function: it is kept and destroyed again after the next region is
+ * destroyed (every set_map and reset_map destroys one) and at unbind, so a
+ * passing failure costs the function nothing for long. Past CXVDPA_MAX_STALE_KEYS a key stays until the
  * function is disabled, which takes everything back.
  */
 static void cxvdpa_destroy_mkey(struct cxvdpa_res *res, u32 key)
@@ -320,7 +320,6 @@ int cxvdpa_mr_build(struct cxvdpa_res *res, struct vhost_iotlb *iotlb, struct cx
 	int err;
 
 	memset(mr, 0, sizeof(*mr));
-	cxvdpa_mr_retry_stale(res);
 	c = cxvdpa_chunks(res, iotlb, &n);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
@@ -370,7 +369,6 @@ int cxvdpa_mr_build_pa(struct cxvdpa_res *res, struct cxvdpa_mr *mr)
 	void *mkc = MLX5_ADDR_OF(create_mkey_in, in, memory_key_mkey_entry);
 
 	memset(mr, 0, sizeof(*mr));
-	cxvdpa_mr_retry_stale(res);
 	MLX5_SET(mkc, mkc, access_mode_1_0, MLX5_MKC_ACCESS_MODE_PA);
 	MLX5_SET(mkc, mkc, lr, 1);
 	MLX5_SET(mkc, mkc, lw, 1);

@@ -349,16 +349,17 @@ static void vdpasim_work(struct kthread_work *work)
 {
 	struct vdpasim *sim = container_of(work, struct vdpasim, work);
 	struct vdpa_callback cbs[VDPASIM_MAX_VQS];
-	struct mm_struct *mm;
+	struct mm_struct *mm = NULL;
 	bool again = false;
 	u64 notify;
 	u32 i;
 
 	mutex_lock(&sim->lock);
-	mm = vdpasim_va_begin(sim);
 	if ((sim->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !(sim->status & VIRTIO_CONFIG_S_NEEDS_RESET) && !sim->suspended)
+	    !(sim->status & VIRTIO_CONFIG_S_NEEDS_RESET) && !sim->suspended) {
+		mm = vdpasim_va_begin(sim);
 		again = sim->dev_attr.work(sim);
+	}
 	if (sim->va) {
 		/* Nothing the batch pinned may be used after it. */
 		vdpasim_flush_translations(sim);
