@@ -136,8 +136,9 @@ static int cxvdpa_destroy_mkey_cmd(struct cxvdpa_res *res, u32 key)
  * A key the function refuses to destroy (the command failed) stays on the
  * function: it is kept and destroyed again after the next region is
  * destroyed (every set_map and reset_map destroys one) and at unbind, so a
- * passing failure costs the function nothing for long. Past CXVDPA_MAX_STALE_KEYS a key stays until the
- * function is disabled, which takes everything back.
+ * passing failure costs the function nothing for long. Past
+ * CXVDPA_MAX_STALE_KEYS a key stays until the function is disabled, which
+ * takes everything back.
  */
 static void cxvdpa_destroy_mkey(struct cxvdpa_res *res, u32 key)
 {
