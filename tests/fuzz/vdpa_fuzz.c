@@ -79,6 +79,7 @@ static struct {
 	long pin0;
 	unsigned int nvqs;	/* the device's, for the doorbell check */
 	unsigned long count[K_NR];
+	double secs[K_NR];	/* time spent in each kind */
 	bool failed;
 	bool child;		/* a forked child: the parent holds the file */
 } fz = { .fd = -1 };
@@ -771,32 +772,48 @@ static void op_random(void)
 	xioctl(fz.fd, cmd, arg);
 }
 
+/*
+ * How often each kind runs. The calls that change what the others act on
+ * (bring-up, fork, close and reopen, memory changes, mmap) cost one to two
+ * orders of magnitude more than an ioctl under the debug kernel (a fork
+ * some 20 ms of CPU); they run rarely, so that the many cheap calls, and
+ * not those few, fill the run, each on whatever state the rare ones left.
+ */
 static const struct {
 	enum kind kind;
 	unsigned int weight;
 	void (*op)(void);
 } ops[] = {
-	{ K_IOTLB, 24, op_iotlb },
-	{ K_VRING, 14, op_vring },
-	{ K_STATUS, 8, op_status },
-	{ K_FEATURES, 5, op_features },
-	{ K_RING, 12, op_ring },
-	{ K_BELL, 4, op_bell },
-	{ K_SUSPEND, 3, op_suspend },
-	{ K_CONFIG, 3, op_config },
-	{ K_QUERY, 5, op_query },
-	{ K_DIRTY, 6, op_dirty },
-	{ K_LOG, 3, op_log },
-	{ K_LIFE, 3, op_life },
+	{ K_IOTLB, 240, op_iotlb },
+	{ K_VRING, 140, op_vring },
+	{ K_STATUS, 40, op_status },
+	{ K_FEATURES, 50, op_features },
+	{ K_RING, 120, op_ring },
+	{ K_BELL, 20, op_bell },
+	{ K_SUSPEND, 30, op_suspend },
+	{ K_CONFIG, 30, op_config },
+	{ K_QUERY, 50, op_query },
+	{ K_DIRTY, 60, op_dirty },
+	{ K_LOG, 30, op_log },
+	{ K_LIFE, 10, op_life },
 	{ K_FORK, 1, op_fork },
-	{ K_MEMORY, 3, op_memory },
-	{ K_RANDOM, 6, op_random },
-	{ K_BRINGUP, 3, op_bringup },
+	{ K_MEMORY, 10, op_memory },
+	{ K_RANDOM, 60, op_random },
+	{ K_BRINGUP, 10, op_bringup },
 };
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
 
 static void run_one(void)
 {
 	unsigned int total = 0, w, i;
+	double t0;
 
 	for (i = 0; i < ARRAY_SIZE(ops); i++)
 		total += ops[i].weight;
@@ -804,7 +821,9 @@ static void run_one(void)
 	for (i = 0; w >= ops[i].weight; i++)
 		w -= ops[i].weight;
 	fz.count[ops[i].kind]++;
+	t0 = now();
 	ops[i].op();
+	fz.secs[ops[i].kind] += now() - t0;
 }
 
 static void *map_or_die(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -890,6 +909,9 @@ int main(int argc, char **argv)
 	printf("fuzz: seed %llu ops %llu", seed, done);
 	for (i = 0; i < K_NR; i++)
 		printf(" %s %lu", kind_name[i], fz.count[i]);
+	printf("\nfuzz: seconds by kind");
+	for (i = 0; i < K_NR; i++)
+		printf(" %s %.1f", kind_name[i], fz.secs[i]);
 	printf("\n");
 	return fz.failed ? 1 : 0;
 }

@@ -3,9 +3,14 @@
 """Fault-injection sweeps of the paths a management tool drives, for
 t-fault.sh (the vhost-vdpa paths are the client's "faults" mode).
 
-    fault_sweep.py add MGMTDEV        vdpa dev add (netlink DEV_NEW)
-    fault_sweep.py del MGMTDEV        vdpa dev del (netlink DEV_DEL)
-    fault_sweep.py probe MGMTDEV      virtio_vdpa probing the device
+    fault_sweep.py add MGMTDEV [NAME]     vdpa dev add (netlink DEV_NEW)
+    fault_sweep.py del MGMTDEV [NAME]     vdpa dev del (netlink DEV_DEL)
+    fault_sweep.py probe MGMTDEV [NAME]   virtio_vdpa probing the device
+
+NAME is the device's name, fs0 unless given (a VDUSE device's must be
+the name its daemon created it under). SWEEP_ALSO_ERRNO=EINVAL,... in the
+environment adds to the errnos a failure may give, for a parent that is
+not ours and reports one so.
 
 The probe sweep stops at virtio_vdpa's own part: the virtio bus does not
 probe drivers meanwhile (its drivers_autoprobe is 0), because 6.12's
@@ -30,6 +35,7 @@ NAME = 'fs0'
 BUS = '/sys/bus/vdpa'
 VIRTIO_BUS = '/sys/bus/virtio'
 SANE = {errno.ENOMEM, errno.EIO, errno.ENOSPC, errno.ENOBUFS, errno.EAGAIN, errno.EFAULT}
+SANE |= {getattr(errno, e) for e in os.environ.get('SWEEP_ALSO_ERRNO', '').split(',') if e}
 
 
 class Nth:
@@ -167,4 +173,6 @@ def sweep(mode, mgmtdev):
 
 
 if __name__ == '__main__':
+    if len(sys.argv) > 3:
+        NAME = sys.argv[3]
     sys.exit(sweep(sys.argv[1], sys.argv[2]))

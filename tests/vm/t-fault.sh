@@ -21,7 +21,6 @@
 SWEEP=$(dirname "$0")/fault_sweep.py
 MGMT_CX=auxiliary/cxemu.vnet.0
 DBG=/sys/kernel/debug/cxemu/vnet.0
-FI=/sys/kernel/debug
 
 [ -x "$BIN" ] || { echo "no $BIN: run make tests"; exit 1; }
 modprobe vdpa_sim_net && modprobe vdpa_sim_blk && modprobe vhost_vdpa && modprobe cxemu &&
@@ -29,20 +28,12 @@ modprobe vdpa_sim_net && modprobe vdpa_sim_blk && modprobe vhost_vdpa && modprob
 cleanup() {
 	vdpa dev del fs0 2>/dev/null
 	echo set_map >/sys/module/vdpa_sim/parameters/map_mode
-	echo Y >$FI/failslab/ignore-gfp-wait
-	echo Y >$FI/fail_page_alloc/ignore-gfp-wait
-	echo 1 >$FI/fail_page_alloc/min-order
+	fail_nth_restore
 	modprobe -r virtio_vdpa vhost_vdpa cxvdpa cxemu vdpa_sim_net vdpa_sim_blk
 }
 trap cleanup EXIT
 ulimit -l unlimited
-# fail-nth reaches sleeping and order-0 allocations too; no stack dump for each.
-echo N >$FI/failslab/ignore-gfp-wait
-echo N >$FI/fail_page_alloc/ignore-gfp-wait
-echo 0 >$FI/fail_page_alloc/min-order
-for a in failslab fail_page_alloc vdpa_sim/fail_map vdpa_sim/fail_unmap cxemu/fail_cmd; do
-	echo 0 >"$FI/$a/verbose"
-done
+fail_nth_setup
 
 # The vhost-vdpa paths on each parent.
 for mode in $(rounds "" "set_map dma_map"); do

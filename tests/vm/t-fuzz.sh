@@ -5,8 +5,8 @@
 # of each parent (the simulator in both map modes and in VA mode, the
 # emulated ConnectX function) with seeded random calls, all devices at
 # once; nl_fuzz.py sends random requests of the vdpa netlink family. Short
-# runs in make check, long ones (some 860,000 calls in all, 11 minutes)
-# in make check-long; FUZZ_SEED picks other seeds. After each
+# runs in make check, long ones (some two million calls in all, 10
+# minutes) in make check-long; FUZZ_SEED picks other seeds. After each
 # run the device still works (a VMM session), nothing of the fuzzer's
 # memory is pinned, the function holds nothing of a deleted device, and
 # no device the netlink fuzzer made is left; the harness checks dmesg and
@@ -23,7 +23,7 @@ SEED=${FUZZ_SEED:-1}
 # (FUZZ_SECS overrides the seconds). The devices' fuzzers run at the same
 # time: one keeps one CPU busy, the VM has two.
 OPS=$(rounds 2000 1000000)
-SECS=${FUZZ_SECS:-$(rounds 20 600)}
+SECS=${FUZZ_SECS:-$(rounds 20 540)}
 NL_SECS=${FUZZ_SECS:-$(rounds 20 180)}
 SIM=/sys/module/vdpa_sim/parameters
 

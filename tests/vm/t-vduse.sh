@@ -12,12 +12,15 @@
 # is in flight (vhost_vdpa), removal completes once VDUSE gives up waiting
 # for it (msg_timeout, 1 s here) and the client's calls fail with ENODEV.
 # The device VDUSE then keeps is destroyed through /dev/vduse/control.
+# make check-long sweeps vdpa dev add, del and virtio_vdpa's probe with
+# fault injection.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vhost_lib.sh"
 
 IMG=/tmp/vduse.img
 MNT=/tmp/vduse.mnt
 REF=/tmp/vduse.ref
+SWEEP=$(dirname "$0")/fault_sweep.py
 qsd=
 
 # start_daemon NAME: qemu-storage-daemon exports $IMG as VDUSE device NAME.
@@ -67,6 +70,14 @@ t_check modprobe modprobe -a vdpa virtio_vdpa vduse
 truncate -s 64M "$IMG"
 t_check daemon start_daemon vd0
 t_check mgmtdev-listed sh -c "vdpa mgmtdev show | grep -q '^vduse:'"
+# make check-long: virtio_vdpa's probe of the VDUSE device swept with
+# fault injection (tests/vm/fault_sweep.py, as t-fault.sh does for ours).
+long=$(rounds no yes)
+if [ "$long" = yes ]; then
+	fail_nth_setup
+	tap probe-swept python3 "$SWEEP" probe vduse vd0
+	fail_nth_restore
+fi
 t_check add vdpa dev add name vd0 mgmtdev vduse
 t_expect_eq virtio-vdpa-bound virtio_vdpa "$(driver_of vd0)"
 disk=$(disk_of vd0)
@@ -122,6 +133,14 @@ t_check image-holds-file sh -c "debugfs -R 'cat /f' '$IMG' 2>/dev/null | cmp - '
 t_check rmmod-virtio modprobe -r virtio_vdpa
 t_check modprobe-vhost-again modprobe vhost_vdpa
 t_check daemon-vd1 start_daemon vd1
+# make check-long: vdpa dev add (vhost_vdpa taking each device made) and
+# del on VDUSE's management device, swept with fault injection.
+if [ "$long" = yes ]; then
+	fail_nth_setup
+	tap add-swept python3 "$SWEEP" add vduse vd1
+	tap del-swept python3 "$SWEEP" del vduse vd1
+	fail_nth_restore
+fi
 t_check add-vd1 vdpa dev add name vd1 mgmtdev vduse
 t_expect_eq vd1-vhost-bound vhost_vdpa "$(driver_of vd1)"
 t_check msg-timeout-vd1 sh -c "echo 1 >/sys/class/vduse/vd1/msg_timeout"

@@ -10,7 +10,8 @@
 # own: the userspace client's platform cases (frames both ways with the
 # peer NIC, resets with and without IOTLB_PERSIST, INVALIDATE, RLIMIT),
 # and removal while a VMM holds it (vdpa dev del, and unbinding vp-vdpa
-# from the PCI function); in make check-long, DPDK's testpmd on it too.
+# from the PCI function); in make check-long, DPDK's testpmd on it too,
+# and vdpa dev add, del and virtio_vdpa's probe under fault injection.
 # Back on virtio_vdpa: removal while the interface carries traffic; the
 # NIC goes back to virtio-pci.
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +19,7 @@
 
 PCI=0000:00:10.0
 PEER=0000:00:11.0
+SWEEP=$(dirname "$0")/fault_sweep.py
 SYS=/sys/bus/pci/devices
 pci_driver() { basename "$(readlink "$SYS/$1/driver" 2>/dev/null)"; }
 netdev_of() { basename "$(ls -d "$1"/virtio*/net/* 2>/dev/null | head -n 1)"; }
@@ -117,8 +119,23 @@ unset PEER_IF
 t_expect_eq unbound-by-removal "" "$(pci_driver $PCI)"
 t_check reprobe-vp-vdpa sh -c "echo $PCI >/sys/bus/pci/drivers_probe"
 t_expect_eq vp-vdpa-again vp-vdpa "$(pci_driver $PCI)"
+# make check-long: vdpa dev add (vhost_vdpa taking each device made) and
+# del on this management device, then virtio_vdpa's probe, swept with fault
+# injection (tests/vm/fault_sweep.py, as t-fault.sh does for ours).
+long=$(rounds no yes)
+if [ "$long" = yes ]; then
+	fail_nth_setup
+	# 6.12's vp_vdpa gives EINVAL when mapping a queue's notify area
+	# fails, as it does when an allocation of ioremap's fails.
+	tap add-swept env SWEEP_ALSO_ERRNO=EINVAL python3 "$SWEEP" add "pci/$PCI"
+	tap del-swept python3 "$SWEEP" del "pci/$PCI"
+fi
 t_check modprobe-r-vhost modprobe -r vhost_vdpa
 t_check modprobe-virtio modprobe virtio_vdpa
+if [ "$long" = yes ]; then
+	tap probe-swept python3 "$SWEEP" probe "pci/$PCI"
+	fail_nth_restore
+fi
 t_check add-again vdpa dev add name vp0 mgmtdev "pci/$PCI"
 t_expect_eq virtio-vdpa-again virtio_vdpa "$(driver_of vp0)"
 vif=$(netdev_of /sys/bus/vdpa/devices/vp0)
