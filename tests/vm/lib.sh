@@ -63,7 +63,13 @@ fail_nth_setup() {
 	return 0
 }
 fail_nth_restore() {
+	local a
+
 	echo Y >$FI/failslab/ignore-gfp-wait
 	echo Y >$FI/fail_page_alloc/ignore-gfp-wait
 	echo 1 >$FI/fail_page_alloc/min-order
+	for a in failslab fail_page_alloc vdpa_sim/fail_map vdpa_sim/fail_unmap cxemu/fail_cmd; do
+		[ -e "$FI/$a/verbose" ] && echo 2 >"$FI/$a/verbose"
+	done
+	return 0
 }

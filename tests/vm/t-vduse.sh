@@ -59,6 +59,7 @@ with open("/dev/vduse/control", "rb") as f:
 }
 
 cleanup() {
+	fail_nth_restore
 	umount "$MNT" 2>/dev/null
 	[ -n "$qsd" ] && kill "$qsd" 2>/dev/null
 	rm -f "$IMG" "$REF" /tmp/fio.vduse.log

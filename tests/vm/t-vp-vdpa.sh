@@ -31,6 +31,7 @@ to_ns() {
 }
 
 cleanup() {
+	fail_nth_restore
 	ip netns del vpa 2>/dev/null
 	ip netns del vpb 2>/dev/null
 }
@@ -88,7 +89,8 @@ tap platform env IOVA_BITS="$bits" "$BIN" platform "/dev/$(chardev_of vp0)"
 # make check-long: DPDK's testpmd on the device, with the peer sending
 # every frame addressed to testpmd's peer MAC back: its 4 bursts of 32
 # frames must all come back, both ways through the domain.
-if [ "$(rounds no yes)" = yes ]; then
+long=$(rounds no yes)
+if [ "$long" = yes ]; then
 	PMD_MAC=02:00:00:00:0d:01
 	echolog=$(mktemp)
 	python3 "$(dirname "$0")/peer_echo.py" "$peer" "$PMD_MAC" >"$echolog" 2>&1 &
@@ -122,17 +124,22 @@ t_expect_eq vp-vdpa-again vp-vdpa "$(pci_driver $PCI)"
 # make check-long: vdpa dev add (vhost_vdpa taking each device made) and
 # del on this management device, then virtio_vdpa's probe, swept with fault
 # injection (tests/vm/fault_sweep.py, as t-fault.sh does for ours).
-long=$(rounds no yes)
+# 6.12's vp_vdpa gives EINVAL, and logs why, when mapping a queue's
+# notify area fails (an allocation of ioremap's). Its own, and not ours to
+# mend: its adds' devm allocations stay on the function until it is
+# unbound below, and the notify areas it maps one per queue (this NIC has
+# page-per-vq) are never unmapped, after a failed add or a delete.
 if [ "$long" = yes ]; then
 	fail_nth_setup
-	# 6.12's vp_vdpa gives EINVAL when mapping a queue's notify area
-	# fails, as it does when an allocation of ioremap's fails.
-	tap add-swept env SWEEP_ALSO_ERRNO=EINVAL python3 "$SWEEP" add "pci/$PCI"
+	tap add-swept env SWEEP_ALSO="EINVAL:Fail to map vq notify" \
+		python3 "$SWEEP" add "pci/$PCI"
 	tap del-swept python3 "$SWEEP" del "pci/$PCI"
+	fail_nth_restore
 fi
 t_check modprobe-r-vhost modprobe -r vhost_vdpa
 t_check modprobe-virtio modprobe virtio_vdpa
 if [ "$long" = yes ]; then
+	fail_nth_setup
 	tap probe-swept python3 "$SWEEP" probe "pci/$PCI"
 	fail_nth_restore
 fi
