@@ -795,20 +795,20 @@ static const struct {
 } ops[] = {
 	{ K_IOTLB, 240, op_iotlb },
 	{ K_VRING, 140, op_vring },
-	{ K_STATUS, 60, op_status },
+	{ K_STATUS, 50, op_status },
 	{ K_FEATURES, 50, op_features },
 	{ K_RING, 120, op_ring },
-	{ K_BELL, 40, op_bell },
+	{ K_BELL, 20, op_bell },
 	{ K_SUSPEND, 30, op_suspend },
 	{ K_CONFIG, 30, op_config },
 	{ K_QUERY, 50, op_query },
 	{ K_DIRTY, 60, op_dirty },
 	{ K_LOG, 30, op_log },
-	{ K_LIFE, 30, op_life },
+	{ K_LIFE, 10, op_life },
 	{ K_FORK, 0, op_fork },
 	{ K_MEMORY, 10, op_memory },
 	{ K_RANDOM, 60, op_random },
-	{ K_BRINGUP, 10, op_bringup },
+	{ K_BRINGUP, 7, op_bringup },
 };
 
 static double now(void)

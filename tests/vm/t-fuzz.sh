@@ -23,7 +23,7 @@ SEED=${FUZZ_SEED:-1}
 # (FUZZ_SECS overrides the seconds). The devices' fuzzers run at the same
 # time: one keeps one CPU busy, the VM has two.
 OPS=$(rounds 2000 1000000)
-SECS=${FUZZ_SECS:-$(rounds 20 540)}
+SECS=${FUZZ_SECS:-$(rounds 20 560)}
 NL_SECS=${FUZZ_SECS:-$(rounds 20 180)}
 SIM=/sys/module/vdpa_sim/parameters
 
