@@ -51,25 +51,17 @@ rounds() {
 # reach every allocation of a path, sleeping and order-0 ones too, with no
 # stack dump for each failure; fail_nth_restore puts the defaults back.
 FI=/sys/kernel/debug
-fail_nth_setup() {
+# fail_nth_knobs IGNORE_GFP_WAIT MIN_ORDER VERBOSE
+fail_nth_knobs() {
 	local a
 
-	echo N >$FI/failslab/ignore-gfp-wait
-	echo N >$FI/fail_page_alloc/ignore-gfp-wait
-	echo 0 >$FI/fail_page_alloc/min-order
+	echo "$1" >$FI/failslab/ignore-gfp-wait
+	echo "$1" >$FI/fail_page_alloc/ignore-gfp-wait
+	echo "$2" >$FI/fail_page_alloc/min-order
 	for a in failslab fail_page_alloc vdpa_sim/fail_map vdpa_sim/fail_unmap cxemu/fail_cmd; do
-		[ -e "$FI/$a/verbose" ] && echo 0 >"$FI/$a/verbose"
+		[ -e "$FI/$a/verbose" ] && echo "$3" >"$FI/$a/verbose"
 	done
 	return 0
 }
-fail_nth_restore() {
-	local a
-
-	echo Y >$FI/failslab/ignore-gfp-wait
-	echo Y >$FI/fail_page_alloc/ignore-gfp-wait
-	echo 1 >$FI/fail_page_alloc/min-order
-	for a in failslab fail_page_alloc vdpa_sim/fail_map vdpa_sim/fail_unmap cxemu/fail_cmd; do
-		[ -e "$FI/$a/verbose" ] && echo 2 >"$FI/$a/verbose"
-	done
-	return 0
-}
+fail_nth_setup() { fail_nth_knobs N 0 0; }
+fail_nth_restore() { fail_nth_knobs Y 1 2; }
