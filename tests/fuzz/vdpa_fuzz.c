@@ -668,10 +668,9 @@ static void op_life(void)
 		if (one_in(3)) {
 			close_dev();
 			open_dev();
-		} else {
-			xioctl(fz.fd, VHOST_SET_OWNER, NULL);
+			break;
 		}
-		break;
+		/* fall through */
 	case 1:
 		xioctl(fz.fd, VHOST_SET_OWNER, NULL);
 		break;
@@ -785,8 +784,8 @@ static void op_random(void)
  * ioctl under the debug kernel (perf: a fork with its exit some 17 ms of
  * CPU); they run rarely, here and inside their kinds, so that the many
  * cheap calls fill the run, each on whatever state the rare ones left.
- * Forks are not drawn at all: main() forks every 1024 calls, so that a
- * short run forks too.
+ * Forks are not drawn at all (not in this table): main() forks every 1024
+ * calls, so that a short run forks too.
  */
 static const struct {
 	enum kind kind;
@@ -805,7 +804,6 @@ static const struct {
 	{ K_DIRTY, 60, op_dirty },
 	{ K_LOG, 30, op_log },
 	{ K_LIFE, 10, op_life },
-	{ K_FORK, 0, op_fork },
 	{ K_MEMORY, 10, op_memory },
 	{ K_RANDOM, 60, op_random },
 	{ K_BRINGUP, 7, op_bringup },
@@ -819,14 +817,14 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Runs ops[i], counted and timed (wall-clock: a fork's includes its child's calls). */
-static void run_op(unsigned int i)
+/* Runs op, counted and timed as KIND (wall-clock: a fork's includes its child's calls). */
+static void run_op(enum kind kind, void (*op)(void))
 {
 	double t0 = now();
 
-	fz.count[ops[i].kind]++;
-	ops[i].op();
-	fz.secs[ops[i].kind] += now() - t0;
+	fz.count[kind]++;
+	op();
+	fz.secs[kind] += now() - t0;
 }
 
 static void run_one(void)
@@ -838,16 +836,7 @@ static void run_one(void)
 	w = below(total);
 	for (i = 0; w >= ops[i].weight; i++)
 		w -= ops[i].weight;
-	run_op(i);
-}
-
-static unsigned int op_of(enum kind kind)
-{
-	unsigned int i = 0;
-
-	while (ops[i].kind != kind)
-		i++;
-	return i;
+	run_op(ops[i].kind, ops[i].op);
 }
 
 static void *map_or_die(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -920,7 +909,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (done < max_ops) {
 		if (done % 1024 == 512)
-			run_op(op_of(K_FORK));
+			run_op(K_FORK, op_fork);
 		else
 			run_one();
 		done++;

@@ -42,8 +42,8 @@ class Also:
     """SWEEP_ALSO's errno, let pass when the log gained its text (/dev/kmsg)."""
 
     def __init__(self, spec):
-        self.errno, _, self.text = spec.partition(':') if spec else (None, '', '')
-        self.errno = getattr(errno, self.errno) if self.errno else None
+        name, _, self.text = spec.partition(':')
+        self.errno = getattr(errno, name) if name else None
         self.fd = os.open('/dev/kmsg', os.O_RDONLY | os.O_NONBLOCK) if self.errno else None
 
     def mark(self):
