@@ -668,9 +668,10 @@ static void op_life(void)
 		if (one_in(3)) {
 			close_dev();
 			open_dev();
-			break;
+		} else {
+			xioctl(fz.fd, VHOST_SET_OWNER, NULL);
 		}
-		/* fall through */
+		break;
 	case 1:
 		xioctl(fz.fd, VHOST_SET_OWNER, NULL);
 		break;
