@@ -81,6 +81,13 @@ times_table() {
 		cat "$work/times"
 		[ -s "$work/vm/times" ] && sed 's/^\([0-9.]*\) /\1 vm suite: /' "$work/vm/times"
 	} | sort -rn -k1,1 | awk '{ t = $1; $1 = ""; printf "%7.1f %s\n", t, substr($0, 2) }'
+	# Inside the scripts: the checks that took longest (tests/vm/lib.sh's
+	# t_mark; each is the time since the result before it).
+	[ -s "$work/vm/results.marks" ] || return 0
+	echo "== longest checks inside the scripts (seconds)"
+	awk '{ t = $1; $1 = "" } NR > 1 { printf "%7.1f %s\n", t - prev, substr($0, 2) } { prev = t }' \
+		"$work/vm/results.marks" |
+		sort -rn -k1,1 | head -n 15
 }
 
 finish() {
@@ -244,33 +251,55 @@ fi
 # self_vm: the harness self-tests that need the VM, in one boot: a
 # failing KUnit case counted as failed (a passing one as passed), a client
 # that dies mid-run or falls short of its plan caught by tap(), and a WARN
-# in dmesg failing the run. One vCPU: it runs beside the static checks.
-# 1 GiB: kmemleak's scan before power-off takes time in proportion.
+# in dmesg failing the run. One vCPU, 1 GiB (kmemleak's scan before
+# power-off takes time in proportion): it runs beside the suite's VM.
 self_vm() {
 	local t=$SECONDS
 
-	scripts/vm-run.sh --timeout 600 --smp 1 --mem 1G --out "$work/self-vm" -- sh -c \
+	scripts/vm-run.sh --no-stage --timeout 600 --smp 1 --mem 1G --out "$work/self-vm" -- sh -c \
 		'tests/vm/suite.sh --kunit harness_kunit_selftest &&
 		 T_RESULTS=$VDPA_OUT/results bash tests/selftest/tap_selftest.sh &&
 		 modprobe harness_warn_selftest && modprobe -r harness_warn_selftest' \
 		>"$work/self-vm.log" 2>&1
 	echo $? >"$work/self-vm.status"
-	echo "$((SECONDS - t)) self-test VM (boot to power-off, beside the static checks)" \
+	echo "$((SECONDS - t)) self-test VM (boot to power-off, beside the suite's VM)" \
 		>>"$work/times"
+}
+
+# suite_vm: the VM suite, every KUnit module and tests/vm/t-*.sh.
+# --iommu: t-vp-vdpa's NIC behind intel-iommu (scripts/vm-run.sh).
+suite_vm() {
+	local t=$SECONDS
+
+	scripts/vm-run.sh --no-stage --timeout "${VM_TIMEOUT:-1500}" --mem 2G --iommu \
+		--out "$work/vm" -- tests/vm/suite.sh >"$work/vm.log" 2>&1
+	echo $? >"$work/vm.status"
+	echo "$((SECONDS - t)) suite VM (boot to power-off)" >>"$work/times"
 }
 
 echo "== build and static checks"
 step "build: W=1 -Werror, reference kernel" "$work/build.log" build_clean test-modules
 step "build: userspace test clients, -Wall -Wextra -Werror" "$work/tests.log" make -s tests
-step "sparse C=2: no findings" "$work/sparse.log" sparse_clean
-# From here nothing rebuilds the modules the VM loads (vm-run.sh stages
-# them when it starts), except compat-build.sh's vp_vdpa, which only the
-# suite's VM (started after it) loads.
+# 6.12's vp_vdpa and vduse from here are staged with our modules.
+step "compat: unmodified 6.12 ifcvf, vdpa_user and vp_vdpa build against our vdpa.h" \
+	"$work/compat.log" scripts/compat-build.sh
+# The VM suite is the longest step by far, and its guest mostly keeps one
+# of the two host CPUs busy: it runs from here, and the static checks and
+# the self-test VM run beside it at a lower priority (renice: what this
+# shell starts from now on inherits it), so they take the CPU it leaves.
+# Both VMs boot the tree staged here; what rebuilds below (sparse's
+# in-tree make, the copies of the tree) is not what they load.
+scripts/stage-modules.sh debug >"$work/stage.log" 2>&1 ||
+	{ cat "$work/stage.log"; report FAIL "stage the modules for the VMs"; finish; }
+suite_vm &
+suite_pid=$!
+renice -n 10 -p $$ >/dev/null
 self_pid=
 if [ $selftest -eq 1 ]; then
 	self_vm &
 	self_pid=$!
 fi
+step "sparse C=2: no findings" "$work/sparse.log" sparse_clean
 step "build: W=1 -Werror, Debian linux-headers-6.12 (build only)" "$work/distro.log" distro_build
 step "install: make modules_install puts the stack only in updates/vdpa-stack" \
 	"$work/install.log" install_check
@@ -280,8 +309,6 @@ step "dkms: the .deb builds with Debian's tooling and carries the stack only" \
 	"$work/dkms.log" scripts/dkms-check.sh --package-only "$distro_kdir"
 step "drop-in: the stack builds inside a 6.12 tree from its Kconfig symbols" \
 	"$work/dropin.log" scripts/dropin-build.sh
-step "compat: unmodified 6.12 ifcvf, vdpa_user and vp_vdpa build against our vdpa.h" \
-	"$work/compat.log" scripts/compat-build.sh
 mapfile -t srcs < <(sources)
 step "checkpatch --strict: no findings (${#srcs[@]} files)" "$work/checkpatch.log" checkpatch "${srcs[@]}"
 step "kernel-doc -Wall: no findings" "$work/kernel-doc.log" kerneldoc "${srcs[@]}"
@@ -340,12 +367,8 @@ if [ $selftest -eq 1 ]; then
 fi
 
 echo "== VM suite"
-t=$SECONDS
-# --iommu: t-vp-vdpa's NIC behind intel-iommu (scripts/vm-run.sh).
-scripts/vm-run.sh --timeout "${VM_TIMEOUT:-1500}" --mem 2G --iommu --out "$work/vm" -- tests/vm/suite.sh \
-	>"$work/vm.log" 2>&1
-vm_status=$?
-echo "$((SECONDS - t)) suite VM (boot to power-off)" >>"$work/times"
+wait "$suite_pid"
+vm_status=$(cat "$work/vm.status" 2>/dev/null || echo 1)
 scripts/results.py "$work/vm" tests/vm/expected-check >"$work/vm.results"
 vm_report $vm_status
 if grep -q '^FAIL' "$work/vm.results"; then

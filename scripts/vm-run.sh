@@ -22,6 +22,9 @@
 #                          00:10.0 behind the IOMMU (iommu_platform, for
 #                          6.12's vp_vdpa) and 00:11.0, an ordinary one that
 #                          sees every frame the first sends (t-vp-vdpa.sh)
+#   --no-stage             boot with the module tree scripts/stage-modules.sh
+#                          staged before, as it is: a second VM run beside a
+#                          first must not restage the tree the first reads
 #
 # Exit status: 0 when the run is clean, 1 when it is not (each reason on a
 # line starting "vm-run: FAIL"), 2 on usage errors. The results directory
@@ -36,6 +39,7 @@ shell=0
 smp=2
 mem=4G
 iommu=0
+stage=1
 
 usage() { sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--shell) shell=1; shift ;;
 	--iommu) iommu=1; shift ;;
+	--no-stage) stage=0; shift ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -58,7 +63,12 @@ if [ ! -e "$kdir/.complete" ]; then
 	echo "vm-run: no $flavour reference kernel; run scripts/build-ref-kernel.sh $flavour" >&2
 	exit 2
 fi
-modroot=$("$repo/scripts/stage-modules.sh" "$flavour")
+if [ $stage -eq 1 ]; then
+	modroot=$("$repo/scripts/stage-modules.sh" "$flavour")
+else
+	modroot=$repo/build/vm/$flavour/lib/modules
+	[ -d "$modroot" ] || { echo "vm-run: nothing staged in $modroot" >&2; exit 2; }
+fi
 
 if [ -z "$out" ]; then
 	out=$(mktemp -d /tmp/vdpa-vm.XXXXXX)

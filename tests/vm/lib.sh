@@ -3,6 +3,15 @@
 # Helpers for tests/vm/t-*.sh, sourced. Each check prints one result line;
 # a script that exits non-zero is also counted as a failure by suite.sh.
 
+# t_mark NAME: when NAME's result was recorded, one "EPOCHSECONDS NAME"
+# line in $T_RESULTS.marks: the gap to the line before is what that check
+# (and whatever ran since the last result) took. check.sh prints the
+# longest gaps.
+t_mark() {
+	echo "$EPOCHREALTIME $T_NAME:$1" >>"$T_RESULTS.marks"
+}
+t_mark "(start)"
+
 # t_check NAME CMD...: run CMD, record ok/not ok under T_NAME:NAME.
 t_check() {
 	local name=$1
@@ -13,6 +22,7 @@ t_check() {
 		echo "not ok $T_NAME:$name" >>"$T_RESULTS"
 		echo "FAILED: $T_NAME:$name: $*"
 	fi
+	t_mark "$name"
 }
 
 # t_expect_eq NAME EXPECTED ACTUAL
@@ -23,6 +33,7 @@ t_expect_eq() {
 		echo "not ok $T_NAME:$1" >>"$T_RESULTS"
 		echo "FAILED: $T_NAME:$1: expected '$2', got '$3'"
 	fi
+	t_mark "$1"
 }
 
 # host_of PORT: the host interface (vdpa_sim_net or cxemu wire=netdev)

@@ -47,6 +47,7 @@ tap() {
 		echo "not ok $T_NAME:$prefix:complete" >>"$T_RESULTS"
 		echo "FAILED: $T_NAME:$prefix: exit status $rc, plan '${plan}', $n results"
 	fi
+	t_mark "$prefix (client)"
 }
 
 # ready_line FILE: the client's "ready ..." line in FILE, waited for up to
