@@ -32,6 +32,27 @@ held() {
 netdev_of() { ls "/sys/bus/vdpa/devices/$1/"virtio*/net/ 2>/dev/null; }
 loopback() { python3 "$(dirname "$0")/net_loopback.py" "$@"; }
 
+# Driver switching, then the virtio-vdpa suite's net part (rebinding,
+# driver_override, deleting bound devices, unloading the parent under a
+# driver) on this parent: what make check-long repeats, and runs alone.
+switch_and_rebind() {
+	T_NAME=$T_NAME:switch ROUNDS=$(rounds 1 5) MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
+		bash "$(dirname "$0")/t-driver-switch.sh"
+	t_expect_eq switch-exit-status 0 $?
+	modprobe cxemu && modprobe cxvdpa || exit 1
+	t_expect_eq switch-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+
+	T_NAME=$T_NAME:virtio MGMT=$MGMT NET_MODULE=cxvdpa BLK=no \
+		bash "$(dirname "$0")/t-virtio-vdpa.sh"
+	t_expect_eq virtio-exit-status 0 $?
+	t_expect_eq rmmod-parent-disabled "enabled 0" "$(grep '^enabled ' $DBG/resources)"
+	t_expect_eq rmmod-parent-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+}
+if long_tier; then
+	switch_and_rebind
+	exit 0
+fi
+
 t_expect_eq mgmtdev-listed 1 "$(vdpa mgmtdev show | grep -c "^$MGMT:")"
 t_check add-bad-vqp sh -c "! vdpa dev add name cx0 mgmtdev $MGMT max_vqp 9 2>/dev/null"
 # iproute2's whole flow on this management device: every net attribute on
@@ -126,19 +147,7 @@ wait "$flow"
 t_expect_eq del-during-traffic-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 modprobe -r virtio_vdpa
 
-T_NAME=$T_NAME:switch ROUNDS=$(rounds 1 5) MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
-	bash "$(dirname "$0")/t-driver-switch.sh"
-t_expect_eq switch-exit-status 0 $?
-modprobe cxemu && modprobe cxvdpa || exit 1
-t_expect_eq switch-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
-
-# The virtio-vdpa suite's net part (rebinding, driver_override, deleting
-# bound devices, unloading the parent under a driver) on this parent.
-T_NAME=$T_NAME:virtio MGMT=$MGMT NET_MODULE=cxvdpa BLK=no \
-	bash "$(dirname "$0")/t-virtio-vdpa.sh"
-t_expect_eq virtio-exit-status 0 $?
-t_expect_eq rmmod-parent-disabled "enabled 0" "$(grep '^enabled ' $DBG/resources)"
-t_expect_eq rmmod-parent-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
+switch_and_rebind
 
 # Host-interface wire: the function is cabled to cxemuN, whose
 # phys_port_name is the function's name.

@@ -96,7 +96,8 @@ echo set_map >/sys/module/vdpa_sim/parameters/map_mode
 
 modprobe cxemu && modprobe cxvdpa || exit 1
 t_check cx-add vdpa dev add name pmd1 mgmtdev auxiliary/cxemu.vnet.0 mac $MAC
-testpmd_on cx pmd1
+# make check ran this one; make check-long the two below.
+long_tier || testpmd_on cx pmd1
 if [ "$(rounds no yes)" = yes ]; then
 	few_in_flight cx pmd1
 	user_cmdline cx pmd1

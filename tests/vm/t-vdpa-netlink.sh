@@ -13,6 +13,37 @@ trap 'vdpa dev del vdpa0 2>/dev/null; modprobe -r vdpa_sim_net vdpa_sim_blk' EXI
 
 devices() { ls /sys/bus/vdpa/devices | tr '\n' ' '; }
 
+# Adds, deletes and dumps racing each other end consistent (and
+# lockdep-clean): what make check-long repeats, and runs alone.
+race() {
+	local i
+
+	for i in $(seq "$(rounds 4 30)"); do
+		vdpa dev add name "race$1" mgmtdev vdpasim_net 2>/dev/null
+		vdpa dev del "race$1" 2>/dev/null
+	done
+}
+dump() {
+	local i
+
+	for i in $(seq "$(rounds 8 60)"); do
+		vdpa dev show >/dev/null
+		vdpa dev config show >/dev/null
+		vdpa mgmtdev show >/dev/null
+	done
+}
+racing() {
+	race a & race b & race a & dump & dump &
+	wait
+	vdpa dev del racea 2>/dev/null
+	vdpa dev del raceb 2>/dev/null
+	t_expect_eq race-leaves-nothing "" "$(devices)"
+}
+if long_tier; then
+	racing
+	exit 0
+fi
+
 # "Error: MSG." and "kernel answers: ERRNO", as iproute2 prints them.
 expect_error() {
 	local name=$1 msg=$2 errno=$3 out
@@ -184,29 +215,7 @@ wait "$nl_pid"
 exec {nl_out}<&-
 rm -r "$nl_dir"
 
-# Adds, deletes and dumps racing each other end consistent (and lockdep-clean).
-race() {
-	local i
-
-	for i in $(seq "$(rounds 4 30)"); do
-		vdpa dev add name "race$1" mgmtdev vdpasim_net 2>/dev/null
-		vdpa dev del "race$1" 2>/dev/null
-	done
-}
-dump() {
-	local i
-
-	for i in $(seq "$(rounds 8 60)"); do
-		vdpa dev show >/dev/null
-		vdpa dev config show >/dev/null
-		vdpa mgmtdev show >/dev/null
-	done
-}
-race a & race b & race a & dump & dump &
-wait
-vdpa dev del racea 2>/dev/null
-vdpa dev del raceb 2>/dev/null
-t_expect_eq race-leaves-nothing "" "$(devices)"
+racing
 
 # Removing the management device deletes the devices it created.
 t_check mgmtdev-rmmod-add1 vdpa dev add name gone1 mgmtdev vdpasim_net

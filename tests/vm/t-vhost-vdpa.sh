@@ -28,6 +28,27 @@ trap cleanup EXIT
 ulimit -l unlimited
 echo 4 >/proc/sys/vm/nr_hugepages
 
+# Bind and unbind without a file, then with one opened in between: what
+# make check-long repeats, and runs alone.
+bind_loop() {
+	local i ok=yes
+
+	vdpa dev add name vn0 mgmtdev vdpasim_net
+	for i in $(seq "$(rounds 1 10)"); do
+		echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind || ok=no
+		echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/bind || ok=no
+		[ -c "/dev/$(chardev_of vn0)" ] || ok=no
+		exec 8<>"/dev/$(chardev_of vn0)" || ok=no
+		exec 8>&-
+	done
+	t_expect_eq bind-unbind-loop yes "$ok"
+	t_check final-del vdpa dev del vn0
+}
+if long_tier; then
+	bind_loop
+	exit 0
+fi
+
 t_expect_eq chardev-region 1 "$(grep -c ' vhost-vdpa$' /proc/devices)"
 
 for mode in set_map dma_map; do
@@ -102,18 +123,7 @@ unset AREA_MEMFD VA_MODE HOLD_KIB
 echo 0 >"$USE_VA"
 t_expect_eq va-removal-unbound 0 "$(dmesg | grep -c 'freed with an address space still bound')"
 
-# Bind and unbind without a file, then with one opened in between.
-vdpa dev add name vn0 mgmtdev vdpasim_net
-ok=yes
-for i in $(seq "$(rounds 1 10)"); do
-	echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/unbind || ok=no
-	echo vn0 >/sys/bus/vdpa/drivers/vhost_vdpa/bind || ok=no
-	[ -c "/dev/$(chardev_of vn0)" ] || ok=no
-	exec 8<>"/dev/$(chardev_of vn0)" || ok=no
-	exec 8>&-
-done
-t_expect_eq bind-unbind-loop yes "$ok"
-t_check final-del vdpa dev del vn0
+bind_loop
 
 # fail_map: the parent refuses one map; the UPDATE fails whole, unpinned.
 # fail_map/fail_unmap on an INVALIDATE: what the parent kept stays pinned.
