@@ -22,6 +22,14 @@ symvers=$repo/Module.symvers
 grep -q '	vdpa_register_device	' "$symvers" ||
 	{ echo "compat-build: our vdpa.ko exports no vdpa_register_device" >&2; exit 1; }
 
+# The copies are kept between runs (below); one made from another kernel
+# tree goes.
+if [ "$(cat "$work/kdir" 2>/dev/null)" != "$kdir" ]; then
+	rm -rf "$work"
+	mkdir -p "$work"
+	echo "$kdir" >"$work/kdir"
+fi
+
 status=0
 for parent in ifcvf:CONFIG_IFCVF vdpa_user:CONFIG_VDPA_USER virtio_pci:CONFIG_VP_VDPA; do
 	dir=${parent%%:*}
@@ -38,14 +46,16 @@ for parent in ifcvf:CONFIG_IFCVF vdpa_user:CONFIG_VDPA_USER virtio_pci:CONFIG_VP
 	# modpost only warns about a symbol nobody exports.
 	if grep -q 'undefined!' <<<"$out"; then
 		status=1
+		continue
 	fi
 	# The object must have been compiled against our header, not the kernel's.
 	if ! grep -qF "$repo/include/linux/vdpa.h" "$work/$dir"/.*.o.cmd; then
 		echo "compat-build: $dir was not built against $repo/include/linux/vdpa.h"
 		status=1
+		continue
 	fi
 	# stage-modules.sh stages only a module newer than our vdpa.ko: one up
 	# to date is as good as one built now.
-	[ $status -ne 0 ] || touch "$work/$dir"/*.ko
+	touch "$work/$dir"/*.ko
 done
 exit $status

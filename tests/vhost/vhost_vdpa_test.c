@@ -4977,7 +4977,7 @@ int main(int argc, char **argv)
 		return unmap_fail(argv[3]);
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s net|blk|hold|uffdhold|session|mapfail|strict|\n"
+		fprintf(stderr, "usage: %s net|reopen|blk|hold|uffdhold|session|mapfail|strict|\n"
 			"          cvqidx|strayvq|dirty|dirtyodd|vhostlog|platform|blkdead|faults\n"
 			"          /dev/vhost-vdpa-N\n"
 			"       %s memlock2 /dev/vhost-vdpa-N /dev/vhost-vdpa-M\n"
@@ -5015,6 +5015,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "blk")) {
 		run("blk-io", t_blk_io);
 		run("blk-split", t_blk_split);
+	} else if (!strcmp(argv[1], "reopen")) {
+		/* net's last case alone: make check-long's REOPEN_ROUNDS. */
+		run("reopen-loop", t_reopen_loop);
 	} else if (!strcmp(argv[1], "strict")) {
 		run("strict-dma-unmap-inside-a-run", t_strict_dma);
 		run("strict-dma-map-rollback", t_strict_dma_rollback);

@@ -3,12 +3,13 @@
 # Helpers for tests/vm/t-*.sh, sourced. Each check prints one result line;
 # a script that exits non-zero is also counted as a failure by suite.sh.
 
-# t_mark NAME: when NAME's result was recorded, one "EPOCHSECONDS NAME"
+# t_mark NAME: when NAME's result was recorded, one "EPOCHREALTIME NAME"
 # line in $T_RESULTS.marks: the gap to the line before is what that check
 # (and whatever ran since the last result) took. check.sh prints the
-# longest gaps.
+# longest gaps. Nothing without T_RESULTS (lib.sh sourced by a benchmark).
 t_mark() {
-	echo "$EPOCHREALTIME $T_NAME:$1" >>"$T_RESULTS.marks"
+	[ -n "${T_RESULTS:-}" ] || return 0
+	echo "$EPOCHREALTIME ${T_NAME:-}:$1" >>"$T_RESULTS.marks"
 }
 t_mark "(start)"
 

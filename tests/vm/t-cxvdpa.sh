@@ -34,7 +34,9 @@ loopback() { python3 "$(dirname "$0")/net_loopback.py" "$@"; }
 
 # Driver switching, then the virtio-vdpa suite's net part (rebinding,
 # driver_override, deleting bound devices, unloading the parent under a
-# driver) on this parent: what make check-long repeats, and runs alone.
+# driver) on this parent. make check-long runs the client's reopen loop
+# (REOPEN_ROUNDS, vhost_lib.sh), then this alone, where t-virtio-vdpa.sh
+# runs only its rebinding and its exit unloads the parent.
 switch_and_rebind() {
 	T_NAME=$T_NAME:switch ROUNDS=$(rounds 1 5) MGMT=$MGMT PARENT_MODULES="cxemu cxvdpa" \
 		bash "$(dirname "$0")/t-driver-switch.sh"
@@ -49,6 +51,10 @@ switch_and_rebind() {
 	t_expect_eq rmmod-parent-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 }
 if long_tier; then
+	t_check reopen-add vdpa dev add name cx0 mgmtdev "$MGMT"
+	tap reopen "$BIN" reopen "/dev/$(chardev_of cx0)"
+	t_check reopen-del vdpa dev del cx0
+	t_expect_eq reopen-nothing-held "mkey 0 vq 0 leaked 0" "$(held)"
 	switch_and_rebind
 	exit 0
 fi

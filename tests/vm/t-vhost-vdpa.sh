@@ -44,7 +44,16 @@ bind_loop() {
 	t_expect_eq bind-unbind-loop yes "$ok"
 	t_check final-del vdpa dev del vn0
 }
+# make check-long: the client's reopen loop (REOPEN_ROUNDS, vhost_lib.sh)
+# in both map modes, then the loop above.
 if long_tier; then
+	for mode in set_map dma_map; do
+		echo "$mode" >"$MAP_MODE"
+		t_check "reopen-$mode-add" vdpa dev add name vn0 mgmtdev vdpasim_net
+		tap "reopen-$mode" "$BIN" reopen "/dev/$(chardev_of vn0)"
+		t_check "reopen-$mode-del" vdpa dev del vn0
+	done
+	echo set_map >"$MAP_MODE"
 	bind_loop
 	exit 0
 fi

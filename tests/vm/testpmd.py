@@ -33,7 +33,7 @@ def main():
     dev, mac, bursts = sys.argv[1], sys.argv[2], int(sys.argv[3])
     # testpmd prints with stdio: unbuffered, or the statistics would arrive
     # after the prompt that follows them.
-    cmd = ['stdbuf', '-o0', 'dpdk-testpmd', '-l', '0-1', '--no-pci', '--no-huge', '-m', '128',
+    cmd = ['stdbuf', '-o0', 'dpdk-testpmd', '-l', '0-1', '--no-pci', '--no-huge', '-m', '32',
            '--log-level=*:notice',
            f'--vdev=net_virtio_user0,path={dev},queue_size=256',
            '--', '-i', '--total-num-mbufs=2048', f'--eth-peer=0,{mac}',
