@@ -253,28 +253,30 @@ fi
 # that dies mid-run or falls short of its plan caught by tap(), and a WARN
 # in dmesg failing the run. One vCPU, 1 GiB (kmemleak's scan before
 # power-off takes time in proportion): it runs beside the suite's VM.
+# Each returns vm-run.sh's exit status (for wait).
 self_vm() {
-	local t=$SECONDS
+	local t=$SECONDS rc=0
 
-	scripts/vm-run.sh --no-stage --timeout 600 --smp 1 --mem 1G --out "$work/self-vm" -- sh -c \
+	scripts/vm-run.sh --modroot "$modroot" --timeout 600 --smp 1 --mem 1G \
+		--out "$work/self-vm" -- sh -c \
 		'tests/vm/suite.sh --kunit harness_kunit_selftest &&
 		 T_RESULTS=$VDPA_OUT/results bash tests/selftest/tap_selftest.sh &&
 		 modprobe harness_warn_selftest && modprobe -r harness_warn_selftest' \
-		>"$work/self-vm.log" 2>&1
-	echo $? >"$work/self-vm.status"
+		>"$work/self-vm.log" 2>&1 || rc=$?
 	echo "$((SECONDS - t)) self-test VM (boot to power-off, beside the suite's VM)" \
 		>>"$work/times"
+	return $rc
 }
 
 # suite_vm: the VM suite, every KUnit module and tests/vm/t-*.sh.
 # --iommu: t-vp-vdpa's NIC behind intel-iommu (scripts/vm-run.sh).
 suite_vm() {
-	local t=$SECONDS
+	local t=$SECONDS rc=0
 
-	scripts/vm-run.sh --no-stage --timeout "${VM_TIMEOUT:-1500}" --mem 2G --iommu \
-		--out "$work/vm" -- tests/vm/suite.sh >"$work/vm.log" 2>&1
-	echo $? >"$work/vm.status"
+	scripts/vm-run.sh --modroot "$modroot" --timeout "${VM_TIMEOUT:-1500}" --mem 2G --iommu \
+		--out "$work/vm" -- tests/vm/suite.sh >"$work/vm.log" 2>&1 || rc=$?
 	echo "$((SECONDS - t)) suite VM (boot to power-off)" >>"$work/times"
+	return $rc
 }
 
 echo "== build and static checks"
@@ -290,7 +292,7 @@ step "compat: unmodified 6.12 ifcvf, vdpa_user and vp_vdpa build against our vdp
 # 10 they still slowed the guest by a quarter while they ran.
 # Both VMs boot the tree staged here; what rebuilds below (sparse's
 # in-tree make, the copies of the tree) is not what they load.
-scripts/stage-modules.sh debug >"$work/stage.log" 2>&1 ||
+modroot=$(scripts/stage-modules.sh debug 2>"$work/stage.log") ||
 	{ cat "$work/stage.log"; report FAIL "stage the modules for the VMs"; finish; }
 suite_vm &
 suite_pid=$!
@@ -326,7 +328,7 @@ if [ $selftest -eq 1 ]; then
 	fi
 
 	wait "$self_pid"
-	self_status=$(cat "$work/self-vm.status" 2>/dev/null || echo 1)
+	self_status=$?
 	scripts/results.py "$work/self-vm" >"$work/self-vm.results"
 	if grep -qx 'FAIL kunit:harness_selftest.harness_selftest_fails_on_purpose' "$work/self-vm.results" &&
 	   grep -qx 'PASS kunit:harness_selftest.harness_selftest_passes' "$work/self-vm.results" &&
@@ -369,7 +371,7 @@ fi
 
 echo "== VM suite"
 wait "$suite_pid"
-vm_status=$(cat "$work/vm.status" 2>/dev/null || echo 1)
+vm_status=$?
 scripts/results.py "$work/vm" tests/vm/expected-check >"$work/vm.results"
 vm_report $vm_status
 if grep -q '^FAIL' "$work/vm.results"; then

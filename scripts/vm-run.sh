@@ -22,9 +22,10 @@
 #                          00:10.0 behind the IOMMU (iommu_platform, for
 #                          6.12's vp_vdpa) and 00:11.0, an ordinary one that
 #                          sees every frame the first sends (t-vp-vdpa.sh)
-#   --no-stage             boot with the module tree scripts/stage-modules.sh
-#                          staged before, as it is: a second VM run beside a
-#                          first must not restage the tree the first reads
+#   --modroot DIR          boot with DIR, a module tree scripts/stage-modules.sh
+#                          staged and printed, instead of staging one: a
+#                          second VM beside a first must not restage the
+#                          tree the first reads
 #
 # Exit status: 0 when the run is clean, 1 when it is not (each reason on a
 # line starting "vm-run: FAIL"), 2 on usage errors. The results directory
@@ -39,7 +40,7 @@ shell=0
 smp=2
 mem=4G
 iommu=0
-stage=1
+modroot=
 
 usage() { sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--shell) shell=1; shift ;;
 	--iommu) iommu=1; shift ;;
-	--no-stage) stage=0; shift ;;
+	--modroot) modroot=$2; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -63,12 +64,7 @@ if [ ! -e "$kdir/.complete" ]; then
 	echo "vm-run: no $flavour reference kernel; run scripts/build-ref-kernel.sh $flavour" >&2
 	exit 2
 fi
-if [ $stage -eq 1 ]; then
-	modroot=$("$repo/scripts/stage-modules.sh" "$flavour")
-else
-	modroot=$repo/build/vm/$flavour/lib/modules
-	[ -d "$modroot" ] || { echo "vm-run: nothing staged in $modroot" >&2; exit 2; }
-fi
+[ -n "$modroot" ] || modroot=$("$repo/scripts/stage-modules.sh" "$flavour")
 
 if [ -z "$out" ]; then
 	out=$(mktemp -d /tmp/vdpa-vm.XXXXXX)

@@ -86,21 +86,20 @@ for mode in $(rounds "" "set_map dma_map"); do
 	echo "$mode" >/sys/module/vdpa_sim/parameters/map_mode
 	t_check "sim-$mode-add" vdpa dev add name pmd0 mgmtdev vdpasim_net mac $MAC
 	testpmd_on "sim-$mode" pmd0
-	if [ "$(rounds no yes)" = yes ]; then
-		few_in_flight "sim-$mode" pmd0
-		user_cmdline "sim-$mode" pmd0
-	fi
+	few_in_flight "sim-$mode" pmd0
+	user_cmdline "sim-$mode" pmd0
 	t_check "sim-$mode-del" vdpa dev del pmd0
 done
 echo set_map >/sys/module/vdpa_sim/parameters/map_mode
 
 modprobe cxemu && modprobe cxvdpa || exit 1
 t_check cx-add vdpa dev add name pmd1 mgmtdev auxiliary/cxemu.vnet.0 mac $MAC
-# make check ran this one; make check-long the two below.
-long_tier || testpmd_on cx pmd1
-if [ "$(rounds no yes)" = yes ]; then
+# make check's plain run; make check-long's two with 32 frames instead.
+if long_tier; then
 	few_in_flight cx pmd1
 	user_cmdline cx pmd1
+else
+	testpmd_on cx pmd1
 fi
 t_check cx-del vdpa dev del pmd1
 t_check rmmod modprobe -r cxvdpa cxemu vdpa_sim_net vhost_vdpa
