@@ -250,9 +250,10 @@ fi
 
 # self_vm: the harness self-tests that need the VM, in one boot: a
 # failing KUnit case counted as failed (a passing one as passed), a client
-# that dies mid-run or falls short of its plan caught by tap(), and a WARN
-# in dmesg failing the run. One vCPU, 1 GiB (kmemleak's scan before
-# power-off takes time in proportion): it runs beside the suite's VM.
+# that dies mid-run or falls short of its plan caught by tap(), a WARN in
+# dmesg failing the run, and a leak made just before kmemleak's scans
+# failing it too. One vCPU, 1 GiB (kmemleak's scans before power-off take
+# time in proportion): it runs beside the suite's VM.
 # Each returns vm-run.sh's exit status (for wait).
 self_vm() {
 	local t=$SECONDS rc=0
@@ -261,7 +262,8 @@ self_vm() {
 		--out "$work/self-vm" -- sh -c \
 		'tests/vm/suite.sh --kunit harness_kunit_selftest &&
 		 T_RESULTS=$VDPA_OUT/results bash tests/selftest/tap_selftest.sh &&
-		 modprobe harness_warn_selftest && modprobe -r harness_warn_selftest' \
+		 modprobe harness_warn_selftest && modprobe -r harness_warn_selftest &&
+		 modprobe harness_leak_selftest' \
 		>"$work/self-vm.log" 2>&1 || rc=$?
 	echo "$((SECONDS - t)) self-test VM (boot to power-off, beside the suite's VM)" \
 		>>"$work/times"
@@ -350,10 +352,19 @@ if [ $selftest -eq 1 ]; then
 		report FAIL "self-test: WARNING in dmesg is caught"
 		sed 's/^/    /' "$work/self-vm.log"
 	elif grep -q '^vm-run: FAIL dmesg:' "$work/self-vm.log" &&
-	     ! grep -q '^vm-run: FAIL \(command\|timeout\|no result\|kmemleak\)' "$work/self-vm.log"; then
+	     ! grep -q '^vm-run: FAIL \(command\|timeout\|no result\)' "$work/self-vm.log"; then
 		report PASS "self-test: WARNING in dmesg is caught"
 	else
 		report FAIL "self-test: WARNING in dmesg is caught (failed for another reason)"
+		sed 's/^/    /' "$work/self-vm.log"
+	fi
+	# The leak's blocks are younger than any the suite leaves: kmemleak's
+	# second scan must still be late enough to call them leaks.
+	if grep -q '^vm-run: FAIL kmemleak: [1-9][0-9]* leak(s):' "$work/self-vm.log" &&
+	   grep -q 'harness self-tes' "$work/self-vm/kmemleak"; then
+		report PASS "self-test: a leak just before power-off is caught by kmemleak"
+	else
+		report FAIL "self-test: a leak just before power-off is caught by kmemleak"
 		sed 's/^/    /' "$work/self-vm.log"
 	fi
 
