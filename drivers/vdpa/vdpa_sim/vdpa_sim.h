@@ -277,6 +277,7 @@ void vdpasim_schedule(struct vdpasim *sim);
 bool vdpasim_kunit_set_map_mode(bool dma_map);
 struct vdpa_mgmt_dev *vdpasim_net_kunit_mgmtdev(void);
 struct vdpa_mgmt_dev *vdpasim_blk_kunit_mgmtdev(void);
+unsigned int vdpasim_blk_kunit_set_capacity(unsigned int mb);
 #endif
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       const struct vdpa_dev_set_config *config);

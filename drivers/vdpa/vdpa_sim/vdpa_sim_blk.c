@@ -203,6 +203,7 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	};
 	struct vdpasim_blk *blk;
 	struct vdpasim *sim;
+	unsigned int mb;
 	int err;
 
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES))
@@ -211,8 +212,10 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	blk = sim_to_blk(sim);
-	blk->sectors = (u64)capacity_mb << (20 - SECTOR_SHIFT);
-	blk->ram = vzalloc((size_t)capacity_mb << 20);
+	/* Read once: a KUnit suite may change it (vdpasim_blk_kunit_set_capacity()). */
+	mb = READ_ONCE(capacity_mb);
+	blk->sectors = (u64)mb << (20 - SECTOR_SHIFT);
+	blk->ram = vzalloc((size_t)mb << 20);
 	if (!blk->ram) {
 		err = -ENOMEM;
 		goto err_put;
@@ -260,6 +263,22 @@ struct vdpa_mgmt_dev *vdpasim_blk_kunit_mgmtdev(void)
 	return &vdpasim_blk_mgmt.mdev;
 }
 EXPORT_SYMBOL_IF_KUNIT(vdpasim_blk_kunit_mgmtdev);
+
+/**
+ * vdpasim_blk_kunit_set_capacity() - the size of the next devices' disks
+ * @mb: their RAM backing in MiB, not 0
+ *
+ * What loading the module with capacity_mb does, for tests in the kernel:
+ * a suite that creates a device for each case allocates and clears a small
+ * disk much faster than the default one.
+ *
+ * Return: the size before, in MiB.
+ */
+unsigned int vdpasim_blk_kunit_set_capacity(unsigned int mb)
+{
+	return xchg(&capacity_mb, mb);
+}
+EXPORT_SYMBOL_IF_KUNIT(vdpasim_blk_kunit_set_capacity);
 #endif
 
 static int __init vdpasim_blk_init(void)
