@@ -351,7 +351,8 @@ if [ $selftest -eq 1 ]; then
 	if [ "$self_status" -eq 0 ]; then
 		report FAIL "self-test: WARNING in dmesg is caught"
 		sed 's/^/    /' "$work/self-vm.log"
-	elif grep -q '^vm-run: FAIL dmesg:' "$work/self-vm.log" &&
+	elif grep -q '^vm-run: FAIL dmesg: the kernel reported' "$work/self-vm.log" &&
+	     grep -q 'harness_warn' "$work/self-vm.log" &&
 	     ! grep -q '^vm-run: FAIL \(command\|timeout\|no result\)' "$work/self-vm.log"; then
 		report PASS "self-test: WARNING in dmesg is caught"
 	else
@@ -359,9 +360,11 @@ if [ $selftest -eq 1 ]; then
 		sed 's/^/    /' "$work/self-vm.log"
 	fi
 	# The leak's blocks are younger than any the suite leaves: kmemleak's
-	# second scan must still be late enough to call them leaks.
+	# second scan must still be late enough to call them leaks. Each
+	# report's hex dump shows the block's text; no other leak may be there.
+	leaks=$(grep -cs '^unreferenced object' "$work/self-vm/kmemleak")
 	if grep -q '^vm-run: FAIL kmemleak: [1-9][0-9]* leak(s):' "$work/self-vm.log" &&
-	   grep -q 'harness self-tes' "$work/self-vm/kmemleak"; then
+	   [ "$(grep -cs 'harness self-tes' "$work/self-vm/kmemleak")" = "${leaks:-0}" ]; then
 		report PASS "self-test: a leak just before power-off is caught by kmemleak"
 	else
 		report FAIL "self-test: a leak just before power-off is caught by kmemleak"

@@ -165,6 +165,15 @@ if [ -e "$out/rc" ] && grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" &&
 	echo "vm-run: FAIL kmemleak: $(cat "$out/kmemleak-status" 2>/dev/null || echo 'no scan')"
 	fail=1
 fi
+# kmemleak reports no object younger than 5 s as its second scan begins,
+# and everything the command left behind is older than the first scan.
+if [ "$(cat "$out/kmemleak-status" 2>/dev/null)" = scanned ] &&
+   ! awk '{ exit !(NF == 2 && $2 - $1 >= 500) }' "$out/kmemleak-scans" 2>/dev/null; then
+	echo "vm-run: FAIL kmemleak: its second scan did not begin 5 s after the first" \
+		"($(awk '{ printf "uptime %.2f s and %.2f s", $1 / 100, $2 / 100 }' \
+			"$out/kmemleak-scans" 2>/dev/null || echo 'no start times'))"
+	fail=1
+fi
 if [ -s "$out/kmemleak" ]; then
 	echo "vm-run: FAIL kmemleak: $(grep -c '^unreferenced object' "$out/kmemleak") leak(s):"
 	head -n 60 "$out/kmemleak" | sed 's/^/    /'

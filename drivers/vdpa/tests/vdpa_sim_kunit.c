@@ -810,6 +810,16 @@ static u64 blk_capacity(struct sim_test *t)
 	return le64_to_cpu(cap);
 }
 
+#define BLK_CFG(field) offsetof(struct virtio_blk_config, field)
+
+static u32 blk_config32(struct sim_test *t, unsigned int offset)
+{
+	__le32 v;
+
+	vdpa_get_config(t->vdpa, offset, &v, sizeof(v));
+	return le32_to_cpu(v);
+}
+
 struct blk_case {
 	const char *name;
 	u32 type;
@@ -825,6 +835,8 @@ struct blk_case {
 #define WR VIRTIO_BLK_T_OUT
 #define OK VIRTIO_BLK_S_OK
 #define IOERR VIRTIO_BLK_S_IOERR
+/* The device's max_discard_sectors and max_write_zeroes_sectors (sim_blk_data). */
+#define MAX_RANGE 2048
 
 static const struct blk_case blk_cases[] = {
 	{ "read", RD, 0, false, 0, 0, 4096, OK },
@@ -842,6 +854,11 @@ static const struct blk_case blk_cases[] = {
 	{ "discard", VIRTIO_BLK_T_DISCARD, 0, false, 16, 8, 0, OK },
 	{ "discard-past-end", VIRTIO_BLK_T_DISCARD, 4, true, 16, 8, 0, IOERR },
 	{ "discard-too-long", VIRTIO_BLK_T_DISCARD, 0, false, 16, 1U << 30, 0, IOERR },
+	/* Inside the 2 MiB disk: only the device's maximum refuses these. */
+	{ "discard-max", VIRTIO_BLK_T_DISCARD, 0, false, 16, MAX_RANGE, 0, OK },
+	{ "discard-over-max", VIRTIO_BLK_T_DISCARD, 0, false, 16, MAX_RANGE + 1, 0, IOERR },
+	{ "write-zeroes-over-max", VIRTIO_BLK_T_WRITE_ZEROES, 0, false, 16, MAX_RANGE + 1, 0,
+	  IOERR },
 	{ "discard-short-range", VIRTIO_BLK_T_DISCARD, 0, false, 8, 8, 0, IOERR },
 	{ "write-zeroes", VIRTIO_BLK_T_WRITE_ZEROES, 0, false, 16, 8, 0, OK },
 	{ "unknown-type", 0xff, 0, false, 0, 0, 0, VIRTIO_BLK_S_UNSUPP },
@@ -896,6 +913,13 @@ static void sim_blk_data(struct kunit *test)
 	for (i = 0; i < sizeof(pattern); i++)
 		pattern[i] = i * 7 + 3;
 	sim_start(test, t, BLK_FEATURES, 1);
+	/*
+	 * What blk_cases[] takes for the device's largest range, and a disk
+	 * that holds their ranges one sector over it.
+	 */
+	KUNIT_EXPECT_EQ(test, blk_config32(t, BLK_CFG(max_discard_sectors)), MAX_RANGE);
+	KUNIT_EXPECT_EQ(test, blk_config32(t, BLK_CFG(max_write_zeroes_sectors)), MAX_RANGE);
+	KUNIT_EXPECT_GT(test, blk_capacity(t), MAX_RANGE + 1);
 	KUNIT_ASSERT_EQ(test, blk_request(test, t, VIRTIO_BLK_T_OUT, 16, pattern,
 					  sizeof(pattern), 0, &written), VIRTIO_BLK_S_OK);
 	KUNIT_ASSERT_EQ(test, blk_request(test, t, VIRTIO_BLK_T_IN, 16, NULL, 0,
@@ -914,8 +938,10 @@ static void sim_blk_data(struct kunit *test)
 static unsigned int sim_blk_capacity_mb;
 
 /*
- * Each blk case creates a device: with 1 MiB disks, not the default
+ * Each blk case creates a device: with 2 MiB disks, not the default
  * 128 MiB, clearing and freeing them is no longer most of the suite's time.
+ * (Twice the largest range, so that the range limit and the disk's end are
+ * tested apart.)
  */
 static int sim_suite_init(struct kunit_suite *suite)
 {
@@ -923,7 +949,7 @@ static int sim_suite_init(struct kunit_suite *suite)
 
 	/* KUnit calls sim_suite_exit() only when this succeeded. */
 	if (!err)
-		sim_blk_capacity_mb = vdpasim_blk_kunit_set_capacity(1);
+		sim_blk_capacity_mb = vdpasim_blk_kunit_set_capacity(2);
 	return err;
 }
 

@@ -266,16 +266,19 @@ EXPORT_SYMBOL_IF_KUNIT(vdpasim_blk_kunit_mgmtdev);
 
 /**
  * vdpasim_blk_kunit_set_capacity() - the size of the next devices' disks
- * @mb: their RAM backing in MiB, not 0
+ * @mb: their RAM backing in MiB; 0 is refused with a warning, as the module
+ *      refuses to load with capacity_mb=0
  *
  * What loading the module with capacity_mb does, for tests in the kernel:
  * a suite that creates a device for each case allocates and clears a small
  * disk much faster than the default one.
  *
- * Return: the size before, in MiB.
+ * Return: the size before, in MiB (unchanged when @mb is 0).
  */
 unsigned int vdpasim_blk_kunit_set_capacity(unsigned int mb)
 {
+	if (WARN_ON(!mb))
+		return READ_ONCE(capacity_mb);
 	return xchg(&capacity_mb, mb);
 }
 EXPORT_SYMBOL_IF_KUNIT(vdpasim_blk_kunit_set_capacity);
