@@ -801,16 +801,15 @@ static u8 blk_request(struct kunit *test, struct sim_test *t, u32 type, u64 sect
 	return buf(t, BLK_IN)[in_len];
 }
 
+#define BLK_CFG(field) offsetof(struct virtio_blk_config, field)
+
 static u64 blk_capacity(struct sim_test *t)
 {
 	__le64 cap;
 
-	vdpa_get_config(t->vdpa, offsetof(struct virtio_blk_config, capacity), &cap,
-			sizeof(cap));
+	vdpa_get_config(t->vdpa, BLK_CFG(capacity), &cap, sizeof(cap));
 	return le64_to_cpu(cap);
 }
-
-#define BLK_CFG(field) offsetof(struct virtio_blk_config, field)
 
 static u32 blk_config32(struct sim_test *t, unsigned int offset)
 {
